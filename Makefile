@@ -1,0 +1,95 @@
+# clew build. Variants: BUILD=release (default, -O2 -g), debug (-O0 -g),
+# asan (ASan + UBSan). Everything lands in build/$(BUILD)/.
+#   make                 the clew binary
+#   make test            build and run every test (see scripts/test.sh)
+#   make run             build, start clew serve with demo traffic
+#   make unit fuzz-replay bench fuzz
+
+BUILD ?= release
+CC ?= cc
+OUT := build/$(BUILD)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+	-Wimplicit-fallthrough -Wno-unused-parameter
+ifdef WERROR
+WARN += -Werror
+endif
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -pthread -Isrc -MMD -MP $(WARN)
+ifeq ($(BUILD),release)
+CFLAGS_MODE := -O2 -g
+else ifeq ($(BUILD),debug)
+CFLAGS_MODE := -O0 -g3
+else ifeq ($(BUILD),asan)
+CFLAGS_MODE := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_MODE := -fsanitize=address,undefined
+else
+$(error BUILD must be release, debug or asan)
+endif
+CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
+LDFLAGS := -pthread $(LDFLAGS_MODE)
+LDLIBS := -lnghttp2 -ljansson -lzstd -lz -lxxhash -lm
+
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*/*.c) tests/testlib.c
+UNIT_OBJ := $(UNIT_SRC:%.c=$(OUT)/%.o)
+FUZZ_SRC := $(filter-out fuzz/replay_main.c,$(wildcard fuzz/*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(OUT)/fuzz/replay_%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+
+.PHONY: all clew unit test run fuzz-replay fuzz bench clean compdb
+all: $(OUT)/clew
+
+clew: $(OUT)/clew
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libclew.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/clew: $(OUT)/src/cli/main.o $(OUT)/libclew.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/unit_tests: $(UNIT_OBJ) $(OUT)/libclew.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/fuzz/replay_%: $(OUT)/fuzz/%.o $(OUT)/fuzz/replay_main.o $(OUT)/libclew.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/bench/%: $(OUT)/bench/%.o $(OUT)/libclew.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(OUT)/unit_tests
+	$(OUT)/unit_tests
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for t in $(FUZZ_REPLAY); do n=$${t##*/replay_}; $$t fuzz/corpus/$$n || exit 1; done
+
+bench: $(BENCH_BIN) $(OUT)/clew
+
+# libFuzzer binaries (clang), for running the fuzzers for real:
+#   make fuzz && build/fuzz/fuzz_otlp_proto fuzz/corpus/otlp_proto
+fuzz:
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "fuzz_$$n"; \
+	  clang -std=c17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined $$f $(LIB_SRC) \
+	    -o build/fuzz/fuzz_$$n $(LDLIBS) -pthread || exit 1; done
+
+test:
+	bash scripts/test.sh
+
+run:
+	bash scripts/run.sh
+
+compdb:
+	bash scripts/compdb.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(OUT)/src/cli/main.d

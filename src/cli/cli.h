@@ -1,0 +1,8 @@
+/* The subcommands of the clew binary; each takes its own argv (argv[0] is
+ * the subcommand name) and returns the process exit status. */
+#ifndef CLEW_CLI_CLI_H
+#define CLEW_CLI_CLI_H
+
+int cli_serve(int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/* clew's command line: dispatches to the subcommands (serve, gen, query,
+ * trace, check, bench). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: clew <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  serve    run the server: OTLP/Zipkin receivers, store, query APIs and UI\n"
+	      "  help     show this text\n"
+	      "\n"
+	      "Run 'clew <command> --help' for a command's options.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "clew: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,84 @@
+/* The write-ahead log: every accepted batch is appended here before it is
+ * acknowledged. Segment files wal-<16 hex first lsn>.log in <data>/wal/.
+ * Each record: u32 length, u32 CRC32C (of type+payload), u8 type, payload.
+ * Group commit: concurrent appenders share one fsync; wal_append returns
+ * only when the record is durable under the sync policy. */
+#ifndef CLEW_STORE_WAL_H
+#define CLEW_STORE_WAL_H
+
+#include <stdint.h>
+
+#include "base/slice.h"
+#include "store/fileops.h"
+
+enum wal_sync_mode {
+	WAL_SYNC_GROUP = 0, /* default: group commit, fsync before the ack */
+	WAL_SYNC_ALWAYS,    /* one fsync per record, no sharing */
+	WAL_SYNC_NONE,	    /* no fsync (benchmarks only) */
+};
+
+/* Record types. */
+enum wal_record_type {
+	WAL_REC_OTLP_PROTO = 1, /* an ExportTraceServiceRequest */
+};
+
+struct wal_options {
+	const char *dir; /* created if missing */
+	enum wal_sync_mode sync;
+	uint64_t segment_bytes; /* roll to a new segment past this; default 64 MiB */
+	uint32_t max_record_bytes;
+	struct fileops *ops; /* NULL = fileops_posix() */
+};
+
+struct wal_stats {
+	uint64_t records, bytes, syncs;
+	uint64_t sync_ns_total; /* summed fsync latency */
+	int sticky_err;		/* first write/sync failure, 0 if none */
+};
+
+struct wal;
+
+/* Open (create) the WAL in opts->dir. Nothing is replayed yet. Returns the
+ * WAL (owned by the caller, wal_close) or NULL with *rc set. */
+struct wal *wal_open(const struct wal_options *opts, int *rc);
+
+/* Called by wal_replay for each intact record, in order. A non-zero return
+ * stops the replay and is returned by it. */
+typedef int (*wal_replay_fn)(void *ctx, uint8_t type, struct slice payload, uint64_t lsn);
+
+struct wal_replay_result {
+	uint64_t records;
+	uint64_t bytes;
+	uint64_t truncated_bytes; /* torn or corrupt tail cut off */
+	char truncated_file[256];
+};
+
+/* Replay every segment, oldest first. A torn or corrupt tail of the last
+ * segment is truncated (logged, counted in *res), never an error; corruption
+ * in the middle of an older segment stops that segment there, logged. Must
+ * run before the first append. 0 or -errno / cb's return. */
+int wal_replay(struct wal *w, wal_replay_fn cb, void *ctx, struct wal_replay_result *res);
+
+/* Append one record and wait until it is durable under the sync policy.
+ * Thread-safe; concurrent callers share fsyncs in group mode. *lsn_out (may
+ * be NULL) gets the record's log sequence number. Returns 0; CLEW_ELIMIT if
+ * the record is too big; -errno (e.g. -ENOSPC, -EIO) when the write or the
+ * fsync failed: the record is then NOT durable and must not be
+ * acknowledged. After a failed fsync the WAL rolls to a new segment and
+ * later appends may succeed again (a full disk recovers by itself). */
+int wal_append(struct wal *w, uint8_t type, struct slice payload, uint64_t *lsn_out);
+
+/* fsync whatever was written. 0 or -errno. */
+int wal_sync(struct wal *w);
+
+void wal_get_stats(struct wal *w, struct wal_stats *out);
+
+/* Sync and close. Returns the sync's result. */
+int wal_close(struct wal *w);
+
+/* Check one segment file without changing it: 0 if every record is intact;
+ * CLEW_ECORRUPT with *bad_offset at the first bad record. *records gets the
+ * count of good records. For `clew check`. */
+int wal_check_file(const char *path, uint64_t *records, uint64_t *bad_offset);
+
+#endif
