@@ -1,10 +1,281 @@
-/* clew serve: placeholder until the server is assembled. */
+/* clew serve: parse the options, open the store (replaying the WAL), start
+ * the receivers and the query port on the HTTP server, then wait for SIGTERM
+ * or SIGINT and stop gracefully: stop accepting, finish requests in flight,
+ * sync the WAL, exit 0. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "api/query_api.h"
+#include "api/receivers.h"
+#include "base/budget.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/units.h"
 #include "cli/cli.h"
+#include "net/http.h"
+#include "store/store.h"
+
+struct serve_options {
+	const char *data_dir;
+	const char *http_addr, *grpc_addr, *otlp_http_addr, *zipkin_addr;
+	enum wal_sync_mode wal_sync;
+	uint64_t max_body_bytes;
+	uint64_t memory_limit;
+	uint64_t io_threads;
+	uint64_t max_connections;
+	int64_t idle_timeout_ns, request_timeout_ns;
+};
+
+static void serve_usage(FILE *f)
+{
+	fputs("usage: clew serve [options]\n"
+	      "\n"
+	      "Runs the clew server: OTLP and Zipkin receivers, the embedded store, the\n"
+	      "query APIs and the web UI.\n"
+	      "\n"
+	      "  --data-dir DIR          data directory (WAL, blocks, state) [./clew-data]\n"
+	      "  --http HOST:PORT        query APIs and UI [0.0.0.0:3200]\n"
+	      "  --otlp-grpc HOST:PORT   OTLP/gRPC receiver [0.0.0.0:4317]\n"
+	      "  --otlp-http HOST:PORT   OTLP/HTTP receiver [0.0.0.0:4318]\n"
+	      "  --zipkin HOST:PORT      Zipkin v2 receiver [0.0.0.0:9411]\n"
+	      "                          (port 0 picks a free port; the chosen ports are logged)\n"
+	      "  --wal-sync MODE         group (default: fsync before acknowledging, shared by\n"
+	      "                          concurrent requests), always (one fsync per request),\n"
+	      "                          none (no fsync: benchmarks only, loses data on a crash)\n"
+	      "  --max-body-bytes SIZE   largest request body after decompression [64MiB]\n"
+	      "  --memory-limit SIZE     memory budget for requests in flight and the head;\n"
+	      "                          over it ingest answers 503/UNAVAILABLE [4GiB]\n"
+	      "  --io-threads N          I/O threads [2 x CPUs, at least 4]\n"
+	      "  --max-connections N     open connections at most [10000]\n"
+	      "  --idle-timeout DUR      close idle keep-alive connections after [120s]\n"
+	      "  --request-timeout DUR   a request must arrive whole within [30s]\n"
+	      "  --log-level LEVEL       debug, info, warn or error [info]\n"
+	      "  -h, --help              show this text\n"
+	      "\n"
+	      "SIZE takes k, M, G suffixes (powers of 1024); DUR takes ms, s, m, h.\n",
+	      f);
+}
+
+static int bad_option(const char *opt, const char *val, const char *what)
+{
+	fprintf(stderr, "clew serve: invalid %s '%s': %s\n", opt, val, what);
+	return 2;
+}
+
+static int parse_options(int argc, char **argv, struct serve_options *o)
+{
+	enum {
+		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
+		O_IDLE, O_REQ, O_LOG
+	};
+	static const struct option longopts[] = {
+		{"data-dir", required_argument, NULL, O_DATA},
+		{"http", required_argument, NULL, O_HTTP},
+		{"otlp-grpc", required_argument, NULL, O_GRPC},
+		{"otlp-http", required_argument, NULL, O_OTLP_HTTP},
+		{"zipkin", required_argument, NULL, O_ZIPKIN},
+		{"wal-sync", required_argument, NULL, O_SYNC},
+		{"max-body-bytes", required_argument, NULL, O_BODY},
+		{"memory-limit", required_argument, NULL, O_MEM},
+		{"io-threads", required_argument, NULL, O_IO},
+		{"max-connections", required_argument, NULL, O_CONNS},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"request-timeout", required_argument, NULL, O_REQ},
+		{"log-level", required_argument, NULL, O_LOG},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA:
+			o->data_dir = optarg;
+			break;
+		case O_HTTP:
+			o->http_addr = optarg;
+			break;
+		case O_GRPC:
+			o->grpc_addr = optarg;
+			break;
+		case O_OTLP_HTTP:
+			o->otlp_http_addr = optarg;
+			break;
+		case O_ZIPKIN:
+			o->zipkin_addr = optarg;
+			break;
+		case O_SYNC:
+			if (strcmp(optarg, "group") == 0)
+				o->wal_sync = WAL_SYNC_GROUP;
+			else if (strcmp(optarg, "always") == 0)
+				o->wal_sync = WAL_SYNC_ALWAYS;
+			else if (strcmp(optarg, "none") == 0)
+				o->wal_sync = WAL_SYNC_NONE;
+			else
+				return bad_option("--wal-sync", optarg, "expected group, always or none");
+			break;
+		case O_BODY:
+			if (units_parse_size(optarg, &o->max_body_bytes) < 0 || o->max_body_bytes < 1024)
+				return bad_option("--max-body-bytes", optarg, "expected a size of at least 1k");
+			break;
+		case O_MEM:
+			if (units_parse_size(optarg, &o->memory_limit) < 0 || o->memory_limit < (1u << 20))
+				return bad_option("--memory-limit", optarg, "expected a size of at least 1M");
+			break;
+		case O_IO:
+			if (units_parse_u64(optarg, &o->io_threads) < 0 || o->io_threads < 1 || o->io_threads > 256)
+				return bad_option("--io-threads", optarg, "expected 1 to 256");
+			break;
+		case O_CONNS:
+			if (units_parse_u64(optarg, &o->max_connections) < 0 || o->max_connections < 1)
+				return bad_option("--max-connections", optarg, "expected a positive number");
+			break;
+		case O_IDLE:
+			if (units_parse_duration_ns(optarg, &o->idle_timeout_ns) < 0 || o->idle_timeout_ns < 1000000)
+				return bad_option("--idle-timeout", optarg, "expected a duration such as 120s");
+			break;
+		case O_REQ:
+			if (units_parse_duration_ns(optarg, &o->request_timeout_ns) < 0 ||
+			    o->request_timeout_ns < 1000000)
+				return bad_option("--request-timeout", optarg, "expected a duration such as 30s");
+			break;
+		case O_LOG:
+			if (strcmp(optarg, "debug") == 0)
+				log_set_level(LOG_DEBUG);
+			else if (strcmp(optarg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(optarg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(optarg, "error") == 0)
+				log_set_level(LOG_ERROR);
+			else
+				return bad_option("--log-level", optarg, "expected debug, info, warn or error");
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 1;
+		default:
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "clew serve: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+static int listen_on(struct http_server *srv, const char *name, const char *addr, http_handler_fn fn, void *ctx,
+		     uint64_t max_body)
+{
+	char err[512];
+	struct http_listener_config l = {
+		.name = name, .addr = addr, .handler = fn, .ctx = ctx, .max_body_bytes = max_body};
+	int rc = http_server_listen(srv, &l, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "clew serve: %s\n", err);
+		if (rc == -EADDRINUSE)
+			fprintf(stderr, "clew serve: another program uses that port; stop it or pass --%s HOST:PORT\n",
+				name);
+	}
+	return rc;
+}
 
 int cli_serve(int argc, char **argv)
 {
-	fprintf(stderr, "clew serve: not yet assembled\n");
-	return 1;
+	struct serve_options o = {
+		.data_dir = "./clew-data",
+		.http_addr = "0.0.0.0:3200",
+		.grpc_addr = "0.0.0.0:4317",
+		.otlp_http_addr = "0.0.0.0:4318",
+		.zipkin_addr = "0.0.0.0:9411",
+		.wal_sync = WAL_SYNC_GROUP,
+		.max_body_bytes = 64ull << 20,
+		.memory_limit = 4ull << 30,
+		.max_connections = 10000,
+		.idle_timeout_ns = 120ll * 1000000000,
+		.request_timeout_ns = 30ll * 1000000000,
+	};
+	int prc = parse_options(argc, argv, &o);
+	if (prc == 1)
+		return 0;
+	if (prc)
+		return prc;
+
+	/* Block the stop signals in every thread; main waits for them below. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct budget memory;
+	budget_init(&memory, o.memory_limit);
+	char err[1024];
+	int rc;
+	struct store_options so = {.data_dir = o.data_dir, .wal_sync = o.wal_sync, .memory = &memory};
+	struct store *store = store_open(&so, &rc, err, sizeof err);
+	if (!store) {
+		fprintf(stderr, "clew serve: %s\n", err);
+		return 1;
+	}
+	if (o.wal_sync == WAL_SYNC_NONE)
+		log_warn("--wal-sync=none: acknowledged spans are lost on a crash; use it for benchmarks only");
+
+	struct receivers recv = {.store = store, .memory = &memory, .max_body_bytes = o.max_body_bytes};
+	receivers_init(&recv);
+	struct query_api qapi = {.store = store, .memory = &memory};
+	query_api_init(&qapi);
+
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int io = o.io_threads ? (int)o.io_threads : (int)(cpus > 0 ? cpus * 2 : 4);
+	if (!o.io_threads && io < 4)
+		io = 4;
+	struct http_server_config hc = {
+		.io_threads = io,
+		.max_connections = (uint32_t)o.max_connections,
+		.idle_timeout_ms = (uint32_t)(o.idle_timeout_ns / 1000000),
+		.request_timeout_ms = (uint32_t)(o.request_timeout_ns / 1000000),
+		.memory = &memory,
+	};
+	struct http_server *srv = http_server_new(&hc);
+	/* the raw body may be compressed: allow it up to the decompressed limit */
+	if (listen_on(srv, "otlp-grpc", o.grpc_addr, receivers_otlp_grpc, &recv, o.max_body_bytes) < 0 ||
+	    listen_on(srv, "otlp-http", o.otlp_http_addr, receivers_otlp_http, &recv, o.max_body_bytes) < 0 ||
+	    listen_on(srv, "zipkin", o.zipkin_addr, receivers_zipkin, &recv, o.max_body_bytes) < 0 ||
+	    listen_on(srv, "http", o.http_addr, query_api_handle, &qapi, 1 << 20) < 0) {
+		http_server_free(srv);
+		store_close(store);
+		return 1;
+	}
+	if ((rc = http_server_start(srv)) < 0) {
+		fprintf(stderr, "clew serve: cannot start the I/O threads: %s\n", err_str(rc));
+		http_server_free(srv);
+		store_close(store);
+		return 1;
+	}
+	log_info("ready: data dir %s, %d I/O threads, WAL sync %s, memory limit %llu MiB", o.data_dir, io,
+		 o.wal_sync == WAL_SYNC_GROUP ? "group" : o.wal_sync == WAL_SYNC_ALWAYS ? "always" : "none",
+		 (unsigned long long)(o.memory_limit >> 20));
+
+	int sig = 0;
+	sigwait(&stop_signals, &sig);
+	log_info("received %s: stopping (finishing requests in flight)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_server_stop(srv, 10000);
+	http_server_free(srv);
+	rc = store_close(store);
+	if (rc < 0) {
+		log_error("final WAL sync failed: %s", err_str(rc));
+		return 1;
+	}
+	log_info("stopped cleanly");
+	return 0;
 }

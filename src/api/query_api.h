@@ -1,0 +1,22 @@
+/* The query port (:3200): one HTTP handler that routes to the read APIs
+ * (Tempo-, Jaeger- and Zipkin-compatible, clew's native /api/v1), the
+ * health endpoints and /metrics. */
+#ifndef CLEW_API_QUERY_API_H
+#define CLEW_API_QUERY_API_H
+
+#include "base/budget.h"
+#include "net/http.h"
+#include "store/store.h"
+
+struct query_api {
+	struct store *store;
+	struct budget *memory;
+};
+
+/* Register the query side's metrics (store gauges included); once. */
+void query_api_init(struct query_api *q);
+
+/* The handler for the query port; ctx is a struct query_api. */
+void query_api_handle(void *ctx, struct http_request *req, struct http_response *resp);
+
+#endif
