@@ -35,7 +35,9 @@ UNIT_SRC := $(wildcard tests/unit/*/*.c) tests/testlib.c
 UNIT_OBJ := $(UNIT_SRC:%.c=$(OUT)/%.o)
 FUZZ_SRC := $(filter-out fuzz/replay_main.c,$(wildcard fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(OUT)/fuzz/replay_%)
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_LIB_SRC := $(wildcard bench/lib_*.c)
+BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(OUT)/%.o)
+BENCH_SRC := $(filter-out $(BENCH_LIB_SRC),$(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
 .PHONY: all clew unit test run fuzz-replay fuzz bench clean compdb
@@ -60,8 +62,8 @@ $(OUT)/unit_tests: $(UNIT_OBJ) $(OUT)/libclew.a
 $(OUT)/fuzz/replay_%: $(OUT)/fuzz/%.o $(OUT)/fuzz/replay_main.o $(OUT)/libclew.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/bench/%: $(OUT)/bench/%.o $(OUT)/libclew.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/bench/%: $(OUT)/bench/%.o $(BENCH_LIB_OBJ) $(OUT)/libclew.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcurl
 
 unit: $(OUT)/unit_tests
 	$(OUT)/unit_tests
