@@ -31,6 +31,9 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+note "source checks"
+if bash scripts/checksrc.sh; then count checksrc 1 0; else count checksrc 0 1; fi
+
 note "unit tests (asan)"
 out=$(build/asan/unit_tests 2>&1)
 echo "$out" | grep -v '^unit:' | tail -n 50
