@@ -27,15 +27,24 @@ void head_free(struct head *h);
 /* Take ownership of payload (a malloc'd buffer holding an encoded
  * ExportTraceServiceRequest; freed by the head) and index the spans of b,
  * which was decoded from exactly that buffer (raw slices point into it).
- * Spans with invalid_reason are skipped. *dups_out (may be NULL) gets the
- * number skipped as duplicates. 0 or CLEW_ENOMEM (payload is freed then). */
+ * Spans with invalid_reason are skipped, and so are spans whose raw slice
+ * (or whose resource's or scope's raw slice) does not lie in payload.
+ * *dups_out (may be NULL) gets the number skipped as duplicates. Returns 0;
+ * CLEW_ELIMIT for a payload over 4 GiB; CLEW_ENOMEM, after which the spans
+ * indexed before the failure stay (a retry finds them as duplicates). The
+ * payload is freed at once when no span of it was indexed. */
 int head_insert(struct head *h, uint8_t *payload, size_t payload_len, const struct span_batch *b,
 		uint32_t *dups_out);
 
 /* Append every span of the trace to out (resources and scopes included,
- * spans ordered by start time). Returns 0, CLEW_ENOTFOUND, or CLEW_ENOMEM. */
+ * each resource and scope once however many spans share it, spans ordered
+ * by start time). Everything appended lives in out's arena, never in the
+ * head's memory. Returns 0, CLEW_ENOTFOUND, CLEW_ENOMEM, or the decoder's
+ * error if a stored message does not decode. */
 int head_get_trace(struct head *h, const uint8_t trace_id[16], struct span_batch *out);
 
+/* A consistent-enough snapshot of the counters (each shard is read under
+ * its lock, shards one after the other). */
 void head_get_stats(struct head *h, struct head_stats *out);
 
 #endif
