@@ -84,13 +84,26 @@ describe('bad input', { skip: skipReason }, () => {
 		});
 
 		test('garbage JSON is 400 with a JSON Status {code: 3, message}', async () => {
-			for (const body of ['{"resourceSpans": [', 'null garbage', '{"resourceSpans": 5}', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}', '\u0000\u0001']) {
+			for (const body of ['{"resourceSpans": [', 'null garbage', '{"resourceSpans": 5}', '\u0000\u0001']) {
 				const r = await post(Buffer.from(body), 'application/json');
 				assert.equal(r.status, 400, `body ${JSON.stringify(body)}: ${describeResponse(r)}`);
 				assert.match(String(r.headers['content-type']), /application\/json/);
 				const st = JSON.parse(r.body.toString());
 				assert.equal(st.code, 3, `body ${JSON.stringify(body)}: ${r.body}`);
 				assert.ok(typeof st.message === 'string' && st.message.length > 0, `no message: ${r.body}`);
+			}
+		});
+
+		test('a span with a non-hex trace id in JSON is refused, with a message', async () => {
+			const body = '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"0102030405060708","name":"x"}]}]}]}';
+			const r = await post(Buffer.from(body), 'application/json');
+			const j = JSON.parse(r.body.toString());
+			if (r.status === 400) {
+				assert.ok(j.message, `400 without message: ${r.body}`);
+			} else {
+				assert.equal(r.status, 200, describeResponse(r));
+				assert.equal(Number(j.partialSuccess && j.partialSuccess.rejectedSpans), 1, r.body.toString());
+				assert.ok(j.partialSuccess.errorMessage, `partial success without errorMessage: ${r.body}`);
 			}
 		});
 

@@ -69,7 +69,7 @@ describe('OTLP round trip with the OpenTelemetry JS SDK', { skip: skipReason }, 
 
 			test('the exporter reports success for every span', () => {
 				assert.equal(run.spans.length, 7, 'the program records 7 spans');
-				assert.deepEqual(run.recorder.failures(), [], `export failed; clew stderr:\n${server.logTail(15)}`);
+				assert.deepEqual(run.recorder.failures(), [], `export failed (${run.flushError}); clew stderr:\n${server.logTail(15)}`);
 				assert.equal(run.recorder.exported, 7);
 				assert.equal(expected.size, 3, 'three traces');
 			});

@@ -28,98 +28,129 @@ function attrMap(list) {
 	return m;
 }
 
+// The exporter writes microseconds as sec * 1e6 + nanos / 1e3: fractional
+// whenever the SDK clock has sub-microsecond digits.
+function exporterMicros(hr) {
+	return hr[0] * 1e6 + hr[1] / 1e3;
+}
+
+// got: a decimal nanosecond string; want: what the exporter sent, in µs.
+function assertNsNearMicros(got, wantUs, exact, what) {
+	assert.equal(typeof got, 'string', `${what}: not a decimal string: ${JSON.stringify(got)}`);
+	if (exact) {
+		assert.equal(got, (BigInt(Math.round(wantUs)) * 1000n).toString(), `${what}: µs x 1000`);
+	} else {
+		const diff = Math.abs(Number(BigInt(got) - BigInt(Math.floor(wantUs)) * 1000n) - (wantUs - Math.floor(wantUs)) * 1000);
+		assert.ok(diff <= 1000, `${what}: ${got} ns is more than 1 µs from ${wantUs} µs`);
+	}
+}
+
+const VARIANTS = [
+	{ label: 'whole microseconds', wholeMicros: true, exact: true },
+	{ label: 'fractional microseconds from a sub-microsecond clock', wholeMicros: false, exact: false },
+];
+
 describe('Zipkin v2 ingest', { skip: skipReason }, () => {
 	let server;
-	let run;
 
 	before(async () => {
 		server = await startClew();
-		run = await runCheckout({ service: 'checkout-zipkin', exporter: new ZipkinExporter({ url: server.url('zipkin', '/api/v2/spans') }) });
 	});
 
 	after(async () => {
 		if (server) await server.cleanup();
 	});
 
-	test('the Zipkin exporter reports success', () => {
-		assert.equal(run.spans.length, 7);
-		assert.deepEqual(run.recorder.failures(), [], `clew stderr:\n${server.logTail(15)}`);
-		assert.equal(run.recorder.exported, 7);
-	});
+	for (const variant of VARIANTS) {
+		describe(`@opentelemetry/exporter-zipkin, ${variant.label}`, () => {
+			let run;
+			const service = `checkout-zipkin-${variant.wholeMicros ? 'us' : 'frac'}`;
 
-	test('native API: service, kind, times, tags, annotations, parents', async () => {
-		const traces = new Map();
-		for (const s of run.spans) {
-			const id = s.spanContext().traceId;
-			if (!traces.has(id)) traces.set(id, []);
-			traces.get(id).push(s);
-		}
-		for (const [traceId, spans] of traces) {
-			const { doc } = await readNative(server, traceId);
-			assert.equal(doc.spanCount, spans.length, `trace ${traceId} spanCount`);
-			for (const rs of spans) {
-				const what = `span "${rs.name}"`;
-				const got = doc.spans.find((x) => x.spanId === rs.spanContext().spanId);
-				assert.ok(got, `${what} missing`);
-				assert.equal(got.name, rs.name, `${what}: name`);
-				assert.equal(got.service, 'checkout-zipkin', `${what}: service`);
-				const res = doc.resources[got.resource];
-				assert.equal(attrMap(res.attributes).get('service.name').string, 'checkout-zipkin', `${what}: resource service.name`);
-				assert.equal(got.parentSpanId || '', (rs.parentSpanContext && rs.parentSpanContext.spanId) || '', `${what}: parent`);
-				if (ZIPKIN_KIND[rs.kind]) assert.equal(got.kind, ZIPKIN_KIND[rs.kind], `${what}: kind`);
-				else assert.ok(['internal', 'unspecified'].includes(got.kind), `${what}: a local Zipkin span is kind ${got.kind}`);
-				// Zipkin carries microseconds: clew multiplies by 1000.
-				const startUs = hrMicros(rs.startTime);
-				const durUs = hrMicros(rs.duration);
-				assert.equal(got.startTimeUnixNano, (BigInt(startUs) * 1000n).toString(), `${what}: start`);
-				assert.equal(got.endTimeUnixNano, (BigInt(startUs + durUs) * 1000n).toString(), `${what}: end`);
-				// Every tag becomes a string attribute (the exporter stringifies values).
-				const attrs = attrMap(got.attributes);
-				for (const [k, v] of Object.entries(rs.attributes)) {
-					assert.deepEqual(attrs.get(k), { string: String(v) }, `${what}: tag ${k}`);
-				}
-				// The exporter also sends the resource's attributes as tags.
-				for (const [k, v] of Object.entries(rs.resource.attributes)) {
-					if (k === 'service.name') continue;
-					assert.deepEqual(attrs.get(k), { string: String(v) }, `${what}: resource tag ${k}`);
-				}
-				if (rs.status.code === SpanStatusCode.ERROR) {
-					assert.equal(got.status && got.status.code, 'error', `${what}: an error tag makes an error status`);
-				} else {
-					assert.notEqual(got.status && got.status.code, 'error', `${what}: status`);
-				}
-				// Annotations become events at the same microsecond, attributes lost.
-				assert.equal((got.events || []).length, rs.events.length, `${what}: events`);
-				rs.events.forEach((ev, i) => {
-					assert.equal(got.events[i].name, ev.name, `${what}: event ${i} name`);
-					assert.equal(got.events[i].timeUnixNano, (BigInt(hrMicros(ev.time)) * 1000n).toString(), `${what}: event ${i} time`);
-				});
-			}
-		}
-	});
+			before(async () => {
+				run = await runCheckout({ service, wholeMicros: variant.wholeMicros, exporter: new ZipkinExporter({ url: server.url('zipkin', '/api/v2/spans') }) });
+			});
 
-	test('Jaeger API: operation names, references, microsecond times', async () => {
-		const traceId = run.traceIds.checkout;
-		const jt = await readJaeger(server, traceId);
-		const mine = run.spans.filter((s) => s.spanContext().traceId === traceId);
-		assert.equal(jt.spans.length, mine.length);
-		for (const rs of mine) {
-			const js = jt.spans.find((x) => x.spanID === rs.spanContext().spanId);
-			assert.ok(js, `span ${rs.name} missing`);
-			assert.equal(js.operationName, rs.name);
-			assert.equal(js.startTime, hrMicros(rs.startTime), `${rs.name}: startTime`);
-			const parent = rs.parentSpanContext && rs.parentSpanContext.spanId;
-			if (parent) {
-				assert.ok((js.references || []).some((r) => r.refType === 'CHILD_OF' && r.spanID === parent), `${rs.name}: CHILD_OF ${parent}`);
-			}
-			assert.equal(jt.processes[js.processID].serviceName, 'checkout-zipkin');
-			if (ZIPKIN_KIND[rs.kind]) {
-				const tag = js.tags.find((t) => t.key === 'span.kind');
-				assert.equal(tag && tag.value, ZIPKIN_KIND[rs.kind], `${rs.name}: span.kind tag`);
-			}
-			assert.equal((js.logs || []).length, rs.events.length, `${rs.name}: logs`);
-		}
-	});
+			test('the Zipkin exporter reports success', () => {
+				assert.equal(run.spans.length, 7);
+				assert.deepEqual(run.recorder.failures(), [], `export failed (${run.flushError}); clew stderr:\n${server.logTail(15)}`);
+				assert.equal(run.recorder.exported, 7);
+			});
+
+			test('native API: service, kind, times, tags, annotations, parents', async () => {
+				const traces = new Map();
+				for (const s of run.spans) {
+					const id = s.spanContext().traceId;
+					if (!traces.has(id)) traces.set(id, []);
+					traces.get(id).push(s);
+				}
+				for (const [traceId, spans] of traces) {
+					const { doc } = await readNative(server, traceId);
+					assert.equal(doc.spanCount, spans.length, `trace ${traceId} spanCount`);
+					for (const rs of spans) {
+						const what = `span "${rs.name}"`;
+						const got = doc.spans.find((x) => x.spanId === rs.spanContext().spanId);
+						assert.ok(got, `${what} missing`);
+						assert.equal(got.name, rs.name, `${what}: name`);
+						assert.equal(got.service, service, `${what}: service`);
+						const res = doc.resources[got.resource];
+						assert.equal(attrMap(res.attributes).get('service.name').string, service, `${what}: resource service.name`);
+						assert.equal(got.parentSpanId || '', (rs.parentSpanContext && rs.parentSpanContext.spanId) || '', `${what}: parent`);
+						if (ZIPKIN_KIND[rs.kind]) assert.equal(got.kind, ZIPKIN_KIND[rs.kind], `${what}: kind`);
+						else assert.ok(['internal', 'unspecified'].includes(got.kind), `${what}: a local Zipkin span is kind ${got.kind}`);
+						// Zipkin carries microseconds: clew multiplies by 1000.
+						const startUs = exporterMicros(rs.startTime);
+						const durUs = Math.round(hrMicros(rs.duration));
+						assertNsNearMicros(got.startTimeUnixNano, startUs, variant.exact, `${what}: start`);
+						assertNsNearMicros(got.endTimeUnixNano, startUs + durUs, variant.exact, `${what}: end`);
+						// Every tag becomes a string attribute (the exporter stringifies values).
+						const attrs = attrMap(got.attributes);
+						for (const [k, v] of Object.entries(rs.attributes)) {
+							assert.deepEqual(attrs.get(k), { string: String(v) }, `${what}: tag ${k}`);
+						}
+						// The exporter also sends the resource's attributes as tags.
+						for (const [k, v] of Object.entries(rs.resource.attributes)) {
+							if (k === 'service.name') continue;
+							assert.deepEqual(attrs.get(k), { string: String(v) }, `${what}: resource tag ${k}`);
+						}
+						if (rs.status.code === SpanStatusCode.ERROR) {
+							assert.equal(got.status && got.status.code, 'error', `${what}: an error tag makes an error status`);
+						} else {
+							assert.notEqual(got.status && got.status.code, 'error', `${what}: status`);
+						}
+						// Annotations become events at the same microsecond, attributes lost.
+						assert.equal((got.events || []).length, rs.events.length, `${what}: events`);
+						rs.events.forEach((ev, i) => {
+							assert.equal(got.events[i].name, ev.name, `${what}: event ${i} name`);
+							assertNsNearMicros(got.events[i].timeUnixNano, Math.round(hrMicros(ev.time)), true, `${what}: event ${i} time`);
+						});
+					}
+				}
+			});
+
+			test('Jaeger API: operation names, references, microsecond times', async () => {
+				const traceId = run.traceIds.checkout;
+				const jt = await readJaeger(server, traceId);
+				const mine = run.spans.filter((s) => s.spanContext().traceId === traceId);
+				assert.equal(jt.spans.length, mine.length);
+				for (const rs of mine) {
+					const js = jt.spans.find((x) => x.spanID === rs.spanContext().spanId);
+					assert.ok(js, `span ${rs.name} missing`);
+					assert.equal(js.operationName, rs.name);
+					assert.ok(Math.abs(js.startTime - exporterMicros(rs.startTime)) < 1, `${rs.name}: startTime ${js.startTime}`);
+					const parent = rs.parentSpanContext && rs.parentSpanContext.spanId;
+					if (parent) {
+						assert.ok((js.references || []).some((r) => r.refType === 'CHILD_OF' && r.spanID === parent), `${rs.name}: CHILD_OF ${parent}`);
+					}
+					assert.equal(jt.processes[js.processID].serviceName, service);
+					if (ZIPKIN_KIND[rs.kind]) {
+						const tag = js.tags.find((t) => t.key === 'span.kind');
+						assert.equal(tag && tag.value, ZIPKIN_KIND[rs.kind], `${rs.name}: span.kind tag`);
+					}
+					assert.equal((js.logs || []).length, rs.events.length, `${rs.name}: logs`);
+				}
+			});
+		});
+	}
 
 	describe('hand-written Zipkin spans', () => {
 		const trace64 = randomBytes(8).toString('hex'); // a 64-bit Zipkin trace id

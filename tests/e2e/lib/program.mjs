@@ -55,9 +55,11 @@ const sampler = {
 	toString: () => 'clew-e2e-sampler',
 };
 
-// A time [seconds, nanos] `offsetNs` nanoseconds after base.
-function at(base, offsetNs) {
-	const total = BigInt(base[0]) * 1000000000n + BigInt(base[1]) + BigInt(offsetNs);
+// A time [seconds, nanos] `offsetNs` nanoseconds after base, cut down to a
+// whole microsecond when micros is set.
+function atTime(base, offsetNs, micros = false) {
+	let total = BigInt(base[0]) * 1000000000n + BigInt(base[1]) + BigInt(offsetNs);
+	if (micros) total -= ((total % 1000n) + 1000n) % 1000n;
 	return [Number(total / 1000000000n), Number(total % 1000000000n)];
 }
 
@@ -73,7 +75,7 @@ export const SPAN_ATTRIBUTES = {
 	'clew.double.pi': 3.141592653589793,
 	'clew.double.tiny': 1.5e-7,
 	'clew.double.negative': -2.5,
-	'clew.double.avogadro': 6.02214076e23,
+	'clew.double.planck': 6.62607015e-34,
 	'clew.string.empty': '',
 	'clew.string.unicode': 'naïve ☃ 日本語 "quoted" \\ back\nslash\ttab',
 	'clew.array.strings': ['alpha', 'beta', ''],
@@ -85,8 +87,10 @@ export const SPAN_ATTRIBUTES = {
 
 // Run the program once. Returns { spans, traceIds: {checkout, upstream, remote}, recorder }.
 // service: the service.name; exporter: an OTLP or Zipkin span exporter (or
-// null for in-memory only); batch: use a BatchSpanProcessor (else Simple).
-export async function runCheckout({ service, exporter, batch = true }) {
+// null for in-memory only); batch: use a BatchSpanProcessor (else Simple);
+// wholeMicros: every time on a whole microsecond (else nanosecond digits).
+export async function runCheckout({ service, exporter, batch = true, wholeMicros = false }) {
+	const at = (b, off) => atTime(b, off, wholeMicros);
 	const memory = new InMemorySpanExporter();
 	const recorder = exporter ? new RecordingExporter(exporter) : null;
 	const processors = [new SimpleSpanProcessor(memory)];
@@ -179,13 +183,21 @@ export async function runCheckout({ service, exporter, batch = true }) {
 	const handler = web.startSpan('handle webhook', { kind: SpanKind.SERVER, startTime: at(base, 80000047), attributes: { 'clew.remote': true } }, remoteCtx);
 	handler.end(at(base, 80000049));
 
-	await provider.forceFlush();
+	// A failed export rejects the flush; the recorder keeps the failure
+	// for the test to report.
+	let flushError = null;
+	try {
+		await provider.forceFlush();
+	} catch (e) {
+		flushError = e;
+	}
 	// The in-memory exporter forgets its spans on shutdown: take them first.
 	const spans = memory.getFinishedSpans().slice();
-	await provider.shutdown();
+	await provider.shutdown().catch(() => {});
 	return {
 		spans,
 		recorder,
+		flushError,
 		traceIds: { checkout: root.spanContext().traceId, upstream: upstreamCtx.traceId, remote: remoteParent.traceId },
 	};
 }

@@ -22,7 +22,5 @@ export function decode(type, buf) {
 // Encode a plain object (camelCase fields, Buffers for bytes, strings or
 // numbers for 64-bit fields) as the given message type.
 export function encode(type, obj) {
-	const err = type.verify(obj);
-	if (err) throw new Error(`bad ${type.name}: ${err}`);
 	return Buffer.from(type.encode(type.fromObject(obj)).finish());
 }

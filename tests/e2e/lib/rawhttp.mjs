@@ -101,13 +101,15 @@ export async function exchange(port, pieces, { delayMs = 0, halfClose = false, t
 			/* EPIPE / ECONNRESET after an early answer: judged by what was read */
 		});
 	});
+	let wake = null;
+	sock.on('close', () => wake && wake());
 	(async () => {
 		for (const p of pieces) {
 			if (done || sock.destroyed) return;
 			await new Promise((resolve) => {
+				wake = resolve;
 				if (!sock.write(p)) sock.once('drain', resolve);
 				else resolve();
-				sock.once('close', resolve);
 			});
 			if (delayMs) await sleep(delayMs);
 		}
