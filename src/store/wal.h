@@ -42,8 +42,9 @@ struct wal;
  * WAL (owned by the caller, wal_close) or NULL with *rc set. */
 struct wal *wal_open(const struct wal_options *opts, int *rc);
 
-/* Called by wal_replay for each intact record, in order. A non-zero return
- * stops the replay and is returned by it. */
+/* Called by wal_replay for each intact record, in order. payload points
+ * into a read buffer valid only during the call. A non-zero return stops
+ * the replay and is returned by it. */
 typedef int (*wal_replay_fn)(void *ctx, uint8_t type, struct slice payload, uint64_t lsn);
 
 struct wal_replay_result {
@@ -61,7 +62,8 @@ int wal_replay(struct wal *w, wal_replay_fn cb, void *ctx, struct wal_replay_res
 
 /* Append one record and wait until it is durable under the sync policy.
  * Thread-safe; concurrent callers share fsyncs in group mode. *lsn_out (may
- * be NULL) gets the record's log sequence number. Returns 0; CLEW_ELIMIT if
+ * be NULL) gets the record's log sequence number (lsns strictly increase,
+ * but the lsns of failed appends are skipped). Returns 0; CLEW_ELIMIT if
  * the record is too big; -errno (e.g. -ENOSPC, -EIO) when the write or the
  * fsync failed: the record is then NOT durable and must not be
  * acknowledged. After a failed fsync the WAL rolls to a new segment and
@@ -75,6 +77,12 @@ void wal_get_stats(struct wal *w, struct wal_stats *out);
 
 /* Sync and close. Returns the sync's result. */
 int wal_close(struct wal *w);
+
+/* Remove whole segments whose records all have lsn < lsn (the active,
+ * newest segment is never removed), then fsync the directory. For the
+ * store, once the head's data before lsn is safe in blocks. Returns the
+ * number of segments removed, or -errno. */
+int wal_remove_segments_before(struct wal *w, uint64_t lsn);
 
 /* Check one segment file without changing it: 0 if every record is intact;
  * CLEW_ECORRUPT with *bad_offset at the first bad record. *records gets the
