@@ -213,12 +213,13 @@ static struct zk_ent *tab_find(struct zk *z, uint64_t h, uint32_t res, struct sl
 	}
 }
 
-static int add_attr(struct zk *z, struct attr_list *l, const char *key, struct slice str)
+/* Append a string attribute; str must already live in the arena. */
+static void add_attr(struct attr_list *l, const char *key, struct slice str)
 {
 	struct attr *a = &l->items[l->n++];
 	a->key = slice_cstr(key);
 	a->value.type = ANY_STRING;
-	return copy_slice(z, str, &a->value.u.str);
+	a->value.u.str = str;
 }
 
 static void add_int_attr(struct attr_list *l, const char *key, int64_t v)
@@ -244,24 +245,22 @@ static int resource_of(struct zk *z, const struct endpoint *ep, uint32_t *out)
 	struct resource *r = span_batch_add_resource(z->b);
 	if (!r)
 		return CLEW_ENOMEM;
+	*e = (struct zk_ent){.h = h, .idx = z->b->n_resources, .res = ZK_RESOURCE, .port = ep->port};
+	z->n++;
+	if ((rc = copy_slice(z, ep->service, &e->a)) < 0 || (rc = copy_slice(z, ep->ipv4, &e->b)) < 0 ||
+	    (rc = copy_slice(z, ep->ipv6, &e->c)) < 0)
+		return rc;
 	r->attrs.items = arena_array(z->b->arena, 3, sizeof *r->attrs.items);
 	if (!r->attrs.items)
 		return CLEW_ENOMEM;
-	if (ep->service.len && (rc = add_attr(z, &r->attrs, "service.name", ep->service)) < 0)
-		return rc;
-	if (ep->ipv4.len || ep->ipv6.len) {
-		if ((rc = add_attr(z, &r->attrs, "net.host.ip", ep->ipv4.len ? ep->ipv4 : ep->ipv6)) < 0)
-			return rc;
-	}
+	if (e->a.len)
+		add_attr(&r->attrs, "service.name", e->a);
+	if (e->b.len || e->c.len)
+		add_attr(&r->attrs, "net.host.ip", e->b.len ? e->b : e->c);
 	if (ep->port)
 		add_int_attr(&r->attrs, "net.host.port", ep->port);
 	if ((rc = resource_ensure_service_name(z->b, r)) < 0)
 		return rc;
-	*e = (struct zk_ent){.h = h, .idx = z->b->n_resources, .res = ZK_RESOURCE, .port = ep->port};
-	if ((rc = copy_slice(z, ep->service, &e->a)) < 0 || (rc = copy_slice(z, ep->ipv4, &e->b)) < 0 ||
-	    (rc = copy_slice(z, ep->ipv6, &e->c)) < 0)
-		return rc;
-	z->n++;
 	*out = e->idx - 1;
 	return 0;
 }
@@ -521,11 +520,14 @@ static int dec_span(struct zk *z, json_t *obj)
 		return fail(z, "duration", "end time out of range");
 	s.end_unix_ns = s.start_unix_ns + dur_ns;
 
-	if (remote.service.len && (rc = add_attr(z, &s.attrs, "peer.service", remote.service)) < 0)
+	struct slice peer, ip;
+	if ((rc = copy_slice(z, remote.service, &peer)) < 0 ||
+	    (rc = copy_slice(z, remote.ipv4.len ? remote.ipv4 : remote.ipv6, &ip)) < 0)
 		return rc;
-	if ((remote.ipv4.len || remote.ipv6.len) &&
-	    (rc = add_attr(z, &s.attrs, "net.peer.ip", remote.ipv4.len ? remote.ipv4 : remote.ipv6)) < 0)
-		return rc;
+	if (peer.len)
+		add_attr(&s.attrs, "peer.service", peer);
+	if (ip.len)
+		add_attr(&s.attrs, "net.peer.ip", ip);
 	if (remote.port)
 		add_int_attr(&s.attrs, "net.peer.port", remote.port);
 	if (debug || shared) {

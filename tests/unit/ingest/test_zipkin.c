@@ -18,6 +18,14 @@ struct zdec {
 	int rc;
 };
 
+static void zdec_run_cap(struct zdec *d, const char *json, size_t cap)
+{
+	arena_init(&d->arena, cap);
+	span_batch_init(&d->b, &d->arena);
+	memset(&d->err, 0, sizeof d->err);
+	d->rc = zipkin_decode_spans(slice_cstr(json), &d->b, &d->err);
+}
+
 static void zdec_run(struct zdec *d, const char *json)
 {
 	arena_init(&d->arena, 0);
@@ -422,5 +430,23 @@ TEST(zipkin_wrong_types_and_bad_json)
 	zdec_run(&d, (const char *)b.p);
 	buf_free(&b);
 	CHECK_INT(d.rc, ==, CLEW_EPARSE);
+	zdec_free(&d);
+}
+
+TEST(zipkin_arena_exhaustion)
+{
+	struct buf b;
+	buf_init(&b, 1 << 22);
+	buf_append_byte(&b, '[');
+	for (int i = 0; i < 2000; i++)
+		buf_printf(&b, "%s{\"traceId\":\"01\",\"id\":\"02\",\"name\":\"a span with a long name %d\","
+			       "\"localEndpoint\":{\"serviceName\":\"svc-%d\"}}",
+			   i ? "," : "", i, i);
+	buf_append_cstr(&b, "]");
+	buf_append_byte(&b, 0);
+	struct zdec d;
+	zdec_run_cap(&d, (const char *)b.p, 64 * 1024);
+	buf_free(&b);
+	CHECK_INT(d.rc, ==, CLEW_ENOMEM);
 	zdec_free(&d);
 }
