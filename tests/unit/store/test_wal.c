@@ -126,8 +126,8 @@ static void remove_segments(const char *dir)
 	char names[256][32], path[700];
 	int n = list_segments(dir, names, 256);
 	for (int i = 0; i < n; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		unlink(path);
+		if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path)
+			unlink(path);
 	}
 }
 
@@ -190,7 +190,7 @@ TEST(wal_round_trip_across_segments)
 	CHECK_INT(nseg, >=, 4);
 	CHECK_STR(names[0], "wal-0000000000000001.log");
 	for (int i = 0; i < nseg; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		CHECK(snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path);
 		uint64_t n = 0, bad = 1;
 		CHECK_INT(wal_check_file(path, &n, &bad), ==, 0);
 		CHECK_INT(bad, ==, 0);
