@@ -320,3 +320,65 @@ describe('bad input', { skip: skipReason }, () => {
 		});
 	});
 });
+
+describe('memory pressure', { skip: skipReason }, () => {
+	const LIMIT = 64 * 1048576;
+	let server;
+
+	before(async () => {
+		server = await startClew({ args: ['--max-body-bytes', String(16 * 1048576), '--memory-limit', String(LIMIT)] });
+	});
+
+	after(async () => {
+		if (server) await server.cleanup();
+	});
+
+	test('concurrent large batches are answered 200 or 503 with Retry-After, never 500', async (t) => {
+		const now = BigInt(Date.now()) * 1000000n;
+		const big = 'x'.repeat(64 * 1024);
+		const bodies = [];
+		for (let b = 0; b < 4; b++) {
+			const traceId = randomTraceId();
+			const spans = [];
+			for (let i = 0; i < 150; i++) {
+				spans.push(makeSpan({ traceId, name: `big ${i}`, startNs: now, endNs: now + 1000n, attributes: [{ key: 'blob', value: { stringValue: big } }] }));
+			}
+			bodies.push(encodeProto(spans));
+		}
+		const statuses = [];
+		const retryAfter = [];
+		await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+			const body = bodies[i % bodies.length];
+			const r = await exchange(server.ports.otlpHttp, [postHead('/v1/traces', 'application/x-protobuf', body.length), body], { timeoutMs: 60000 });
+			statuses.push(r.status);
+			if (r.status === 503 || r.status === 429) retryAfter.push(r.headers['retry-after']);
+		}));
+		t.diagnostic(`statuses: ${JSON.stringify(statuses.reduce((m, s) => ({ ...m, [s]: (m[s] || 0) + 1 }), {}))}`);
+		for (const s of statuses) assert.ok([200, 429, 503].includes(s), `status ${s} under memory pressure (all: ${statuses.join(',')})`);
+		for (const ra of retryAfter) assert.ok(ra !== undefined && /^\d+$|GMT$/.test(ra), `503/429 without a usable Retry-After: ${ra}`);
+		// The same over gRPC: OK, or UNAVAILABLE (retryable), never INTERNAL or UNKNOWN.
+		const client = new grpc.Client(`127.0.0.1:${server.ports.otlpGrpc}`, grpc.credentials.createInsecure(), {
+			'grpc.max_send_message_length': 64 * 1048576,
+		});
+		const codes = [];
+		try {
+			await Promise.all(Array.from({ length: 16 }, (_, i) => new Promise((resolve) => {
+				client.makeUnaryRequest(GRPC_METHOD, (b) => b, (b) => b, bodies[i % bodies.length], { deadline: Date.now() + 60000 }, (err) => {
+					codes.push(err ? err.code : 0);
+					resolve();
+				});
+			})));
+		} finally {
+			client.close();
+		}
+		t.diagnostic(`gRPC codes: ${JSON.stringify(codes.reduce((m, s) => ({ ...m, [s]: (m[s] || 0) + 1 }), {}))}`);
+		for (const c of codes) {
+			assert.ok([grpc.status.OK, grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED].includes(c), `gRPC code ${c} under memory pressure (all: ${codes.join(',')})`);
+		}
+		const ready = await request(server.url('http', '/ready'));
+		assert.equal(ready.status, 200);
+		const peak = peakRss(server);
+		const bound = SANITIZER ? 2048 * 1048576 : LIMIT + 192 * 1048576;
+		assert.ok(peak < bound, `peak RSS ${(peak / 1048576).toFixed(1)} MiB with --memory-limit 64 MiB (bound ${(bound / 1048576).toFixed(0)} MiB)`);
+	});
+});

@@ -90,7 +90,7 @@ describe('crash safety', { skip: skipReason }, () => {
 		if (server) await server.cleanup();
 	});
 
-	test(`no acknowledged span is lost over ${ROUNDS} kill -9 during ingest`, async () => {
+	test(`no acknowledged span is lost over ${ROUNDS} kill -9 during ingest`, async (t) => {
 		const allAcked = new Map();
 		for (let round = 1; round <= ROUNDS; round++) {
 			const acked = new Map();
@@ -104,6 +104,7 @@ describe('crash safety', { skip: skipReason }, () => {
 			assert.deepEqual(state.unexpected, [], `round ${round}: unexpected statuses`);
 			assert.ok(acked.size > 0, `round ${round}: no batch was acknowledged before the kill (${state.sent} answered)`);
 			for (const [k, v] of acked) allAcked.set(k, v);
+			t.diagnostic(`round ${round}: ${state.sent} batches answered, ${acked.size} traces acknowledged, ${state.retryable} retryable refusals`);
 
 			await server.start();
 			const problems = await verify(server, allAcked);
