@@ -318,6 +318,10 @@ describe('bad input', { skip: skipReason }, () => {
 			const m = await request(server.url('http', '/metrics'));
 			assert.equal(m.status, 200);
 		});
+
+		test('SIGTERM exits 0 with no sanitizer report', async () => {
+			assert.deepEqual(await server.stopClean(), []);
+		});
 	});
 });
 
@@ -380,5 +384,6 @@ describe('memory pressure', { skip: skipReason }, () => {
 		const peak = peakRss(server);
 		const bound = SANITIZER ? 2048 * 1048576 : LIMIT + 192 * 1048576;
 		assert.ok(peak < bound, `peak RSS ${(peak / 1048576).toFixed(1)} MiB with --memory-limit 64 MiB (bound ${(bound / 1048576).toFixed(0)} MiB)`);
+		assert.deepEqual(await server.stopClean(), [], 'clean exit after memory pressure');
 	});
 });

@@ -127,10 +127,10 @@ describe('crash safety', { skip: skipReason }, () => {
 			req.end(encodeProto(spans));
 		});
 		assert.equal(r, 200);
-		const exit = await server.stop();
-		assert.equal(exit.code, 0, `exit ${JSON.stringify(exit)}\n${server.logTail(20)}`);
+		assert.deepEqual(await server.stopClean(), []);
 		await server.start();
 		const acked = new Map(traceIds.map((t) => [t, spans.filter((s) => s.traceId === t).map((s) => s.spanId).sort()]));
 		assert.deepEqual(await verify(server, acked), []);
+		assert.deepEqual(await server.stopClean(), []);
 	});
 });

@@ -199,15 +199,14 @@ describe('OTLP round trip with the OpenTelemetry JS SDK', { skip: skipReason }, 
 				method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body,
 			});
 			assert.equal(r.status, 200, describeResponse(r));
-			const exit = await server.stop();
-			assert.deepEqual({ code: exit.code, signal: exit.signal, timedOut: !!exit.timedOut }, { code: 0, signal: null, timedOut: false },
-				`clew stderr:\n${server.logTail(15)}`);
+			assert.deepEqual(await server.stopClean(), []);
 			await server.start();
 			const expected = expectedByTrace(run.spans);
 			for (const [traceId, exp] of expected) {
 				const { spans } = await readNative(server, traceId);
 				assertSameSpans(spans, exp, `after restart, native ${traceId}`);
 			}
+			assert.deepEqual(await server.stopClean(), []);
 		});
 	});
 });

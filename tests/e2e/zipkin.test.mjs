@@ -235,4 +235,8 @@ describe('Zipkin v2 ingest', { skip: skipReason }, () => {
 			assert.equal(cl.tags.find((t) => t.key === 'peer.service').value, 'users-db');
 		});
 	});
+
+	test('SIGTERM exits 0 with no sanitizer report', async () => {
+		assert.deepEqual(await server.stopClean(), []);
+	});
 });

@@ -192,6 +192,24 @@ export class ClewServer {
 		return this.start();
 	}
 
+	// Lines of the log where a sanitizer (ASan, LSan, UBSan) reported an error.
+	sanitizerReports() {
+		return this.log.filter((l) => /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/.test(l));
+	}
+
+	// SIGTERM and check for a clean exit: status 0, no sanitizer report.
+	// Returns a list of problems (empty when clean).
+	async stopClean(timeoutMs = 20000) {
+		const exit = await this.stop(timeoutMs);
+		const problems = [];
+		if (!exit || exit.code !== 0 || exit.signal !== null || exit.timedOut) {
+			problems.push(`exit after SIGTERM: ${JSON.stringify(exit)}`);
+		}
+		problems.push(...this.sanitizerReports());
+		if (problems.length) problems.push(`stderr:\n${this.logTail(30)}`);
+		return problems;
+	}
+
 	// Resident set size of the server in bytes, from /proc/<pid>/status.
 	rssBytes() {
 		const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
