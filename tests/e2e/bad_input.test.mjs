@@ -32,7 +32,7 @@ function peakRss(server) {
 	return m ? Number(m[1]) * 1024 : server.rssBytes();
 }
 
-describe('bad input', { skip: skipReason }, () => {
+describe('bad input', { skip: skipReason, timeout: 180000 }, () => {
 	let server;
 	let grpcClient;
 	let otlp; // the OTLP/HTTP port
@@ -325,7 +325,7 @@ describe('bad input', { skip: skipReason }, () => {
 	});
 });
 
-describe('memory pressure', { skip: skipReason }, () => {
+describe('memory pressure', { skip: skipReason, timeout: 180000 }, () => {
 	const LIMIT = 64 * 1048576;
 	let server;
 

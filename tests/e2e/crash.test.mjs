@@ -79,7 +79,7 @@ async function verify(server, acked, parallel = 8) {
 	return problems;
 }
 
-describe('crash safety', { skip: skipReason }, () => {
+describe('crash safety', { skip: skipReason, timeout: 180000 }, () => {
 	let server;
 
 	before(async () => {

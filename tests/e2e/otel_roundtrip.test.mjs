@@ -46,7 +46,7 @@ function expectedByTrace(spans) {
 	return m;
 }
 
-describe('OTLP round trip with the OpenTelemetry JS SDK', { skip: skipReason }, () => {
+describe('OTLP round trip with the OpenTelemetry JS SDK', { skip: skipReason, timeout: 180000 }, () => {
 	let server;
 
 	before(async () => {

@@ -50,7 +50,7 @@ const VARIANTS = [
 	{ label: 'fractional microseconds from a sub-microsecond clock', wholeMicros: false, exact: false },
 ];
 
-describe('Zipkin v2 ingest', { skip: skipReason }, () => {
+describe('Zipkin v2 ingest', { skip: skipReason, timeout: 180000 }, () => {
 	let server;
 
 	before(async () => {
