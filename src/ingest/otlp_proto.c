@@ -152,6 +152,12 @@ static uint32_t load_le32(const uint8_t *p)
 	return v;
 }
 
+/* The end of s; an empty slice may have a NULL pointer. */
+static inline const uint8_t *slice_end(struct slice s)
+{
+	return s.len ? s.p + s.len : s.p;
+}
+
 /* ---- decoder state and errors ----------------------------------------- */
 
 struct path_comp {
@@ -247,12 +253,18 @@ static inline int path_err(struct dec *d, int rc, const char *name, uint32_t idx
 /* A parse error raised at this level while reading field tag of message
  * m (nothing inside has named itself yet): name the field, with idx for an
  * element of a repeated field. */
-static int field_err(struct dec *d, int rc, enum msg_type m, uint32_t tag, uint32_t idx)
+__attribute__((noinline, cold)) static int field_err_slow(struct dec *d, int rc, enum msg_type m, uint32_t tag,
+							 uint32_t idx)
 {
 	uint32_t field = tag >> 3;
-	if (rc == CLEW_EPARSE && d->n_path == 0 && field >= 1 && field <= MAX_FIELD && schema[m][field].name)
+	if (d->n_path == 0 && field >= 1 && field <= MAX_FIELD && schema[m][field].name)
 		return path_add(d, rc, schema[m][field].name, schema[m][field].child != M_NONE ? idx : UINT32_MAX);
 	return rc;
+}
+
+static inline int field_err(struct dec *d, int rc, enum msg_type m, uint32_t tag, uint32_t idx)
+{
+	return rc == CLEW_EPARSE ? field_err_slow(d, rc, m, tag, idx) : rc;
 }
 
 /* Join the path (outermost first) and the reason into err->msg. */
@@ -340,12 +352,13 @@ static inline int push_link(struct dec *d, const struct span_link *l)
 	return 0;
 }
 
-/* Copy the top n elements of a scratch stack into the arena; NULL for
- * n == 0, and *fail set when the arena refuses. */
-static void *to_arena(struct dec *d, const void *items, uint32_t n, size_t size, int *rc)
+/* Copy elements base .. base+n of a scratch stack into the arena; NULL for
+ * n == 0, and *rc set to CLEW_ENOMEM when the arena refuses. */
+static void *to_arena(struct dec *d, const void *stack, uint32_t base, uint32_t n, size_t size, int *rc)
 {
 	if (n == 0)
-		return NULL;
+		return NULL; /* the stack may not even be allocated */
+	const uint8_t *items = (const uint8_t *)stack + (size_t)base * size;
 	void *p = arena_alloc(d->b->arena, (size_t)n * size);
 	if (!p) {
 		*rc = CLEW_ENOMEM;
@@ -359,7 +372,7 @@ static int pop_attrs(struct dec *d, uint32_t base, struct attr_list *out)
 {
 	int rc = 0;
 	uint32_t n = d->n_attrs - base;
-	out->items = to_arena(d, d->attrs + base, n, sizeof *d->attrs, &rc);
+	out->items = to_arena(d, d->attrs, base, n, sizeof *d->attrs, &rc);
 	out->n = rc ? 0 : n;
 	d->n_attrs = base;
 	return rc;
@@ -541,7 +554,7 @@ static int dec_array(struct dec *d, const uint8_t *p, const uint8_t *end, struct
 	}
 	uint32_t n = d->n_anys - base;
 	v->type = ANY_ARRAY;
-	v->u.array.items = to_arena(d, d->anys + base, n, sizeof *d->anys, &rc);
+	v->u.array.items = to_arena(d, d->anys, base, n, sizeof *d->anys, &rc);
 	v->u.array.n = n;
 	d->n_anys = base;
 out:
@@ -853,10 +866,10 @@ static int dec_span(struct dec *d, const uint8_t *p, const uint8_t *end, struct 
 	}
 	TRY(pop_attrs(d, abase, &sp->attrs));
 	uint32_t ne = d->n_events - ebase, nl = d->n_links - lbase;
-	sp->events = to_arena(d, d->events + ebase, ne, sizeof *d->events, &rc);
+	sp->events = to_arena(d, d->events, ebase, ne, sizeof *d->events, &rc);
 	sp->n_events = ne;
 	d->n_events = ebase;
-	sp->links = to_arena(d, d->links + lbase, nl, sizeof *d->links, &rc);
+	sp->links = to_arena(d, d->links, lbase, nl, sizeof *d->links, &rc);
 	sp->n_links = nl;
 	d->n_links = lbase;
 	if (rc < 0)
@@ -1034,7 +1047,7 @@ int otlp_proto_decode_request(struct slice body, struct span_batch *out, struct 
 	struct dec d;
 	int rc = 0;
 	uint32_t n_rs = 0, tag = 0;
-	const uint8_t *p = body.p, *end = body.p + body.len;
+	const uint8_t *p = body.p, *end = slice_end(body);
 	dec_init(&d, body, out, err);
 	while (p < end) {
 		const uint8_t *at = p;
@@ -1071,7 +1084,7 @@ int otlp_proto_decode_span(struct slice msg, struct span_batch *out, uint32_t sc
 		rc = CLEW_ENOMEM;
 		goto out;
 	}
-	TRY(dec_span(&d, msg.p, msg.p + msg.len, sp));
+	TRY(dec_span(&d, msg.p, slice_end(msg), sp));
 	if (span_out)
 		*span_out = sp;
 out:
@@ -1092,7 +1105,7 @@ int otlp_proto_decode_resource(struct slice msg, struct span_batch *out, uint32_
 		goto out;
 	}
 	uint32_t ri = out->n_resources - 1;
-	TRY(dec_resource(&d, msg.p, msg.p + msg.len, ri));
+	TRY(dec_resource(&d, msg.p, slice_end(msg), ri));
 	out->resources[ri].raw = msg;
 	TRY(resource_ensure_service_name(out, &out->resources[ri]));
 	if (index_out)
@@ -1115,7 +1128,7 @@ int otlp_proto_decode_scope(struct slice msg, struct span_batch *out, uint32_t r
 		goto out;
 	}
 	uint32_t si = out->n_scopes - 1;
-	TRY(dec_scope(&d, msg.p, msg.p + msg.len, si));
+	TRY(dec_scope(&d, msg.p, slice_end(msg), si));
 	out->scopes[si].raw = msg;
 	if (index_out)
 		*index_out = si;
@@ -1180,5 +1193,5 @@ static long walk(const uint8_t *p, const uint8_t *end, enum msg_type m, int any_
 
 long otlp_proto_walk(struct slice body)
 {
-	return walk(body.p, body.p + body.len, M_REQUEST, 0);
+	return walk(body.p, slice_end(body), M_REQUEST, 0);
 }
