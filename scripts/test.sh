@@ -65,7 +65,7 @@ done
 run_e2e() { # run_e2e LABEL BINARY
 	local label=$1 bin=$2 out line p f
 	note "end-to-end tests ($label)"
-	out=$(cd tests/e2e && CLEW_BIN="$PWD/../../$bin" node --test --test-concurrency=1 --test-reporter=tap 2>&1)
+	out=$(cd tests/e2e && CLEW_BIN="$PWD/../../$bin" node --test --test-concurrency=1 --test-force-exit --test-reporter=tap 2>&1)
 	echo "$out" | grep -E '^(not ok|# (tests|pass|fail|skipped))' | head -n 60
 	echo "$out" | grep -E -A 30 '^not ok' | head -n 120
 	p=$(echo "$out" | grep -E '^# pass [0-9]+' | tail -1 | awk '{print $3}')

@@ -140,8 +140,10 @@ int ingest_receive(const struct ingest_request *req, const struct ingest_limits 
 		first_reason = validate(&res->batch, res);
 	} else {
 		rc = decode_text(req, slice_make(body, body_len), arena, res, &first_reason);
-		if (rc < 0 || !res->payload)
+		if (rc < 0)
 			goto out;
+		if (!res->payload) /* nothing valid: answer with the reasons, store nothing */
+			goto done;
 		/* the payload is ours: decode it again for the raw slices the head keeps */
 		rc = otlp_proto_decode_request(slice_make(res->payload, res->payload_len), &res->batch, &err);
 		if (rc < 0) {
@@ -152,6 +154,7 @@ int ingest_receive(const struct ingest_request *req, const struct ingest_limits 
 			if (!res->batch.spans[i].invalid_reason)
 				res->batch.spans[i].invalid_reason = span_invalid_reason(&res->batch.spans[i]);
 	}
+done:
 	if (res->rejected_spans)
 		snprintf(res->message, sizeof res->message, "%u of %u spans rejected: %s", res->rejected_spans,
 			 res->rejected_spans + res->accepted_spans, first_reason);

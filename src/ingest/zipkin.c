@@ -116,25 +116,29 @@ static bool parse_u64(struct slice s, uint64_t *out)
 	return true;
 }
 
-/* A non-negative count of microseconds (an integer; leniently an integral
- * real or a decimal string) as nanoseconds. Absent leaves *ns_out alone. */
+/* A non-negative count of microseconds (an integer, a real with a fraction,
+ * or a decimal string) as nanoseconds. Absent leaves *ns_out alone. */
 static int get_micros(struct zk *z, json_t *obj, const char *key, const char *field, int64_t *ns_out)
 {
 	json_t *v = member(obj, key);
 	uint64_t us;
+	int64_t extra_ns = 0;
 	if (!v)
 		return 0;
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		us = (uint64_t)json_integer_value(v);
-	} else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9.3e18 &&
-		   json_real_value(v) == floor(json_real_value(v))) {
-		us = (uint64_t)json_real_value(v);
+	} else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9.2e15) {
+		/* The OpenTelemetry Zipkin exporter writes fractional microseconds:
+		 * keep the fraction as nanoseconds. */
+		double d = json_real_value(v), whole = floor(d);
+		us = (uint64_t)whole;
+		extra_ns = (int64_t)llround((d - whole) * 1000.0);
 	} else if (!json_is_string(v) || !parse_u64(jstr(v), &us)) {
-		return fail(z, field, "expected a non-negative integer (microseconds)");
+		return fail(z, field, "expected a non-negative number of microseconds");
 	}
-	if (us > (uint64_t)INT64_MAX / 1000)
+	if (us > (uint64_t)INT64_MAX / 1000 || (int64_t)(us * 1000) > INT64_MAX - extra_ns)
 		return fail(z, field, "microseconds out of range");
-	*ns_out = (int64_t)(us * 1000);
+	*ns_out = (int64_t)(us * 1000) + extra_ns;
 	return 0;
 }
 

@@ -362,18 +362,23 @@ TEST(zipkin_times)
 	CHECK_INT(d.b.spans[0].end_unix_ns, ==, 1002000);
 	CHECK_INT(d.b.spans[1].start_unix_ns, ==, 9223372036854775000LL);
 	zdec_free(&d);
+	/* fractional microseconds, as the OpenTelemetry Zipkin exporter sends them */
+	zdec_run(&d, "[{\"traceId\":\"01\",\"id\":\"02\",\"timestamp\":1795312040123456.75,\"duration\":1.5}]");
+	CHECK_INT(d.rc, ==, 0);
+	CHECK_INT(d.b.spans[0].start_unix_ns, ==, 1795312040123456750LL);
+	CHECK_INT(d.b.spans[0].end_unix_ns, ==, 1795312040123458250LL);
+	zdec_free(&d);
 	static const struct {
 		const char *json;
 		const char *msg;
 	} bad[] = {
 		{"[{\"timestamp\":9223372036854776}]", "[0].timestamp: microseconds out of range"},
-		{"[{\"timestamp\":-1}]", "[0].timestamp: expected a non-negative integer (microseconds)"},
-		{"[{\"timestamp\":\"soon\"}]", "[0].timestamp: expected a non-negative integer (microseconds)"},
-		{"[{\"timestamp\":1.5}]", "[0].timestamp: expected a non-negative integer (microseconds)"},
-		{"[{},{\"duration\":true}]", "[1].duration: expected a non-negative integer (microseconds)"},
+		{"[{\"timestamp\":-1}]", "[0].timestamp: expected a non-negative number of microseconds"},
+		{"[{\"timestamp\":\"soon\"}]", "[0].timestamp: expected a non-negative number of microseconds"},
+		{"[{},{\"duration\":true}]", "[1].duration: expected a non-negative number of microseconds"},
 		{"[{\"timestamp\":9223372036854775,\"duration\":1}]", "[0].duration: end time out of range"},
 		{"[{\"annotations\":[{\"timestamp\":\"x\",\"value\":\"v\"}]}]",
-		 "[0].annotations[0].timestamp: expected a non-negative integer (microseconds)"},
+		 "[0].annotations[0].timestamp: expected a non-negative number of microseconds"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		zdec_run(&d, bad[i].json);
