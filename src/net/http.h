@@ -75,14 +75,14 @@ struct http_listener_config {
 	const char *addr; /* "host:port"; port 0 picks a free port */
 	http_handler_fn handler;
 	void *ctx;
-	uint64_t max_body_bytes; /* raw body cap; over it: 413 (RESOURCE_EXHAUSTED on gRPC) */
+	uint64_t max_body_bytes; /* raw body cap; over it: 413 (RESOURCE_EXHAUSTED on gRPC); 0: 64 MiB */
 };
 
 struct http_server_config {
-	int io_threads;		      /* default: number of CPUs */
-	uint32_t max_connections;     /* over it new connections are closed */
-	uint32_t idle_timeout_ms;     /* close keep-alive connections idle this long */
-	uint32_t request_timeout_ms;  /* a request must arrive whole within this */
+	int io_threads;		      /* 0: 2 x CPUs, at least 4 (handlers may block) */
+	uint32_t max_connections;     /* over it new connections are closed; 0: 10,000 */
+	uint32_t idle_timeout_ms;     /* close keep-alive connections idle this long; 0: 120 s */
+	uint32_t request_timeout_ms;  /* a request must arrive whole within this (408); 0: 30 s */
 	struct budget *memory;	      /* request buffers are charged here; NULL = none */
 };
 

@@ -534,6 +534,11 @@ int h2_conn_recv(struct net_conn *c, const uint8_t *p, size_t n)
 
 void h2_conn_send(struct net_conn *c)
 {
+	if (c->out_off) { /* keep the pending bytes at the front */
+		memmove(c->out.p, c->out.p + c->out_off, c->out.len - c->out_off);
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
 	while (c->out.len - c->out_off < NET_OUT_HIGH_WATER) {
 		const uint8_t *data;
 		ssize_t n = nghttp2_session_mem_send(c->h2->session, &data);

@@ -389,6 +389,17 @@ static void conn_process(struct net_conn *c)
 	}
 }
 
+/* Move frames from nghttp2 to the socket until it is full or nothing is
+ * left to send. */
+static void conn_h2_pump(struct net_conn *c)
+{
+	while (!c->dead) {
+		h2_conn_send(c);
+		if (c->dead || c->out.len == c->out_off || conn_flush(c) <= 0)
+			return;
+	}
+}
+
 static void conn_switch_to_h2(struct net_conn *c)
 {
 	c->state = CONN_H2;
@@ -397,9 +408,7 @@ static void conn_switch_to_h2(struct net_conn *c)
 		return;
 	}
 	net_conn_free_input(c);
-	h2_conn_send(c);
-	if (conn_flush(c) < 0)
-		return;
+	conn_h2_pump(c);
 }
 
 static void conn_read_h2(struct net_conn *c)
@@ -425,23 +434,18 @@ static void conn_read_h2(struct net_conn *c)
 			c->dead = true;
 			break;
 		}
-		h2_conn_send(c);
-		if (conn_flush(c) < 0 || (size_t)n < NET_SCRATCH_BYTES)
+		conn_h2_pump(c);
+		if ((size_t)n < NET_SCRATCH_BYTES)
 			break;
 	}
 }
 
 static void conn_h2_writable(struct net_conn *c)
 {
-	while (!c->dead) {
-		int r = conn_flush(c);
-		if (r <= 0)
-			return;
-		h2_conn_send(c);
-		if (c->out.len == 0)
-			break;
-	}
-	if (!c->dead && h2_conn_finished(c))
+	if (conn_flush(c) <= 0)
+		return;
+	conn_h2_pump(c);
+	if (!c->dead && c->out.len == c->out_off && h2_conn_finished(c))
 		c->dead = true;
 }
 
@@ -638,8 +642,7 @@ static void thread_sweep(struct net_thread *t, int64_t now)
 			if (stopping && !c->goaway_sent) {
 				c->goaway_sent = true;
 				h2_conn_goaway(c);
-				h2_conn_send(c);
-				conn_flush(c);
+				conn_h2_pump(c);
 			}
 			if (c->out.len > c->out_off) {
 				if (now - c->last_active_ns > req_to)

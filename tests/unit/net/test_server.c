@@ -22,11 +22,18 @@
 
 /* ---- the test handler ---- */
 
+#define BIG_BYTES (3u << 20)
+
 static void test_handler(void *ctx, struct http_request *req, struct http_response *resp)
 {
 	if (slice_eq_cstr(req->path, "/sleep")) {
 		usleep(300 * 1000);
 		http_response_text(resp, req, 200, "text/plain", SLICE_LIT("slept"));
+		return;
+	}
+	if (slice_eq_cstr(req->path, "/big")) { /* 3 MiB, more than socket buffers hold */
+		for (size_t i = 0; i < BIG_BYTES; i++)
+			buf_append_byte(&resp->body, (uint8_t)('a' + i % 26));
 		return;
 	}
 	if (req->proto == HTTP_PROTO_GRPC) {
@@ -219,6 +226,43 @@ TEST(server_keep_alive_and_counts)
 	CHECK_INT(cl_response(c, &r), ==, -1); /* Content-Length says 8, no body follows */
 	CHECK(strstr(c->buf, "HTTP/1.1 200 OK\r\n"));
 	CHECK(strstr(c->buf, "Content-Length: 8\r\n"));
+	cl_close(c);
+	srv_stop(&t);
+}
+
+TEST(server_big_response_to_slow_reader)
+{
+	struct srv t;
+	CHECK_INT(srv_start(&t, &small_cfg, 1 << 20), ==, 0);
+	struct client *c = cl_connect(t.port);
+	int small = 4096;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	cl_send_str(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+	usleep(100 * 1000); /* the server fills the socket and waits for EPOLLOUT */
+	char *e;
+	while (!(e = strstr(c->buf, "\r\n\r\n")))
+		CHECK_INT(cl_fill(c, 5000), >, 0);
+	CHECK(strstr(c->buf, "Content-Length: 3145728\r\n"));
+	size_t head = (size_t)(e - c->buf) + 4, got = 0;
+	bool ok = true;
+	memmove(c->buf, c->buf + head, c->len - head);
+	c->len -= head;
+	for (;;) {
+		size_t k = c->len < BIG_BYTES - got ? c->len : BIG_BYTES - got;
+		for (size_t i = 0; i < k; i++)
+			ok &= (size_t)c->buf[i] == 'a' + (got + i) % 26;
+		got += k;
+		memmove(c->buf, c->buf + k, c->len - k);
+		c->len -= k;
+		c->buf[c->len] = 0;
+		if (got == BIG_BYTES || cl_fill(c, 5000) <= 0)
+			break;
+	}
+	CHECK_INT(got, ==, BIG_BYTES);
+	CHECK(ok);
+	struct resp r;
+	CHECK_INT(cl_response(c, &r), ==, 0);
+	CHECK_STR(r.body, "GET /after ");
 	cl_close(c);
 	srv_stop(&t);
 }
@@ -463,6 +507,8 @@ struct h2client {
 	bool status_in_trailers;
 	uint8_t data[1 << 16];
 	size_t data_len;
+	size_t total_len;
+	bool pattern_ok;
 	bool closed;
 	const uint8_t *send_body;
 	size_t send_len, send_off;
@@ -507,6 +553,10 @@ static int h2c_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t 
 static int h2c_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *ud)
 {
 	struct h2client *h = ud;
+	for (size_t i = 0; i < len; i++)
+		if (data[i] != (uint8_t)('a' + (h->total_len + i) % 26))
+			h->pattern_ok = false;
+	h->total_len += len;
 	if (h->data_len + len <= sizeof h->data) {
 		memcpy(h->data + h->data_len, data, len);
 		h->data_len += len;
@@ -567,7 +617,8 @@ static int h2c_request(struct h2client *h, const char *method, const char *path,
 {
 	h->status = 0;
 	h->content_type[0] = h->grpc_status[0] = h->grpc_message[0] = h->details[0] = 0;
-	h->data_len = 0;
+	h->data_len = h->total_len = 0;
+	h->pattern_ok = true;
 	h->closed = false;
 	h->status_in_trailers = false;
 	h->send_body = body;
@@ -668,6 +719,11 @@ TEST(server_http2_and_grpc_unary)
 	CHECK(memcmp(h->data, "POST /v1/traces body", 20) == 0);
 	CHECK_INT(h2c_request(h, "POST", "/big", "text/plain", NULL, big, 2000), ==, 0);
 	CHECK_INT(h->status, ==, 413);
+	/* a response far bigger than the windows and socket buffers */
+	CHECK_INT(h2c_request(h, "GET", "/big", NULL, NULL, NULL, 0), ==, 0);
+	CHECK_INT(h->status, ==, 200);
+	CHECK_INT(h->total_len, ==, BIG_BYTES);
+	CHECK(h->pattern_ok);
 	h2c_free(h);
 
 	uint64_t reqs;
@@ -693,4 +749,31 @@ TEST(server_http2_with_curl)
 	out[n] = 0;
 	CHECK_STR(out, "POST /curl abc");
 	srv_stop(&t);
+}
+
+TEST(server_http2_over_budget_is_unavailable)
+{
+	struct budget b;
+	budget_init(&b, 24 * 1024); /* room for the 16 KiB first read, not for 30 KB */
+	struct http_server_config cfg = {.io_threads = 1, .memory = &b};
+	struct srv t;
+	CHECK_INT(srv_start(&t, &cfg, 1 << 20), ==, 0);
+	struct h2client *h = h2c_connect(t.port);
+	CHECK(h);
+	static uint8_t frame[40000], msg[30000];
+	size_t n = grpc_frame(frame, 0, msg, sizeof msg);
+	CHECK_INT(h2c_request(h, "POST", "/svc/M", "application/grpc", NULL, frame, n), ==, 0);
+	CHECK_INT(h->status, ==, 200);
+	CHECK_STR(h->grpc_status, "14");
+	CHECK_STR(h->grpc_message, "clew is over its memory budget; retry later");
+	CHECK_INT(h2c_request(h, "POST", "/plain", "text/plain", NULL, msg, sizeof msg), ==, 0);
+	CHECK_INT(h->status, ==, 503);
+	CHECK(h->data_len > 0 && strstr((const char *)h->data, "\"code\":503") != NULL);
+	/* the connection still serves requests that fit */
+	n = grpc_frame(frame, 0, "ok", 2);
+	CHECK_INT(h2c_request(h, "POST", "/svc/M", "application/grpc", NULL, frame, n), ==, 0);
+	CHECK_STR(h->grpc_status, "0");
+	h2c_free(h);
+	srv_stop(&t);
+	CHECK_INT(atomic_load(&b.used_bytes), ==, 0);
 }
