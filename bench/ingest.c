@@ -246,6 +246,40 @@ static void fill(struct conn *c, enum proto p, uint64_t seq)
 	c->grpc_ok = 0;
 }
 
+/* A fresh easy handle for c (curl 7.88 fails a second HTTP/2 request made
+ * with the same easy handle on a reused connection, so gRPC gets a new
+ * handle per request; the connection itself is still reused). */
+static void setup_easy(struct conn *c, enum proto p, const struct server *s)
+{
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	c->easy = curl_easy_init();
+	if (!c->headers) {
+		if (p == P_GRPC) {
+			snprintf(c->url, sizeof c->url,
+				 "http://127.0.0.1:%d/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+				 s->grpc_port);
+			c->headers = curl_slist_append(NULL, "Content-Type: application/grpc");
+			c->headers = curl_slist_append(c->headers, "TE: trailers");
+		} else {
+			snprintf(c->url, sizeof c->url, "http://127.0.0.1:%d/v1/traces", s->otlp_http_port);
+			c->headers = curl_slist_append(NULL, p == P_JSON ? "Content-Type: application/json"
+									 : "Content-Type: application/x-protobuf");
+			c->headers = curl_slist_append(c->headers, "Expect:");
+		}
+	}
+	if (p == P_GRPC)
+		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	if (getenv("BENCH_VERBOSE"))
+		curl_easy_setopt(c->easy, CURLOPT_VERBOSE, 1L);
+}
+
 struct run_result {
 	double spans_per_cpu_s, spans_per_wall_s, cpu_s, wall_s;
 	uint64_t spans, failures;
@@ -262,26 +296,7 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 		struct conn *c = &conns[i];
 		memset(c, 0, sizeof *c);
 		buf_init(&c->body, 1 << 26);
-		c->easy = curl_easy_init();
-		if (p == P_GRPC) {
-			snprintf(c->url, sizeof c->url,
-				 "http://127.0.0.1:%d/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-				 s->grpc_port);
-			curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-			c->headers = curl_slist_append(NULL, "Content-Type: application/grpc");
-			c->headers = curl_slist_append(c->headers, "TE: trailers");
-		} else {
-			snprintf(c->url, sizeof c->url, "http://127.0.0.1:%d/v1/traces", s->otlp_http_port);
-			c->headers = curl_slist_append(NULL, p == P_JSON ? "Content-Type: application/json"
-									 : "Content-Type: application/x-protobuf");
-			c->headers = curl_slist_append(c->headers, "Expect:");
-		}
-		curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
-		curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
-		curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, header_cb);
-		curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
-		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard_cb);
-		curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+		setup_easy(c, p, s);
 		fill(c, p, (*seq)++);
 		curl_multi_add_handle(multi, c->easy);
 	}
@@ -302,10 +317,13 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 			bool ok = m->data.result == CURLE_OK && code == 200 && (p != P_GRPC || c->grpc_ok);
 			if (ok)
 				spans += SPANS_PER_BATCH;
-			else
-				failures++;
+			else if (failures++ == 0)
+				fprintf(stderr, "bench: first failure: %s, HTTP %ld\n", curl_easy_strerror(m->data.result),
+					code);
 			curl_multi_remove_handle(multi, c->easy);
 			if (now_s() < end) {
+				if (p == P_GRPC)
+					setup_easy(c, p, s);
 				fill(c, p, (*seq)++);
 				curl_multi_add_handle(multi, c->easy);
 				running++;
