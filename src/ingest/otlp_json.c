@@ -18,6 +18,7 @@
 
 #include "base/codec.h"
 #include "base/err.h"
+#include "ingest/json_alloc.h"
 
 /* Frames of the JSON path kept for error messages; deeper ones are counted
  * but not recorded (AnyValue nesting is limited long before that). */
@@ -714,7 +715,7 @@ static int dec_resource_spans(struct oj *d, json_t *obj)
 	return 0;
 }
 
-int otlp_json_decode_request(struct slice body, struct span_batch *out, struct decode_error *err)
+static int decode_request_json(struct slice body, struct span_batch *out, struct decode_error *err)
 {
 	json_error_t jerr;
 	struct oj dec = {.b = out, .err = err}, *d = &dec;
@@ -751,5 +752,19 @@ out:
 	if (rc == CLEW_ENOMEM)
 		snprintf(err->msg, sizeof err->msg, "out of memory decoding the request");
 	json_decref(root);
+	return rc;
+}
+
+int otlp_json_decode_request(struct slice body, struct span_batch *out, struct decode_error *err)
+{
+	/* jansson's nodes live in a scratch arena for the length of the decode */
+	struct arena scratch;
+	uint64_t cap = (uint64_t)body.len * 24 + (1u << 20);
+	arena_init(&scratch, cap);
+	scratch.chunk_bytes = body.len > (256u << 10) ? (1u << 20) : (64u << 10);
+	json_alloc_begin(&scratch);
+	int rc = decode_request_json(body, out, err);
+	json_alloc_end();
+	arena_reset(&scratch);
 	return rc;
 }

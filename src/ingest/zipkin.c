@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/codec.h"
 #include "base/err.h"
+#include "ingest/json_alloc.h"
 #include "base/hash.h"
 
 /* An entry of the resource/scope table. Resources: res == ZK_RESOURCE, a, b,
@@ -580,7 +581,7 @@ static int dec_span(struct zk *z, json_t *obj)
 	return 0;
 }
 
-int zipkin_decode_spans(struct slice body, struct span_batch *out, struct decode_error *err)
+static int decode_spans_json(struct slice body, struct span_batch *out, struct decode_error *err)
 {
 	json_error_t jerr;
 	struct zk z = {.b = out, .err = err};
@@ -615,5 +616,19 @@ out:
 		snprintf(err->msg, sizeof err->msg, "out of memory decoding the spans");
 	free(z.tab);
 	json_decref(root);
+	return rc;
+}
+
+int zipkin_decode_spans(struct slice body, struct span_batch *out, struct decode_error *err)
+{
+	/* jansson's nodes live in a scratch arena for the length of the decode */
+	struct arena scratch;
+	uint64_t cap = (uint64_t)body.len * 24 + (1u << 20);
+	arena_init(&scratch, cap);
+	scratch.chunk_bytes = body.len > (256u << 10) ? (1u << 20) : (64u << 10);
+	json_alloc_begin(&scratch);
+	int rc = decode_spans_json(body, out, err);
+	json_alloc_end();
+	arena_reset(&scratch);
 	return rc;
 }
