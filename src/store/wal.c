@@ -50,6 +50,7 @@
 #include "base/crc32c.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/metrics.h"
 
 #define WAL_MAGIC "CLEWWAL1"
 #define WAL_VERSION 1u
@@ -106,6 +107,17 @@ struct wal {
 
 	struct wal_stats stats;
 };
+
+
+/* The fsync latency histogram of /metrics. */
+static void observe_fsync(uint64_t ns)
+{
+	static struct metric *_Atomic hist;
+	if (!hist)
+		hist = metric_histogram("clew_wal_fsync_duration_seconds", "Latency of WAL fsync calls.", NULL,
+					METRIC_LATENCY_BOUNDS, METRIC_LATENCY_N_BOUNDS);
+	metric_observe(hist, (double)ns / 1e9);
+}
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -602,7 +614,9 @@ static void wal_lead(struct wal *w)
 		if (w->sync != WAL_SYNC_NONE) {
 			int64_t t0 = clock_mono_ns();
 			rc = w->ops->fsync(w->ops, w->fd);
-			sync_ns += (uint64_t)(clock_mono_ns() - t0);
+			uint64_t one_sync_ns = (uint64_t)(clock_mono_ns() - t0);
+			sync_ns += one_sync_ns;
+			observe_fsync(one_sync_ns);
 			syncs++;
 			if (rc < 0) {
 				seg_poison(w, "fsync", rc);
@@ -704,7 +718,9 @@ int wal_sync(struct wal *w)
 	if (w->fd >= 0 && w->synced < w->tail) {
 		int64_t t0 = clock_mono_ns();
 		rc = w->ops->fsync(w->ops, w->fd);
-		w->stats.sync_ns_total += (uint64_t)(clock_mono_ns() - t0);
+		uint64_t one_sync_ns = (uint64_t)(clock_mono_ns() - t0);
+		w->stats.sync_ns_total += one_sync_ns;
+		observe_fsync(one_sync_ns);
 		w->stats.syncs++;
 		if (rc == 0) {
 			w->synced = w->tail;
