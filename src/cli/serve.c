@@ -94,6 +94,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	};
 	int c;
 	optind = 1;
+	opterr = 0; /* our own messages, prefixed "clew serve:" */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_DATA:
@@ -162,7 +163,8 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			serve_usage(stdout);
 			return 1;
 		default:
-			serve_usage(stderr);
+			fprintf(stderr, "clew serve: unknown option or missing value: '%s' (see clew serve --help)\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
