@@ -280,9 +280,26 @@ static void setup_easy(struct conn *c, enum proto p, const struct server *s)
 		curl_easy_setopt(c->easy, CURLOPT_VERBOSE, 1L);
 }
 
+static double metric_from(const struct server *s, const char *name)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", s->http_port);
+	FILE *f = popen(cmd, "r");
+	char line[1024];
+	double v = -1;
+	size_t n = strlen(name);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, name, n) == 0 && line[n] == ' ')
+			v = strtod(line + n + 1, NULL);
+	if (f)
+		pclose(f);
+	return v;
+}
+
 struct run_result {
 	double spans_per_cpu_s, spans_per_wall_s, cpu_s, wall_s;
 	uint64_t spans, failures;
+	double inflight_bytes_mean, inflight_bytes_max; /* memory budget minus head, sampled */
 };
 
 static void run_once(const struct server *s, enum proto p, int n_conns, double seconds, uint64_t *seq,
@@ -302,7 +319,8 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 	}
 	double cpu0 = server_cpu_seconds(s->pid), t0 = now_s(), end = t0 + seconds;
 	uint64_t spans = 0, failures = 0;
-	int running = n_conns;
+	int running = n_conns, samples = 0;
+	double next_sample = t0 + 0.5, inflight_sum = 0, inflight_max = 0;
 	while (running > 0) {
 		curl_multi_perform(multi, &running);
 		CURLMsg *m;
@@ -331,6 +349,14 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 		}
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 100, NULL);
+		if (now_s() >= next_sample && running > 0) {
+			double inflight = metric_from(s, "clew_memory_budget_used_bytes") - metric_from(s, "clew_head_bytes");
+			inflight_sum += inflight;
+			if (inflight > inflight_max)
+				inflight_max = inflight;
+			samples++;
+			next_sample = now_s() + 0.5;
+		}
 	}
 	double wall = now_s() - t0, cpu = server_cpu_seconds(s->pid) - cpu0;
 	for (int i = 0; i < n_conns; i++) {
@@ -345,22 +371,8 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 	res->cpu_s = cpu;
 	res->spans_per_cpu_s = cpu > 0 ? (double)spans / cpu : 0;
 	res->spans_per_wall_s = (double)spans / wall;
-}
-
-static double metric_from(const struct server *s, const char *name)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", s->http_port);
-	FILE *f = popen(cmd, "r");
-	char line[1024];
-	double v = -1;
-	size_t n = strlen(name);
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, name, n) == 0 && line[n] == ' ')
-			v = strtod(line + n + 1, NULL);
-	if (f)
-		pclose(f);
-	return v;
+	res->inflight_bytes_mean = samples ? inflight_sum / samples : 0;
+	res->inflight_bytes_max = inflight_max;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -403,7 +415,7 @@ int main(int argc, char **argv)
 		const char *short_name = p == P_PROTO ? "proto" : p == P_JSON ? "json" : "grpc";
 		if (!strstr(protocols, short_name))
 			continue;
-		double vals[25];
+		double vals[25], inflight_mean = 0, inflight_max = 0;
 		uint64_t seq = 0, failures = 0;
 		struct server s;
 		if (start_server(&s, clew, wal_sync) < 0) {
@@ -417,12 +429,17 @@ int main(int argc, char **argv)
 			run_once(&s, p, n_conns, seconds, &seq, &res);
 			vals[r] = res.spans_per_cpu_s;
 			failures += res.failures;
+			inflight_mean += res.inflight_bytes_mean / runs;
+			if (res.inflight_bytes_max > inflight_max)
+				inflight_max = res.inflight_bytes_max;
 			fprintf(stderr, "  %s run %d: %.0f spans/cpu-s, %.0f spans/s wall, %.2f cpu-s over %.2f s\n",
 				proto_names[p], r + 1, res.spans_per_cpu_s, res.spans_per_wall_s, res.cpu_s, res.wall_s);
 		}
 		qsort(vals, (size_t)runs, sizeof vals[0], cmp_double);
 		printf("ingest_%s_spans_per_cpu_sec median %.0f min %.0f max %.0f runs %d failures %llu\n",
 		       proto_names[p], vals[runs / 2], vals[0], vals[runs - 1], runs, (unsigned long long)failures);
+		printf("inflight_bytes_per_request_%s mean %.0f max %.0f connections %d\n", proto_names[p],
+		       inflight_mean / n_conns, inflight_max / n_conns, n_conns);
 		if (p == P_PROTO) {
 			double head_bytes = metric_from(&s, "clew_head_bytes");
 			double head_spans = metric_from(&s, "clew_head_spans");
