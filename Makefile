@@ -27,7 +27,7 @@ $(error BUILD must be release, debug or asan)
 endif
 CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
 LDFLAGS := -pthread $(LDFLAGS_MODE)
-LDLIBS := -lnghttp2 -ljansson -lzstd -lz -lxxhash -lm
+LDLIBS := -lnghttp2 -ljansson -lzstd -lz -lxxhash -lm -lcurl
 
 LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
