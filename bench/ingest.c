@@ -11,6 +11,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,14 +247,17 @@ static void fill(struct conn *c, enum proto p, uint64_t seq)
 	c->grpc_ok = 0;
 }
 
-/* A fresh easy handle for c (curl 7.88 fails a second HTTP/2 request made
- * with the same easy handle on a reused connection, so gRPC gets a new
- * handle per request; the connection itself is still reused). */
+/* A fresh easy handle for c. curl before 8.0 fails any request on a reused
+ * prior-knowledge HTTP/2 connection, so only a conn's first gRPC request asks
+ * for prior knowledge and later ones ask for HTTP/2, which takes the open
+ * connection; a large receive buffer keeps curl from losing trailers. */
 static void setup_easy(struct conn *c, enum proto p, const struct server *s)
 {
+	bool reuse = c->easy != NULL;
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
 	c->easy = curl_easy_init();
+	curl_easy_setopt(c->easy, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
 	if (!c->headers) {
 		if (p == P_GRPC) {
 			snprintf(c->url, sizeof c->url,
@@ -269,7 +273,8 @@ static void setup_easy(struct conn *c, enum proto p, const struct server *s)
 		}
 	}
 	if (p == P_GRPC)
-		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION,
+				 reuse ? (long)CURL_HTTP_VERSION_2_0 : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, header_cb);
