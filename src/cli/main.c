@@ -11,6 +11,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  serve    run the server: OTLP/Zipkin receivers, store, query APIs and UI\n"
+	      "  gen      simulate a microservice system: send its traces or write them to a file\n"
 	      "  help     show this text\n"
 	      "\n"
 	      "Run 'clew <command> --help' for a command's options.\n",
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "gen") == 0)
+		return cli_gen(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;
