@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "base/codec.h"
 #include "base/json.h"
 
 void api_error(struct http_response *resp, struct http_request *req, int status, const char *message)
@@ -29,24 +30,13 @@ void api_ok(struct http_response *resp, struct http_request *req, const char *co
 	http_response_header(resp, req, "Content-Type", slice_cstr(content_type));
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool api_parse_trace_id(struct slice s, uint8_t out[16])
 {
 	if (s.len == 0 || s.len > 32)
 		return false;
 	memset(out, 0, 16);
 	for (size_t i = 0; i < s.len; i++) {
-		int v = hexval(s.p[s.len - 1 - i]);
+		int v = hex_digit_value(s.p[s.len - 1 - i]);
 		if (v < 0)
 			return false;
 		size_t byte = 15 - i / 2;
@@ -62,8 +52,8 @@ static struct slice percent_decode(struct arena *a, struct slice s)
 		return (struct slice){NULL, 0};
 	size_t n = 0;
 	for (size_t i = 0; i < s.len; i++) {
-		if (s.p[i] == '%' && i + 2 < s.len && hexval(s.p[i + 1]) >= 0 && hexval(s.p[i + 2]) >= 0) {
-			o[n++] = (char)(hexval(s.p[i + 1]) << 4 | hexval(s.p[i + 2]));
+		if (s.p[i] == '%' && i + 2 < s.len && hex_digit_value(s.p[i + 1]) >= 0 && hex_digit_value(s.p[i + 2]) >= 0) {
+			o[n++] = (char)(hex_digit_value(s.p[i + 1]) << 4 | hex_digit_value(s.p[i + 2]));
 			i += 2;
 		} else if (s.p[i] == '+') {
 			o[n++] = ' ';

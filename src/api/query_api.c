@@ -2,6 +2,7 @@
  * file maps paths to them and serves the health endpoints and /metrics. */
 #include "api/query_api.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,60 +12,36 @@
 #include "api/trace_api.h"
 #include "base/metrics.h"
 
-static double g_head_spans(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.head_spans;
-}
+/* A store statistic as a /metrics gauge: one reader per field, from a table. */
+struct store_gauge {
+	const char *name, *help;
+	size_t offset; /* of a uint64_t in struct store_stats */
+	double scale;
+	struct store *store;
+};
 
-static double g_head_traces(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.head_traces;
-}
+static struct store_gauge store_gauges[] = {
+	{"clew_head_spans", "Spans held in the head.", offsetof(struct store_stats, head_spans), 1, NULL},
+	{"clew_head_traces", "Distinct traces in the head.", offsetof(struct store_stats, head_traces), 1, NULL},
+	{"clew_head_bytes", "Memory held by the head.", offsetof(struct store_stats, head_bytes), 1, NULL},
+	{"clew_spans_duplicate_total", "Spans received again (client retries) and stored once.",
+	 offsetof(struct store_stats, duplicates), 1, NULL},
+	{"clew_wal_bytes_total", "Bytes appended to the WAL.", offsetof(struct store_stats, wal_bytes), 1, NULL},
+	{"clew_wal_records_total", "Records appended to the WAL.", offsetof(struct store_stats, wal_records), 1,
+	 NULL},
+	{"clew_wal_fsyncs_total", "WAL fsync calls.", offsetof(struct store_stats, wal_syncs), 1, NULL},
+	{"clew_wal_fsync_seconds_total", "Time spent in WAL fsync.", offsetof(struct store_stats, wal_sync_ns_total),
+	 1e-9, NULL},
+};
 
-static double g_head_bytes(void *arg)
+static double read_store_gauge(void *arg)
 {
+	const struct store_gauge *g = arg;
 	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.head_bytes;
-}
-
-static double g_duplicates(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.duplicates;
-}
-
-static double g_wal_bytes(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.wal_bytes;
-}
-
-static double g_wal_records(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.wal_records;
-}
-
-static double g_wal_syncs(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.wal_syncs;
-}
-
-static double g_wal_sync_seconds(void *arg)
-{
-	struct store_stats st;
-	store_get_stats(arg, &st);
-	return (double)st.wal_sync_ns_total / 1e9;
+	store_get_stats(g->store, &st);
+	uint64_t v;
+	memcpy(&v, (const char *)&st + g->offset, sizeof v);
+	return (double)v * g->scale;
 }
 
 static double g_memory_used(void *arg)
@@ -97,16 +74,10 @@ static double g_rss_bytes(void *arg)
 
 void query_api_init(struct query_api *q)
 {
-	metric_gauge_fn("clew_head_spans", "Spans held in the head.", NULL, g_head_spans, q->store);
-	metric_gauge_fn("clew_head_traces", "Distinct traces in the head.", NULL, g_head_traces, q->store);
-	metric_gauge_fn("clew_head_bytes", "Memory held by the head.", NULL, g_head_bytes, q->store);
-	metric_gauge_fn("clew_spans_duplicate_total", "Spans received again (client retries) and stored once.",
-			NULL, g_duplicates, q->store);
-	metric_gauge_fn("clew_wal_bytes_total", "Bytes appended to the WAL.", NULL, g_wal_bytes, q->store);
-	metric_gauge_fn("clew_wal_records_total", "Records appended to the WAL.", NULL, g_wal_records, q->store);
-	metric_gauge_fn("clew_wal_fsyncs_total", "WAL fsync calls.", NULL, g_wal_syncs, q->store);
-	metric_gauge_fn("clew_wal_fsync_seconds_total", "Time spent in WAL fsync.", NULL, g_wal_sync_seconds,
-			q->store);
+	for (size_t i = 0; i < sizeof store_gauges / sizeof store_gauges[0]; i++) {
+		store_gauges[i].store = q->store;
+		metric_gauge_fn(store_gauges[i].name, store_gauges[i].help, NULL, read_store_gauge, &store_gauges[i]);
+	}
 	metric_gauge_fn("clew_memory_budget_used_bytes", "Bytes charged to the memory budget.", NULL,
 			g_memory_used, q->memory);
 	metric_gauge_fn("clew_memory_budget_limit_bytes", "The memory budget.", NULL, g_memory_limit, q->memory);

@@ -5,6 +5,7 @@
  * WAL failure -> 503 + Retry-After / UNAVAILABLE + RetryInfo. Never 500. */
 #include "api/receivers.h"
 
+#include "api/api_util.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -114,24 +115,6 @@ static struct slice media_type(struct slice ct)
 	return slice_make(ct.p, n);
 }
 
-static void write_json_error(struct http_response *resp, struct http_request *req, int status,
-			     const char *message)
-{
-	struct json j;
-	json_init(&j, &resp->body);
-	json_obj_begin(&j);
-	json_key(&j, "error");
-	json_obj_begin(&j);
-	json_key(&j, "code");
-	json_int(&j, status);
-	json_key(&j, "message");
-	json_cstr(&j, message);
-	json_obj_end(&j);
-	json_obj_end(&j);
-	resp->status = status;
-	http_response_header(resp, req, "Content-Type", SLICE_LIT("application/json"));
-}
-
 /* An OTLP/HTTP failure: google.rpc.Status in the request's encoding. */
 static void otlp_http_status(struct http_response *resp, struct http_request *req, bool json, int http_status,
 			     int grpc_code, const char *message)
@@ -196,11 +179,11 @@ void receivers_otlp_http(void *ctx, struct http_request *req, struct http_respon
 {
 	struct receivers *r = ctx;
 	if (!slice_eq_cstr(req->path, "/v1/traces")) {
-		write_json_error(resp, req, 404, "not found: OTLP/HTTP traces are received at POST /v1/traces");
+		api_error(resp, req, 404, "not found: OTLP/HTTP traces are received at POST /v1/traces");
 		return;
 	}
 	if (!slice_eq_cstr(req->method, "POST")) {
-		write_json_error(resp, req, 405, "method not allowed: use POST /v1/traces");
+		api_error(resp, req, 405, "method not allowed: use POST /v1/traces");
 		http_response_header(resp, req, "Allow", SLICE_LIT("POST"));
 		return;
 	}
@@ -211,7 +194,7 @@ void receivers_otlp_http(void *ctx, struct http_request *req, struct http_respon
 	else if (slice_eq_nocase(ct, "application/json"))
 		json = true;
 	else {
-		write_json_error(resp, req, 415,
+		api_error(resp, req, 415,
 				 "unsupported Content-Type: send application/x-protobuf or application/json");
 		return;
 	}
@@ -302,43 +285,43 @@ void receivers_zipkin(void *ctx, struct http_request *req, struct http_response 
 {
 	struct receivers *r = ctx;
 	if (!slice_eq_cstr(req->path, "/api/v2/spans")) {
-		write_json_error(resp, req, 404, "not found: Zipkin spans are received at POST /api/v2/spans");
+		api_error(resp, req, 404, "not found: Zipkin spans are received at POST /api/v2/spans");
 		return;
 	}
 	if (!slice_eq_cstr(req->method, "POST")) {
-		write_json_error(resp, req, 405, "method not allowed: use POST /api/v2/spans");
+		api_error(resp, req, 405, "method not allowed: use POST /api/v2/spans");
 		return;
 	}
 	struct slice ct = media_type(header_or_empty(req, "content-type"));
 	if (ct.len && !slice_eq_nocase(ct, "application/json")) {
-		write_json_error(resp, req, 415, "unsupported Content-Type: clew accepts Zipkin v2 JSON");
+		api_error(resp, req, 415, "unsupported Content-Type: clew accepts Zipkin v2 JSON");
 		return;
 	}
 	int gz = body_is_gzip(header_or_empty(req, "content-encoding"));
 	if (gz < 0) {
-		write_json_error(resp, req, 415, "unsupported Content-Encoding: send gzip or no encoding");
+		api_error(resp, req, 415, "unsupported Content-Encoding: send gzip or no encoding");
 		return;
 	}
 	struct ingest_result res;
 	switch (receive(r, P_ZIPKIN, INGEST_ZIPKIN_JSON, req->body, gz == 1, &res)) {
 	case INGEST_OK:
 		if (res.accepted_spans == 0 && res.rejected_spans > 0) {
-			write_json_error(resp, req, 400, res.message);
+			api_error(resp, req, 400, res.message);
 			return;
 		}
 		resp->status = 202;
 		break;
 	case INGEST_BAD_REQUEST:
-		write_json_error(resp, req, 400, res.message);
+		api_error(resp, req, 400, res.message);
 		break;
 	case INGEST_TOO_LARGE:
-		write_json_error(resp, req, 413, res.message);
+		api_error(resp, req, 413, res.message);
 		break;
 	case INGEST_UNSUPPORTED:
-		write_json_error(resp, req, 415, res.message);
+		api_error(resp, req, 415, res.message);
 		break;
 	case INGEST_BUSY:
-		write_json_error(resp, req, 503, res.message);
+		api_error(resp, req, 503, res.message);
 		http_response_header(resp, req, "Retry-After", SLICE_LIT("1"));
 		break;
 	}

@@ -13,7 +13,7 @@ void hex_encode(const uint8_t *p, size_t n, char *out)
 	}
 }
 
-static int hexval(uint8_t c)
+int hex_digit_value(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -29,7 +29,7 @@ int hex_decode(struct slice s, uint8_t *out, size_t n)
 	if (s.len != 2 * n)
 		return CLEW_EPARSE;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s.p[2 * i]), lo = hexval(s.p[2 * i + 1]);
+		int hi = hex_digit_value(s.p[2 * i]), lo = hex_digit_value(s.p[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return CLEW_EPARSE;
 		out[i] = (uint8_t)(hi << 4 | lo);

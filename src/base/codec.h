@@ -9,6 +9,9 @@
 #include "base/buf.h"
 #include "base/slice.h"
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(uint8_t c);
+
 /* Write 2*n lowercase hex chars to out (not NUL-terminated). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 /* Decode exactly 2*n hex chars (either case) from s into out[n].

@@ -8,9 +8,11 @@
 
 #include "base/arena.h"
 
-/* Open the window on this thread. Nothing jansson allocates inside it may
- * be used or freed after json_alloc_end; reset the arena after the end. */
-void json_alloc_begin(struct arena *scratch);
-void json_alloc_end(void);
+/* Open the window on this thread with scratch, an arena initialised here
+ * and sized for a document of doc_bytes. Nothing jansson allocates inside the
+ * window may be used or freed after json_alloc_end, which closes it and
+ * frees the arena. */
+void json_alloc_begin(struct arena *scratch, size_t doc_bytes);
+void json_alloc_end(struct arena *scratch);
 
 #endif

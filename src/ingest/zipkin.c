@@ -623,12 +623,8 @@ int zipkin_decode_spans(struct slice body, struct span_batch *out, struct decode
 {
 	/* jansson's nodes live in a scratch arena for the length of the decode */
 	struct arena scratch;
-	uint64_t cap = (uint64_t)body.len * 24 + (1u << 20);
-	arena_init(&scratch, cap);
-	scratch.chunk_bytes = body.len > (256u << 10) ? (1u << 20) : (64u << 10);
-	json_alloc_begin(&scratch);
+	json_alloc_begin(&scratch, body.len);
 	int rc = decode_spans_json(body, out, err);
-	json_alloc_end();
-	arena_reset(&scratch);
+	json_alloc_end(&scratch);
 	return rc;
 }
