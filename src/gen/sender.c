@@ -207,9 +207,13 @@ static size_t discard_cb(char *p, size_t size, size_t n, void *ud)
 }
 
 /* Start (or restart) slot s's request. gRPC gets a fresh easy handle per
- * request: curl 7.88 may fail a second HTTP/2 request on a reused one. */
+ * request: curl before 8.0 fails a second request on a reused
+ * prior-knowledge HTTP/2 handle or connection, so only a slot's first
+ * request asks for prior knowledge and later ones ask for HTTP/2, which
+ * takes the open connection; a large receive buffer keeps the trailers. */
 static void start_request(struct net *n, struct slot *s)
 {
+	bool reuse = s->easy != NULL;
 	if (n->c->protocol == GEN_PROTO_GRPC && s->easy) {
 		curl_easy_cleanup(s->easy);
 		s->easy = NULL;
@@ -227,8 +231,11 @@ static void start_request(struct net *n, struct slot *s)
 		curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, 60000L);
 		curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-		if (n->c->protocol == GEN_PROTO_GRPC)
-			curl_easy_setopt(s->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		if (n->c->protocol == GEN_PROTO_GRPC) {
+			curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
+			curl_easy_setopt(s->easy, CURLOPT_HTTP_VERSION,
+					 reuse ? (long)CURL_HTTP_VERSION_2_0 : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		}
 	}
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.p);
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
