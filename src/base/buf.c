@@ -52,7 +52,7 @@ int buf_reserve(struct buf *b, size_t n)
 	return 0;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
+void buf_append_slow(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0 || buf_reserve(b, n) < 0)
 		return;
@@ -68,15 +68,6 @@ void buf_append_slice(struct buf *b, struct slice s)
 void buf_append_cstr(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));
-}
-
-void buf_append_byte(struct buf *b, uint8_t c)
-{
-	if (b->len < b->cap && !b->err) {
-		b->p[b->len++] = c;
-		return;
-	}
-	buf_append(b, &c, 1);
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
@@ -107,18 +98,6 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(b, fmt, ap);
 	va_end(ap);
-}
-
-void buf_append_varint(struct buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-	size_t n = 0;
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	buf_append(b, tmp, n);
 }
 
 void buf_append_u32le(struct buf *b, uint32_t v)

@@ -26,16 +26,57 @@ void buf_clear(struct buf *b);
 /* Make room for n more bytes; 0 or the (sticky) error. */
 int buf_reserve(struct buf *b, size_t n);
 
-void buf_append(struct buf *b, const void *p, size_t n);
+/* The growing path of the appends below (out of line). */
+void buf_append_slow(struct buf *b, const void *p, size_t n);
+
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (__builtin_expect(!b->err && b->cap - b->len >= n, 1)) {
+		if (n)
+			memcpy(b->p + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	buf_append_slow(b, p, n);
+}
+
+static inline void buf_append_byte(struct buf *b, uint8_t c)
+{
+	if (__builtin_expect(!b->err && b->len < b->cap, 1)) {
+		b->p[b->len++] = c;
+		return;
+	}
+	buf_append_slow(b, &c, 1);
+}
+
 void buf_append_slice(struct buf *b, struct slice s);
 void buf_append_cstr(struct buf *b, const char *s);
-void buf_append_byte(struct buf *b, uint8_t c);
 /* printf-style append (vsnprintf under the hood, never sprintf). */
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 
 /* Protobuf-style base-128 varint. */
-void buf_append_varint(struct buf *b, uint64_t v);
+static inline void buf_append_varint(struct buf *b, uint64_t v)
+{
+	if (__builtin_expect(!b->err && b->cap - b->len >= 10, 1)) {
+		uint8_t *o = b->p + b->len;
+		while (v >= 0x80) {
+			*o++ = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		*o++ = (uint8_t)v;
+		b->len = (size_t)(o - b->p);
+		return;
+	}
+	uint8_t tmp[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		tmp[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	tmp[n++] = (uint8_t)v;
+	buf_append_slow(b, tmp, n);
+}
 void buf_append_u32le(struct buf *b, uint32_t v);
 void buf_append_u64le(struct buf *b, uint64_t v);
 
