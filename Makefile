@@ -11,7 +11,9 @@ OUT := build/$(BUILD)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	-Wimplicit-fallthrough -Wno-unused-parameter
-ifdef WERROR
+# Warnings are errors unless WERROR=0 is given.
+WERROR ?= 1
+ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -pthread -Isrc -MMD -MP $(WARN)
