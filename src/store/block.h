@@ -1,0 +1,187 @@
+/* Immutable columnar block files: the on-disk form of spans once they leave
+ * the head. A block holds whole traces sorted by trace id, cut into pages of
+ * whole traces; each page keeps every field as its own zstd-compressed
+ * column with page-local sorted dictionaries, so a trace lookup reads the
+ * filter, one page's trace ids and that page's columns. Compaction reads
+ * pages back as span batches and writes a new block. Layout: docs/storage.md. */
+#ifndef CLEW_STORE_BLOCK_H
+#define CLEW_STORE_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/span.h"
+#include "store/fileops.h"
+
+/* The columns of a page, in the order they are stored (docs/storage.md). */
+enum block_col {
+	BCOL_TRACE_ID = 0, /* 16 raw bytes per trace, sorted */
+	BCOL_TRACE_NSPANS, /* varint spans per trace */
+	BCOL_TRACE_START,  /* zigzag varint: trace's first start - block min start */
+	BCOL_SPAN_ID,	   /* 8 raw bytes per span */
+	BCOL_PARENT,	   /* varint: 0 none, 1 outside the trace, k+2 = row k of the trace */
+	BCOL_PARENT_EXT,   /* 8 raw bytes per parent outside the trace */
+	BCOL_FLAGS,	   /* varint */
+	BCOL_TRACE_STATE,  /* varint id in the value dictionary */
+	BCOL_SCOPE,	   /* varint index into the block's scope table */
+	BCOL_NAME,	   /* varint id in the name dictionary */
+	BCOL_KIND_STATUS,  /* 2 bytes: kind, status code */
+	BCOL_STATUS_MSG,   /* varint id in the value dictionary */
+	BCOL_START,	   /* zigzag varint: start - trace start */
+	BCOL_DURATION,	   /* zigzag varint: end - start */
+	BCOL_DROPPED,	   /* 3 varints: dropped attributes, events, links */
+	BCOL_EV_COUNT,	   /* varint events per span */
+	BCOL_EV_TIME,	   /* zigzag varint: event time - span start */
+	BCOL_EV_NAME,	   /* varint id in the name dictionary */
+	BCOL_EV_DROPPED,   /* varint */
+	BCOL_LN_COUNT,	   /* varint links per span */
+	BCOL_LN_TRACE_ID,  /* 16 raw bytes */
+	BCOL_LN_SPAN_ID,   /* 8 raw bytes */
+	BCOL_LN_STATE,	   /* varint id in the value dictionary */
+	BCOL_LN_FLAGS,	   /* varint */
+	BCOL_LN_DROPPED,   /* varint */
+	/* three attribute groups (span, event, link) of BCOL_ATTR_COLS each */
+	BCOL_SPAN_ATTR,
+	BCOL_EV_ATTR = BCOL_SPAN_ATTR + 8,
+	BCOL_LN_ATTR = BCOL_EV_ATTR + 8,
+	BCOL_DICT_NAMES = BCOL_LN_ATTR + 8, /* sorted span and event names */
+	BCOL_DICT_KEYS,			    /* sorted attribute keys */
+	BCOL_DICT_VALUES,		    /* sorted string values, status messages, trace states */
+	BCOL_COUNT,
+};
+
+/* Offsets within an attribute group. */
+enum block_attr_col {
+	BATTR_COUNT = 0, /* varint attributes per owner */
+	BATTR_KEY,	 /* varint id in the key dictionary */
+	BATTR_TYPE,	 /* 1 byte enum any_type */
+	BATTR_STR,	 /* varint id in the value dictionary */
+	BATTR_INT,	 /* zigzag varint */
+	BATTR_DOUBLE,	 /* 8 bytes little-endian IEEE 754 */
+	BATTR_BOOL,	 /* 1 byte 0/1 */
+	BATTR_OTHER,	 /* bytes, arrays, kvlists: varint length + generic encoding */
+	BATTR_COLS,
+};
+
+struct block_writer_options {
+	int zstd_level;		    /* 0 = 3 */
+	uint32_t page_spans;	    /* a page closes at a trace boundary past this; 0 = 16384 */
+	uint32_t filter_bits_per_trace; /* trace-id Bloom filter size; 0 = 16 */
+	size_t max_mem_bytes;	    /* block_writer_add refuses past this (CLEW_ELIMIT); 0 = none */
+};
+
+/* What a block holds; filled by block_writer_finish and block_get_info. */
+struct block_info {
+	uint64_t spans, traces;
+	uint32_t pages, resources, scopes;
+	int64_t min_start_ns, max_start_ns; /* over span start times */
+	int64_t max_end_ns;
+	int64_t min_dur_ns, max_dur_ns;
+	uint8_t min_trace_id[16], max_trace_id[16];
+	uint64_t distinct_names, distinct_keys, distinct_values; /* block-wide */
+	uint64_t file_bytes;
+	uint64_t column_bytes[BCOL_COUNT];     /* stored (compressed) bytes, all pages */
+	uint64_t column_raw_bytes[BCOL_COUNT]; /* decompressed bytes, all pages */
+};
+
+/* Per-page statistics, kept in memory while a block is open. */
+struct block_page_info {
+	uint8_t first_trace_id[16], last_trace_id[16];
+	uint64_t first_row; /* row of the page's first span within the block */
+	uint32_t spans, traces;
+	int64_t min_start_ns, max_start_ns;
+	int64_t min_dur_ns, max_dur_ns;
+};
+
+struct block_writer;
+struct block;
+
+/* A writer that buffers spans (copied: the batches may be freed after add)
+ * until finish. opts may be NULL for defaults. Owned by the caller
+ * (block_writer_free). Not thread-safe. */
+struct block_writer *block_writer_new(const struct block_writer_options *opts);
+
+/* Copy every valid span of b (and the resources and scopes they use) into
+ * the writer; spans with invalid_reason are skipped. Spans may come in any
+ * order and any number of batches. 0, CLEW_ELIMIT (over max_mem_bytes),
+ * CLEW_ENOMEM, CLEW_EINVAL (an AnyValue of unknown type or nesting deeper
+ * than 64). The error is sticky: later adds and finish return it. */
+int block_writer_add(struct block_writer *w, const struct span_batch *b);
+
+/* Spans buffered so far, and the memory the writer holds, so the caller can
+ * decide when to cut a block. */
+uint64_t block_writer_spans(const struct block_writer *w);
+size_t block_writer_mem_bytes(const struct block_writer *w);
+
+/* Write the block durably as dir/name: written to dir/name.tmp, fsynced,
+ * renamed, the directory fsynced. On failure nothing is left under the final
+ * name (the temporary file is removed, best effort). out (may be NULL) gets
+ * the block's figures. 0, -errno from the file ops, CLEW_ENOMEM,
+ * CLEW_ELIMIT (a column over 4 GiB), or the sticky error of add. A writer
+ * with no spans writes a valid empty block. Finish may be called once. */
+int block_writer_finish(struct block_writer *w, struct fileops *ops, const char *dir, const char *name,
+			struct block_info *out);
+
+void block_writer_free(struct block_writer *w);
+
+/* Open a block: reads and verifies header, footer, section directory, meta,
+ * filter, resource and scope tables (about 2 bytes per trace of memory plus
+ * the tables). Returns a block with one reference, or NULL with *rc set
+ * (-errno, CLEW_ECORRUPT, CLEW_ENOMEM) and a message naming the file and
+ * byte offset in err. ops must outlive the block. Reads are pread calls;
+ * every section read is checked against its CRC32C. */
+struct block *block_open(struct fileops *ops, const char *path, int *rc, char *err, size_t errlen);
+
+/* Reference counting: the block is closed when the last reference goes, and
+ * its file unlinked then if block_mark_deleted was called. Thread-safe. */
+void block_ref(struct block *b);
+void block_unref(struct block *b);
+void block_mark_deleted(struct block *b);
+
+/* The block's path (owned by the block) and figures. */
+const char *block_path(const struct block *b);
+void block_get_info(const struct block *b, struct block_info *out);
+
+/* True if the block may hold the trace: the Bloom filter and the trace id
+ * range (false positives possible, never false negatives). No I/O. */
+int block_may_contain(const struct block *b, const uint8_t trace_id[16]);
+
+/* Append every span of the trace to out, resources and scopes included
+ * (each once), spans ordered by start time, everything in out's arena.
+ * 0, CLEW_ENOTFOUND, CLEW_ECORRUPT (logged with file and offset),
+ * CLEW_ENOMEM, -errno. Thread-safe. */
+int block_get_trace(struct block *b, const uint8_t trace_id[16], struct span_batch *out);
+
+/* Pages, for scans and compaction. */
+uint32_t block_pages(const struct block *b);
+/* Statistics of page p (< block_pages), owned by the block. */
+const struct block_page_info *block_page(const struct block *b, uint32_t p);
+
+/* Append every span of page p to out (as block_get_trace does for one
+ * trace). Compaction reads every page this way into block_writer_add. */
+int block_read_page(struct block *b, uint32_t p, struct span_batch *out);
+
+/* One decompressed column of a page, for the query engine: data is owned by
+ * the caller (free() it), raw_len bytes encoded as docs/storage.md says for
+ * col. 0, CLEW_EINVAL, CLEW_ECORRUPT, CLEW_ENOMEM, -errno. */
+int block_read_column(struct block *b, uint32_t p, enum block_col col, uint8_t **data, size_t *len);
+
+/* Test whether the page's dictionary (BCOL_DICT_NAMES/KEYS/VALUES) holds s,
+ * the pre-filter for equality predicates: 1 yes, 0 no, or an error. */
+int block_page_dict_has(struct block *b, uint32_t p, enum block_col dict, struct slice s);
+
+/* Check a block file completely: header, footer, directory, every
+ * section's CRC, every page decoded to its end with every id in range,
+ * trace ids sorted, counts and statistics matching, every trace id in the
+ * filter. 0 if sound; CLEW_ECORRUPT with a message and *bad_offset (may be
+ * NULL) the file offset of the first bad section or structure; -errno for
+ * I/O errors; CLEW_ENOMEM. */
+int block_check(struct fileops *ops, const char *path, char *err, size_t errlen, uint64_t *bad_offset);
+
+/* The process-wide cache of decompressed page columns shared by all
+ * blocks: set its byte budget (default 256 MiB; 0 disables it). */
+void block_cache_set_budget(size_t bytes);
+/* Bytes held, hits and misses of that cache. */
+void block_cache_stats(size_t *bytes, uint64_t *hits, uint64_t *misses);
+
+#endif

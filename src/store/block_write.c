@@ -1,0 +1,964 @@
+/* The block writer: spans come in from the head (or from compaction, which
+ * reads old blocks page by page) and leave as one immutable block file.
+ *
+ * Design notes.
+ * Buffering. block_writer_add copies each valid span into a compact record
+ * (varints; every string interned once in the writer's string table and
+ * referred to by id; nested values in the generic encoding) plus a 48-byte
+ * index entry (trace id, span id, start, record offset, arrival number).
+ * Resources and scopes are interned by their generic encoding, so equal
+ * ones share one entry of the block's tables. Typical cost: ~150 bytes per
+ * span plus the distinct strings.
+ * Finish. The entries are sorted by (trace id, start, arrival); traces are
+ * cut into pages of whole traces once a page holds page_spans spans. Each
+ * page is transcoded twice from the records: the first pass collects the
+ * strings the page uses, which are sorted into its three dictionaries; the
+ * second writes the columns with dictionary ids. Every column becomes one
+ * section (zstd unless that does not shrink it), written at once to
+ * dir/name.tmp; then the block tables, filter, meta, directory and tail;
+ * fsync, rename to dir/name, fsync of dir.
+ * States. OPEN (new, add) -> FINISHED (finish, success or not: a writer
+ * finishes once). A failed add leaves a sticky error that finish returns. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "base/alloc.h"
+#include "base/crc32c.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "store/block_int.h"
+
+#define BW_BUF_MAX ((size_t)1 << 40)
+
+/* An interning table: byte strings to dense ids. */
+struct bw_intern {
+	struct buf bytes;
+	uint64_t *off; /* n + 1 offsets into bytes */
+	uint64_t *hash;
+	uint32_t n, cap;
+	uint32_t *slots; /* id + 1, 0 = empty */
+	uint32_t mask;
+};
+
+struct bw_ent {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	int64_t start;
+	uint64_t off; /* into recs */
+	uint32_t seq;
+};
+
+enum { CLS_NAMES = 0, CLS_KEYS = 1, CLS_VALUES = 2, CLS_N = 3 };
+
+struct block_writer {
+	struct block_writer_options opts;
+	int err;
+	int finished;
+	struct bw_intern strs, res, scopes;
+	struct buf recs;
+	struct bw_ent *ents;
+	uint64_t n_ents, cap_ents;
+	struct buf scratch;
+	uint32_t *res_map, *scope_map; /* per add: batch index -> writer index */
+};
+
+/* ---- interning ---- */
+
+static size_t intern_mem(const struct bw_intern *t)
+{
+	return t->bytes.cap + (size_t)t->cap * 16 + ((size_t)t->mask + 1) * 4;
+}
+
+static struct slice intern_str(const struct bw_intern *t, uint32_t id)
+{
+	return slice_make(t->bytes.p + t->off[id], (size_t)(t->off[id + 1] - t->off[id]));
+}
+
+static int intern_grow_slots(struct bw_intern *t)
+{
+	uint32_t nslots = t->mask ? (t->mask + 1) * 2 : 1024;
+	uint32_t *s = try_calloc(nslots, sizeof *s);
+	if (!s)
+		return CLEW_ENOMEM;
+	for (uint32_t id = 0; id < t->n; id++) {
+		uint32_t i = (uint32_t)t->hash[id] & (nslots - 1);
+		while (s[i])
+			i = (i + 1) & (nslots - 1);
+		s[i] = id + 1;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->mask = nslots - 1;
+	return 0;
+}
+
+/* The id of s in t, adding it when new; 0 or CLEW_ENOMEM. */
+static int intern(struct bw_intern *t, struct slice s, uint32_t *id)
+{
+	if ((!t->slots || (uint64_t)t->n * 2 >= (uint64_t)t->mask + 1) && intern_grow_slots(t) < 0)
+		return CLEW_ENOMEM;
+	uint64_t h = hash64(s.p ? s.p : (const uint8_t *)"", s.len);
+	uint32_t i = (uint32_t)h & t->mask;
+	while (t->slots[i]) {
+		uint32_t cand = t->slots[i] - 1;
+		if (t->hash[cand] == h && slice_eq(intern_str(t, cand), s)) {
+			*id = cand;
+			return 0;
+		}
+		i = (i + 1) & t->mask;
+	}
+	if (t->n + 1 >= t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 1024;
+		uint64_t *no = try_realloc(t->off, (size_t)ncap * sizeof *no);
+		if (!no)
+			return CLEW_ENOMEM;
+		t->off = no;
+		uint64_t *nh = try_realloc(t->hash, (size_t)ncap * sizeof *nh);
+		if (!nh)
+			return CLEW_ENOMEM;
+		t->hash = nh;
+		if (t->cap == 0)
+			t->off[0] = 0;
+		t->cap = ncap;
+	}
+	buf_append(&t->bytes, s.p, s.len);
+	if (t->bytes.err)
+		return CLEW_ENOMEM;
+	t->hash[t->n] = h;
+	t->off[t->n + 1] = t->bytes.len;
+	t->slots[i] = t->n + 1;
+	*id = t->n++;
+	return 0;
+}
+
+static void intern_free(struct bw_intern *t)
+{
+	buf_free(&t->bytes);
+	free(t->off);
+	free(t->hash);
+	free(t->slots);
+}
+
+/* ---- add: spans to records ---- */
+
+struct block_writer *block_writer_new(const struct block_writer_options *opts)
+{
+	struct block_writer *w = xcalloc(1, sizeof *w);
+	if (opts)
+		w->opts = *opts;
+	if (w->opts.zstd_level == 0)
+		w->opts.zstd_level = 3;
+	if (w->opts.page_spans == 0)
+		w->opts.page_spans = 16384;
+	if (w->opts.filter_bits_per_trace == 0)
+		w->opts.filter_bits_per_trace = 16;
+	buf_init(&w->strs.bytes, BW_BUF_MAX);
+	buf_init(&w->res.bytes, BW_BUF_MAX);
+	buf_init(&w->scopes.bytes, BW_BUF_MAX);
+	buf_init(&w->recs, BW_BUF_MAX);
+	buf_init(&w->scratch, BW_BUF_MAX);
+	return w;
+}
+
+void block_writer_free(struct block_writer *w)
+{
+	if (!w)
+		return;
+	intern_free(&w->strs);
+	intern_free(&w->res);
+	intern_free(&w->scopes);
+	buf_free(&w->recs);
+	buf_free(&w->scratch);
+	free(w->ents);
+	free(w->res_map);
+	free(w->scope_map);
+	free(w);
+}
+
+uint64_t block_writer_spans(const struct block_writer *w)
+{
+	return w->n_ents;
+}
+
+size_t block_writer_mem_bytes(const struct block_writer *w)
+{
+	return intern_mem(&w->strs) + intern_mem(&w->res) + intern_mem(&w->scopes) + w->recs.cap +
+	       (size_t)w->cap_ents * sizeof(struct bw_ent) + w->scratch.cap;
+}
+
+static int rec_sid(struct block_writer *w, struct slice s)
+{
+	uint32_t id;
+	int rc = intern(&w->strs, s, &id);
+	if (rc < 0)
+		return rc;
+	buf_append_varint(&w->recs, id);
+	return 0;
+}
+
+static int rec_attrs(struct block_writer *w, const struct attr_list *l)
+{
+	int rc;
+	buf_append_varint(&w->recs, l->n);
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct attr *at = &l->items[i];
+		const struct any_value *v = &at->value;
+		if ((rc = blk_any_ok(v, 1)) < 0)
+			return rc;
+		if ((rc = rec_sid(w, at->key)) < 0)
+			return rc;
+		buf_append_byte(&w->recs, v->type);
+		switch (v->type) {
+		case ANY_STRING:
+			if ((rc = rec_sid(w, v->u.str)) < 0)
+				return rc;
+			break;
+		case ANY_BOOL:
+			buf_append_byte(&w->recs, v->u.b ? 1 : 0);
+			break;
+		case ANY_INT:
+			buf_append_varint(&w->recs, blk_zigzag(v->u.i));
+			break;
+		case ANY_DOUBLE: {
+			uint64_t bits;
+			uint8_t le[8];
+			memcpy(&bits, &v->u.d, 8);
+			blk_put64(le, bits);
+			buf_append(&w->recs, le, 8);
+			break;
+		}
+		case ANY_EMPTY:
+			break;
+		default:
+			buf_clear(&w->scratch);
+			blk_enc_any(&w->scratch, v);
+			if (w->scratch.err)
+				return CLEW_ENOMEM;
+			buf_append_varint(&w->recs, w->scratch.len);
+			buf_append(&w->recs, w->scratch.p, w->scratch.len);
+			break;
+		}
+	}
+	return 0;
+}
+
+static uint64_t wrap_sub(int64_t a, int64_t b)
+{
+	return (uint64_t)a - (uint64_t)b;
+}
+
+/* The writer's index of batch scope si, interning it and its resource. */
+static int map_scope(struct block_writer *w, const struct span_batch *b, uint32_t si, uint32_t *out)
+{
+	int rc;
+	if (si >= b->n_scopes)
+		return CLEW_EINVAL;
+	if (w->scope_map[si] != UINT32_MAX) {
+		*out = w->scope_map[si];
+		return 0;
+	}
+	const struct scope *sc = &b->scopes[si];
+	if (sc->resource >= b->n_resources)
+		return CLEW_EINVAL;
+	uint32_t ri = w->res_map[sc->resource];
+	if (ri == UINT32_MAX) {
+		const struct resource *r = &b->resources[sc->resource];
+		for (uint32_t i = 0; i < r->attrs.n; i++)
+			if ((rc = blk_any_ok(&r->attrs.items[i].value, 1)) < 0)
+				return rc;
+		buf_clear(&w->scratch);
+		blk_enc_resource(&w->scratch, r);
+		if (w->scratch.err)
+			return CLEW_ENOMEM;
+		if ((rc = intern(&w->res, buf_slice(&w->scratch), &ri)) < 0)
+			return rc;
+		w->res_map[sc->resource] = ri;
+	}
+	for (uint32_t i = 0; i < sc->attrs.n; i++)
+		if ((rc = blk_any_ok(&sc->attrs.items[i].value, 1)) < 0)
+			return rc;
+	buf_clear(&w->scratch);
+	blk_enc_scope(&w->scratch, sc, ri);
+	if (w->scratch.err)
+		return CLEW_ENOMEM;
+	if ((rc = intern(&w->scopes, buf_slice(&w->scratch), out)) < 0)
+		return rc;
+	w->scope_map[si] = *out;
+	return 0;
+}
+
+static int add_span(struct block_writer *w, const struct span_batch *b, const struct span *s)
+{
+	int rc;
+	uint32_t scope;
+	if ((rc = map_scope(w, b, s->scope, &scope)) < 0)
+		return rc;
+	if (w->n_ents == w->cap_ents) {
+		uint64_t ncap = w->cap_ents ? w->cap_ents * 2 : 4096;
+		struct bw_ent *n = try_realloc(w->ents, (size_t)ncap * sizeof *n);
+		if (!n)
+			return CLEW_ENOMEM;
+		w->ents = n;
+		w->cap_ents = ncap;
+	}
+	if (w->n_ents >= UINT32_MAX)
+		return CLEW_ELIMIT;
+	struct bw_ent *e = &w->ents[w->n_ents];
+	memcpy(e->trace_id, s->trace_id, 16);
+	memcpy(e->span_id, s->span_id, 8);
+	e->start = s->start_unix_ns;
+	e->off = w->recs.len;
+	e->seq = (uint32_t)w->n_ents;
+
+	struct buf *r = &w->recs;
+	buf_append_varint(r, scope);
+	buf_append_byte(r, s->has_parent ? 1 : 0);
+	if (s->has_parent)
+		buf_append(r, s->parent_span_id, 8);
+	buf_append_varint(r, s->flags);
+	if ((rc = rec_sid(w, s->trace_state)) < 0 || (rc = rec_sid(w, s->name)) < 0)
+		return rc;
+	buf_append_byte(r, s->kind);
+	buf_append_byte(r, s->status_code);
+	if ((rc = rec_sid(w, s->status_message)) < 0)
+		return rc;
+	buf_append_varint(r, wrap_sub(s->end_unix_ns, s->start_unix_ns));
+	buf_append_varint(r, s->dropped_attrs);
+	buf_append_varint(r, s->dropped_events);
+	buf_append_varint(r, s->dropped_links);
+	if ((rc = rec_attrs(w, &s->attrs)) < 0)
+		return rc;
+	buf_append_varint(r, s->n_events);
+	for (uint32_t i = 0; i < s->n_events; i++) {
+		const struct span_event *ev = &s->events[i];
+		buf_append_varint(r, blk_zigzag((int64_t)wrap_sub(ev->time_unix_ns, s->start_unix_ns)));
+		if ((rc = rec_sid(w, ev->name)) < 0)
+			return rc;
+		buf_append_varint(r, ev->dropped_attrs);
+		if ((rc = rec_attrs(w, &ev->attrs)) < 0)
+			return rc;
+	}
+	buf_append_varint(r, s->n_links);
+	for (uint32_t i = 0; i < s->n_links; i++) {
+		const struct span_link *ln = &s->links[i];
+		buf_append(r, ln->trace_id, 16);
+		buf_append(r, ln->span_id, 8);
+		if ((rc = rec_sid(w, ln->trace_state)) < 0)
+			return rc;
+		buf_append_varint(r, ln->flags);
+		buf_append_varint(r, ln->dropped_attrs);
+		if ((rc = rec_attrs(w, &ln->attrs)) < 0)
+			return rc;
+	}
+	if (r->err)
+		return CLEW_ENOMEM;
+	w->n_ents++;
+	return 0;
+}
+
+int block_writer_add(struct block_writer *w, const struct span_batch *b)
+{
+	int rc = 0, refused = 0;
+	if (w->err)
+		return w->err;
+	if (w->finished)
+		return CLEW_ESTATE;
+	if (w->opts.max_mem_bytes && block_writer_mem_bytes(w) > w->opts.max_mem_bytes)
+		return CLEW_ELIMIT;
+	free(w->res_map);
+	free(w->scope_map);
+	w->res_map = try_malloc(((size_t)b->n_resources + 1) * sizeof *w->res_map);
+	w->scope_map = try_malloc(((size_t)b->n_scopes + 1) * sizeof *w->scope_map);
+	if (!w->res_map || !w->scope_map) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	memset(w->res_map, 0xff, ((size_t)b->n_resources + 1) * sizeof *w->res_map);
+	memset(w->scope_map, 0xff, ((size_t)b->n_scopes + 1) * sizeof *w->scope_map);
+	for (uint32_t i = 0; i < b->n_spans; i++) {
+		const struct span *s = &b->spans[i];
+		if (s->invalid_reason)
+			continue;
+		size_t mark = w->recs.len;
+		if ((rc = add_span(w, b, s)) < 0) {
+			w->recs.len = mark; /* the span is not added */
+			if (rc == CLEW_EINVAL) { /* a span we cannot store exactly is refused, not the batch */
+				refused = 1;
+				rc = 0;
+				continue;
+			}
+			goto out;
+		}
+	}
+out:
+	if (rc < 0)
+		w->err = rc;
+	return rc < 0 ? rc : refused ? CLEW_EINVAL : 0;
+}
+
+/* ---- finish: records to pages of columns ---- */
+
+static int ent_cmp(const void *pa, const void *pb)
+{
+	const struct bw_ent *a = pa, *b = pb;
+	int c = memcmp(a->trace_id, b->trace_id, 16);
+	if (c)
+		return c;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+struct pid_row {
+	uint8_t id[8];
+	uint32_t row;
+};
+
+static int pid_cmp(const void *pa, const void *pb)
+{
+	const struct pid_row *a = pa, *b = pb;
+	int c = memcmp(a->id, b->id, 8);
+	return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+/* The state of finish. */
+struct bw_fin {
+	struct block_writer *w;
+	struct fileops *ops;
+	int fd;
+	uint64_t off;
+	int err;
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf;
+	size_t zcap;
+	struct blk_dirent *dir;
+	size_t n_dir, cap_dir;
+	struct buf col[BCOL_COUNT];
+	uint32_t *local[CLS_N]; /* global string id -> page dictionary id */
+	uint32_t *used[CLS_N];
+	uint32_t n_used[CLS_N], cap_used[CLS_N];
+	uint8_t *seen; /* per global string: bit per class, for distinct counts */
+	uint64_t distinct[CLS_N];
+	struct pid_row *pids;
+	size_t cap_pids;
+	struct buf dict[CLS_N];
+	struct block_page_info *pi;
+	int collect;
+	int64_t min_start;
+	struct block_info *info;
+	int64_t max_end;
+};
+
+static void fin_sid(struct bw_fin *f, int cls, struct blk_cur *c, unsigned col)
+{
+	uint64_t sid = blk_rd_varint(c);
+	uint32_t id = (uint32_t)sid;
+	if (f->collect) {
+		if (f->local[cls][id] == UINT32_MAX) {
+			f->local[cls][id] = 0;
+			if (f->n_used[cls] == f->cap_used[cls]) {
+				f->cap_used[cls] = f->cap_used[cls] ? f->cap_used[cls] * 2 : 1024;
+				f->used[cls] = xrealloc(f->used[cls], f->cap_used[cls] * sizeof(uint32_t));
+			}
+			f->used[cls][f->n_used[cls]++] = id;
+			if (!(f->seen[id] & (1u << cls))) {
+				f->seen[id] |= (uint8_t)(1u << cls);
+				f->distinct[cls]++;
+			}
+		}
+		return;
+	}
+	buf_append_varint(&f->col[col], f->local[cls][id]);
+}
+
+static void fin_copy_varint(struct blk_cur *c, struct buf *o)
+{
+	buf_append_varint(o, blk_rd_varint(c));
+}
+
+static void fin_attrs(struct bw_fin *f, struct blk_cur *c, unsigned g)
+{
+	uint64_t n = blk_rd_varint(c);
+	buf_append_varint(&f->col[g + BATTR_COUNT], n);
+	for (uint64_t i = 0; i < n; i++) {
+		fin_sid(f, CLS_KEYS, c, g + BATTR_KEY);
+		uint8_t t = blk_rd_u8(c);
+		buf_append_byte(&f->col[g + BATTR_TYPE], t);
+		switch (t) {
+		case ANY_STRING:
+			fin_sid(f, CLS_VALUES, c, g + BATTR_STR);
+			break;
+		case ANY_BOOL:
+			buf_append_byte(&f->col[g + BATTR_BOOL], blk_rd_u8(c));
+			break;
+		case ANY_INT:
+			fin_copy_varint(c, &f->col[g + BATTR_INT]);
+			break;
+		case ANY_DOUBLE:
+			buf_append(&f->col[g + BATTR_DOUBLE], blk_rd_bytes(c, 8), 8);
+			break;
+		case ANY_EMPTY:
+			break;
+		default: {
+			uint64_t len = blk_rd_varint(c);
+			buf_append_varint(&f->col[g + BATTR_OTHER], len);
+			buf_append(&f->col[g + BATTR_OTHER], blk_rd_bytes(c, (size_t)len), (size_t)len);
+			break;
+		}
+		}
+	}
+}
+
+/* Transcode one span record (rows of its trace are first..first+n). */
+static void fin_span(struct bw_fin *f, const struct bw_ent *e, int64_t trace_start, const struct pid_row *pids,
+		     uint32_t n)
+{
+	struct block_writer *w = f->w;
+	struct blk_cur c = {w->recs.p + e->off, w->recs.p + w->recs.len, 0};
+	buf_append(&f->col[BCOL_SPAN_ID], e->span_id, 8);
+	fin_copy_varint(&c, &f->col[BCOL_SCOPE]);
+	uint8_t has_parent = blk_rd_u8(&c);
+	if (!has_parent) {
+		buf_append_byte(&f->col[BCOL_PARENT], 0);
+	} else {
+		const uint8_t *pid = blk_rd_bytes(&c, 8);
+		uint32_t lo = 0, hi = n; /* lower bound of pid among the trace's span ids */
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (memcmp(pids[mid].id, pid, 8) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n && memcmp(pids[lo].id, pid, 8) == 0) {
+			buf_append_varint(&f->col[BCOL_PARENT], (uint64_t)pids[lo].row + 2);
+		} else {
+			buf_append_byte(&f->col[BCOL_PARENT], 1);
+			buf_append(&f->col[BCOL_PARENT_EXT], pid, 8);
+		}
+	}
+	fin_copy_varint(&c, &f->col[BCOL_FLAGS]);
+	fin_sid(f, CLS_VALUES, &c, BCOL_TRACE_STATE);
+	fin_sid(f, CLS_NAMES, &c, BCOL_NAME);
+	buf_append(&f->col[BCOL_KIND_STATUS], blk_rd_bytes(&c, 2), 2);
+	fin_sid(f, CLS_VALUES, &c, BCOL_STATUS_MSG);
+	uint64_t dur = blk_rd_varint(&c);
+	if (!f->collect) {
+		int64_t d = (int64_t)dur, st = e->start;
+		struct block_page_info *pi = f->pi;
+		pi->min_dur_ns = d < pi->min_dur_ns ? d : pi->min_dur_ns;
+		pi->max_dur_ns = d > pi->max_dur_ns ? d : pi->max_dur_ns;
+		pi->min_start_ns = st < pi->min_start_ns ? st : pi->min_start_ns;
+		pi->max_start_ns = st > pi->max_start_ns ? st : pi->max_start_ns;
+		int64_t end = (int64_t)((uint64_t)st + dur);
+		if (f->info && end > f->max_end)
+			f->max_end = end;
+	}
+	buf_append_varint(&f->col[BCOL_START], blk_zigzag((int64_t)wrap_sub(e->start, trace_start)));
+	buf_append_varint(&f->col[BCOL_DURATION], blk_zigzag((int64_t)dur));
+	for (int i = 0; i < 3; i++)
+		fin_copy_varint(&c, &f->col[BCOL_DROPPED]);
+	fin_attrs(f, &c, BCOL_SPAN_ATTR);
+	uint64_t ne = blk_rd_varint(&c);
+	buf_append_varint(&f->col[BCOL_EV_COUNT], ne);
+	for (uint64_t i = 0; i < ne; i++) {
+		fin_copy_varint(&c, &f->col[BCOL_EV_TIME]);
+		fin_sid(f, CLS_NAMES, &c, BCOL_EV_NAME);
+		fin_copy_varint(&c, &f->col[BCOL_EV_DROPPED]);
+		fin_attrs(f, &c, BCOL_EV_ATTR);
+	}
+	uint64_t nl = blk_rd_varint(&c);
+	buf_append_varint(&f->col[BCOL_LN_COUNT], nl);
+	for (uint64_t i = 0; i < nl; i++) {
+		buf_append(&f->col[BCOL_LN_TRACE_ID], blk_rd_bytes(&c, 16), 16);
+		buf_append(&f->col[BCOL_LN_SPAN_ID], blk_rd_bytes(&c, 8), 8);
+		fin_sid(f, CLS_VALUES, &c, BCOL_LN_STATE);
+		fin_copy_varint(&c, &f->col[BCOL_LN_FLAGS]);
+		fin_copy_varint(&c, &f->col[BCOL_LN_DROPPED]);
+		fin_attrs(f, &c, BCOL_LN_ATTR);
+	}
+}
+
+/* Write one section at the end of the file and note it in the directory. */
+static void fin_section(struct bw_fin *f, uint8_t kind, uint16_t col, uint32_t page, const uint8_t *p, size_t n)
+{
+	if (f->err)
+		return;
+	if (n > BLK_MAX_SECTION) {
+		f->err = CLEW_ELIMIT;
+		return;
+	}
+	struct blk_dirent d = {.offset = f->off, .raw_len = (uint32_t)n, .kind = kind, .col = col, .page = page};
+	const uint8_t *out = p;
+	size_t out_len = n;
+	if (n > 0 && kind != BLK_KIND_FILTER && !(kind == BLK_KIND_COLUMN && col == BCOL_TRACE_ID)) {
+		size_t bound = ZSTD_compressBound(n);
+		if (bound > f->zcap) {
+			free(f->zbuf);
+			f->zcap = bound;
+			if (!(f->zbuf = try_malloc(bound))) {
+				f->zcap = 0;
+				f->err = CLEW_ENOMEM;
+				return;
+			}
+		}
+		size_t z = ZSTD_compressCCtx(f->cctx, f->zbuf, f->zcap, p, n, f->w->opts.zstd_level);
+		if (!ZSTD_isError(z) && z < n) {
+			out = f->zbuf;
+			out_len = z;
+			d.codec = BLK_CODEC_ZSTD;
+		}
+	}
+	d.len = (uint32_t)out_len;
+	d.crc = crc32c(0, out, out_len);
+	if (out_len && (f->err = fileops_write_all(f->ops, f->fd, out, out_len, (off_t)f->off)) < 0)
+		return;
+	f->off += out_len;
+	if (f->n_dir == f->cap_dir) {
+		f->cap_dir = f->cap_dir ? f->cap_dir * 2 : 256;
+		f->dir = xrealloc(f->dir, f->cap_dir * sizeof *f->dir);
+	}
+	f->dir[f->n_dir++] = d;
+	if (kind == BLK_KIND_COLUMN && f->info) {
+		f->info->column_bytes[col] += out_len;
+		f->info->column_raw_bytes[col] += n;
+	}
+}
+
+static int sid_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct bw_intern *t = ctx;
+	struct slice a = intern_str(t, *(const uint32_t *)pa), b = intern_str(t, *(const uint32_t *)pb);
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static void page_stats_init(struct block_page_info *pi)
+{
+	memset(pi, 0, sizeof *pi);
+	pi->min_start_ns = INT64_MAX;
+	pi->max_start_ns = INT64_MIN;
+	pi->min_dur_ns = INT64_MAX;
+	pi->max_dur_ns = INT64_MIN;
+}
+
+/* Transcode the traces of entries [a, b) into the columns (or, in the
+ * collect pass, note the strings they use). */
+static void fin_walk(struct bw_fin *f, uint64_t a, uint64_t b)
+{
+	struct block_writer *w = f->w;
+	for (int i = 0; i < BCOL_COUNT; i++)
+		buf_clear(&f->col[i]);
+	f->pi->traces = 0;
+	for (uint64_t t = a; t < b;) {
+		uint64_t e = t + 1;
+		while (e < b && memcmp(w->ents[e].trace_id, w->ents[t].trace_id, 16) == 0)
+			e++;
+		uint32_t n = (uint32_t)(e - t);
+		f->pi->traces++;
+		int64_t ts = w->ents[t].start;
+		buf_append(&f->col[BCOL_TRACE_ID], w->ents[t].trace_id, 16);
+		buf_append_varint(&f->col[BCOL_TRACE_NSPANS], n);
+		buf_append_varint(&f->col[BCOL_TRACE_START], blk_zigzag((int64_t)wrap_sub(ts, f->min_start)));
+		if (n > f->cap_pids) {
+			f->cap_pids = n;
+			f->pids = xrealloc(f->pids, n * sizeof *f->pids);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(f->pids[i].id, w->ents[t + i].span_id, 8);
+			f->pids[i].row = i;
+		}
+		qsort(f->pids, n, sizeof *f->pids, pid_cmp);
+		for (uint32_t i = 0; i < n; i++)
+			fin_span(f, &w->ents[t + i], ts, f->pids, n);
+		t = e;
+	}
+}
+
+/* Transcode entries [a, b) (whole traces) as page number page. */
+static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, uint64_t first_row,
+		     struct block_page_info *pi)
+{
+	struct block_writer *w = f->w;
+	page_stats_init(pi);
+	f->pi = pi;
+	pi->first_row = first_row;
+	pi->spans = (uint32_t)(b - a);
+	memcpy(pi->first_trace_id, w->ents[a].trace_id, 16);
+	memcpy(pi->last_trace_id, w->ents[b - 1].trace_id, 16);
+	f->collect = 1;
+	fin_walk(f, a, b);
+	for (int cls = 0; cls < CLS_N; cls++) { /* the page dictionaries, sorted */
+		qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs);
+		struct buf *d = &f->dict[cls];
+		buf_clear(d);
+		buf_append_varint(d, f->n_used[cls]);
+		for (uint32_t i = 0; i < f->n_used[cls]; i++) {
+			uint32_t id = f->used[cls][i];
+			f->local[cls][id] = i;
+			struct slice s = intern_str(&w->strs, id);
+			buf_append_varint(d, s.len);
+			buf_append(d, s.p, s.len);
+		}
+	}
+	f->collect = 0;
+	fin_walk(f, a, b);
+	for (int cls = 0; cls < CLS_N; cls++) {
+		for (uint32_t i = 0; i < f->n_used[cls]; i++)
+			f->local[cls][f->used[cls][i]] = UINT32_MAX;
+		f->n_used[cls] = 0;
+		buf_clear(&f->col[BCOL_DICT_NAMES + cls]);
+		buf_append(&f->col[BCOL_DICT_NAMES + cls], f->dict[cls].p, f->dict[cls].len);
+	}
+	for (int i = 0; i < BCOL_COUNT; i++)
+		if (f->col[i].err && !f->err)
+			f->err = f->col[i].err;
+	for (unsigned col = 0; col < BCOL_COUNT; col++)
+		fin_section(f, BLK_KIND_COLUMN, (uint16_t)col, page, f->col[col].p, f->col[col].len);
+}
+
+static void put_page_entry(uint8_t *p, const struct block_page_info *pi)
+{
+	memset(p, 0, BLK_PAGE_ENTRY);
+	memcpy(p, pi->first_trace_id, 16);
+	memcpy(p + 16, pi->last_trace_id, 16);
+	blk_put64(p + 32, pi->first_row);
+	blk_put32(p + 40, pi->spans);
+	blk_put32(p + 44, pi->traces);
+	blk_put64(p + 48, (uint64_t)pi->min_start_ns);
+	blk_put64(p + 56, (uint64_t)pi->max_start_ns);
+	blk_put64(p + 64, (uint64_t)pi->min_dur_ns);
+	blk_put64(p + 72, (uint64_t)pi->max_dur_ns);
+}
+
+static void put_meta(uint8_t *p, const struct block_info *in, const struct block_writer_options *o)
+{
+	memset(p, 0, BLK_META_FIXED);
+	blk_put64(p + 0, in->spans);
+	blk_put64(p + 8, in->traces);
+	blk_put32(p + 16, in->pages);
+	blk_put32(p + 20, in->resources);
+	blk_put32(p + 24, in->scopes);
+	blk_put32(p + 28, BCOL_COUNT);
+	blk_put64(p + 32, (uint64_t)in->min_start_ns);
+	blk_put64(p + 40, (uint64_t)in->max_start_ns);
+	blk_put64(p + 48, (uint64_t)in->max_end_ns);
+	blk_put64(p + 56, (uint64_t)in->min_dur_ns);
+	blk_put64(p + 64, (uint64_t)in->max_dur_ns);
+	memcpy(p + 72, in->min_trace_id, 16);
+	memcpy(p + 88, in->max_trace_id, 16);
+	blk_put64(p + 104, in->distinct_names);
+	blk_put64(p + 112, in->distinct_keys);
+	blk_put64(p + 120, in->distinct_values);
+	blk_put32(p + 128, o->page_spans);
+	blk_put32(p + 132, o->filter_bits_per_trace);
+}
+
+/* A table section: varint count, then the interned encodings in id order. */
+static void fin_table(struct bw_fin *f, uint8_t kind, const struct bw_intern *t)
+{
+	struct buf *s = &f->w->scratch;
+	buf_clear(s);
+	buf_append_varint(s, t->n);
+	buf_append(s, t->bytes.p, t->bytes.len);
+	if (s->err && !f->err)
+		f->err = s->err;
+	fin_section(f, kind, 0, BLK_PAGE_NONE, s->p, s->len);
+}
+
+int block_writer_finish(struct block_writer *w, struct fileops *ops, const char *dir, const char *name,
+			struct block_info *out)
+{
+	struct block_info info;
+	struct bw_fin f = {.w = w, .ops = ops, .fd = -1, .info = &info, .max_end = INT64_MIN};
+	struct block_page_info *pages = NULL;
+	uint8_t *filter = NULL, *meta = NULL, *dirb = NULL;
+	char tmp[4096], fin[4096];
+	int rc = 0, renamed = 0;
+	memset(&info, 0, sizeof info);
+	if (w->finished)
+		return CLEW_ESTATE;
+	w->finished = 1;
+	if (w->err)
+		return w->err;
+	int n1 = snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+	int n2 = snprintf(fin, sizeof fin, "%s/%s", dir, name);
+	if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof tmp || (size_t)n2 >= sizeof fin)
+		return CLEW_EINVAL;
+
+	uint64_t n = w->n_ents;
+	if (n)
+		qsort(w->ents, (size_t)n, sizeof *w->ents, ent_cmp);
+	f.min_start = n ? INT64_MAX : 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (w->ents[i].start < f.min_start)
+			f.min_start = w->ents[i].start;
+	for (int cls = 0; cls < CLS_N; cls++) {
+		f.local[cls] = try_malloc(((size_t)w->strs.n + 1) * sizeof(uint32_t));
+		if (!f.local[cls]) {
+			rc = CLEW_ENOMEM;
+			goto out;
+		}
+		memset(f.local[cls], 0xff, ((size_t)w->strs.n + 1) * sizeof(uint32_t));
+		buf_init(&f.dict[cls], BW_BUF_MAX);
+	}
+	for (int i = 0; i < BCOL_COUNT; i++)
+		buf_init(&f.col[i], BW_BUF_MAX);
+	if (!(f.seen = try_calloc((size_t)w->strs.n + 1, 1)) || !(f.cctx = ZSTD_createCCtx())) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	if ((f.fd = ops->open(ops, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+		rc = f.fd;
+		goto out;
+	}
+	uint8_t hdr[BLK_HDR_BYTES];
+	memcpy(hdr, BLK_MAGIC, 8);
+	blk_put32(hdr + 8, BLK_VERSION);
+	blk_put32(hdr + 12, crc32c(0, hdr, 12));
+	if ((rc = fileops_write_all(ops, f.fd, hdr, sizeof hdr, 0)) < 0)
+		goto out;
+	f.off = BLK_HDR_BYTES;
+
+	/* pages of whole traces */
+	info.min_start_ns = n ? INT64_MAX : 0;
+	info.max_start_ns = n ? INT64_MIN : 0;
+	info.min_dur_ns = n ? INT64_MAX : 0;
+	info.max_dur_ns = n ? INT64_MIN : 0;
+	size_t cap_pages = 0;
+	for (uint64_t a = 0; a < n && !f.err;) {
+		uint64_t b = a;
+		while (b < n && b - a < w->opts.page_spans) {
+			uint64_t e = b + 1;
+			while (e < n && memcmp(w->ents[e].trace_id, w->ents[b].trace_id, 16) == 0)
+				e++;
+			b = e;
+		}
+		if (info.pages == cap_pages) {
+			cap_pages = cap_pages ? cap_pages * 2 : 64;
+			pages = xrealloc(pages, cap_pages * sizeof *pages);
+		}
+		struct block_page_info *pi = &pages[info.pages];
+		fin_page(&f, a, b, info.pages, a, pi);
+		info.pages++;
+		info.traces += pi->traces;
+		if (pi->min_start_ns < info.min_start_ns)
+			info.min_start_ns = pi->min_start_ns;
+		if (pi->max_start_ns > info.max_start_ns)
+			info.max_start_ns = pi->max_start_ns;
+		if (pi->min_dur_ns < info.min_dur_ns)
+			info.min_dur_ns = pi->min_dur_ns;
+		if (pi->max_dur_ns > info.max_dur_ns)
+			info.max_dur_ns = pi->max_dur_ns;
+		a = b;
+	}
+	if ((rc = f.err) < 0)
+		goto out;
+	info.spans = n;
+	info.max_end_ns = n ? f.max_end : 0;
+	info.resources = w->res.n;
+	info.scopes = w->scopes.n;
+	if (n) {
+		memcpy(info.min_trace_id, w->ents[0].trace_id, 16);
+		memcpy(info.max_trace_id, w->ents[n - 1].trace_id, 16);
+	}
+	info.distinct_names = f.distinct[CLS_NAMES];
+	info.distinct_keys = f.distinct[CLS_KEYS];
+	info.distinct_values = f.distinct[CLS_VALUES];
+
+	fin_table(&f, BLK_KIND_RESOURCES, &w->res);
+	fin_table(&f, BLK_KIND_SCOPES, &w->scopes);
+	size_t nb = blk_filter_blocks(info.traces, w->opts.filter_bits_per_trace);
+	if (!(filter = try_calloc(nb, 32))) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (i == 0 || memcmp(w->ents[i].trace_id, w->ents[i - 1].trace_id, 16) != 0)
+			blk_filter_add(filter, nb, w->ents[i].trace_id);
+	fin_section(&f, BLK_KIND_FILTER, 0, BLK_PAGE_NONE, filter, nb * 32);
+	size_t meta_len = BLK_META_FIXED + (size_t)info.pages * BLK_PAGE_ENTRY;
+	if (!(meta = try_malloc(meta_len))) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	put_meta(meta, &info, &w->opts);
+	for (uint32_t p = 0; p < info.pages; p++)
+		put_page_entry(meta + BLK_META_FIXED + (size_t)p * BLK_PAGE_ENTRY, &pages[p]);
+	fin_section(&f, BLK_KIND_META, 0, BLK_PAGE_NONE, meta, meta_len);
+	if ((rc = f.err) < 0)
+		goto out;
+
+	/* directory and tail */
+	size_t dir_len = f.n_dir * BLK_DIR_ENTRY_BYTES;
+	if (!(dirb = try_malloc(dir_len + BLK_TAIL_BYTES))) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < f.n_dir; i++) {
+		uint8_t *d = dirb + i * BLK_DIR_ENTRY_BYTES;
+		const struct blk_dirent *e = &f.dir[i];
+		blk_put64(d, e->offset);
+		blk_put32(d + 8, e->len);
+		blk_put32(d + 12, e->raw_len);
+		blk_put32(d + 16, e->crc);
+		d[20] = e->kind;
+		d[21] = e->codec;
+		d[22] = (uint8_t)e->col;
+		d[23] = (uint8_t)(e->col >> 8);
+		blk_put32(d + 24, e->page);
+	}
+	uint8_t *tail = dirb + dir_len;
+	blk_put64(tail, f.off);
+	blk_put64(tail + 8, dir_len);
+	blk_put32(tail + 16, (uint32_t)f.n_dir);
+	blk_put32(tail + 20, crc32c(0, dirb, dir_len));
+	blk_put32(tail + 24, info.pages);
+	blk_put32(tail + 28, crc32c(0, tail, 28));
+	memcpy(tail + 32, BLK_TAIL_MAGIC, 8);
+	if ((rc = fileops_write_all(ops, f.fd, dirb, dir_len + BLK_TAIL_BYTES, (off_t)f.off)) < 0)
+		goto out;
+	info.file_bytes = f.off + dir_len + BLK_TAIL_BYTES;
+
+	if ((rc = ops->fsync(ops, f.fd)) < 0)
+		goto out;
+	rc = ops->close(ops, f.fd);
+	f.fd = -1;
+	if (rc < 0)
+		goto out;
+	if ((rc = ops->rename(ops, tmp, fin)) < 0)
+		goto out;
+	renamed = 1;
+	if ((rc = ops->fsync_dir(ops, dir)) < 0)
+		goto out;
+	if (out)
+		*out = info;
+out:
+	if (f.fd >= 0)
+		ops->close(ops, f.fd);
+	if (rc < 0)
+		ops->unlink(ops, renamed ? fin : tmp); /* never leave a block whose durability is unknown */
+	for (int cls = 0; cls < CLS_N; cls++) {
+		free(f.local[cls]);
+		free(f.used[cls]);
+		buf_free(&f.dict[cls]);
+	}
+	for (int i = 0; i < BCOL_COUNT; i++)
+		buf_free(&f.col[i]);
+	free(f.seen);
+	free(f.pids);
+	free(f.dir);
+	free(f.zbuf);
+	ZSTD_freeCCtx(f.cctx);
+	free(pages);
+	free(filter);
+	free(meta);
+	free(dirb);
+	return rc;
+}
