@@ -63,6 +63,10 @@ enum block_attr_col {
 	BATTR_COLS,
 };
 
+/* The column's name ("span_id", "span_attr_str" ...), for figures and
+ * messages; "?" for an unknown column. */
+const char *block_col_name(unsigned col);
+
 struct block_writer_options {
 	int zstd_level;		    /* 0 = 3 */
 	uint32_t page_spans;	    /* a page closes at a trace boundary past this; 0 = 16384 */

@@ -365,3 +365,8 @@ const char *blk_col_name(unsigned col)
 {
 	return col < BCOL_COUNT && col_names[col] ? col_names[col] : "?";
 }
+
+const char *block_col_name(unsigned col)
+{
+	return blk_col_name(col);
+}
