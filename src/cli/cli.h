@@ -4,6 +4,7 @@
 #define CLEW_CLI_CLI_H
 
 int cli_serve(int argc, char **argv);
+int cli_check(int argc, char **argv);
 /* clew gen: synthetic traffic (src/cli/gen.c). */
 int cli_gen(int argc, char **argv);
 

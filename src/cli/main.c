@@ -12,6 +12,7 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  serve    run the server: OTLP/Zipkin receivers, store, query APIs and UI\n"
 	      "  gen      simulate a microservice system: send its traces or write them to a file\n"
+	      "  check    verify (and --repair) the WAL and blocks of a data directory\n"
 	      "  help     show this text\n"
 	      "\n"
 	      "Run 'clew <command> --help' for a command's options.\n",
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "gen") == 0)
 		return cli_gen(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cli_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;
