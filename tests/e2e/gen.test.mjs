@@ -110,7 +110,7 @@ test('clew gen traffic is accepted and every trace reads back whole', { skip: sk
 			assert.equal(doc.json.spanCount, expected.get(ids[i]), `span count of ${ids[i]}`);
 		}
 	} finally {
-		await server.stop();
+		await server.cleanup();
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
