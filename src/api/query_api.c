@@ -32,6 +32,19 @@ static struct store_gauge store_gauges[] = {
 	{"clew_wal_fsyncs_total", "WAL fsync calls.", offsetof(struct store_stats, wal_syncs), 1, NULL},
 	{"clew_wal_fsync_seconds_total", "Time spent in WAL fsync.", offsetof(struct store_stats, wal_sync_ns_total),
 	 1e-9, NULL},
+	{"clew_wal_disk_bytes", "Bytes of WAL segments on disk.", offsetof(struct store_stats, wal_disk_bytes), 1,
+	 NULL},
+	{"clew_head_sealed", "Heads cut and waiting for their flush into a block.",
+	 offsetof(struct store_stats, sealed_heads), 1, NULL},
+	{"clew_blocks", "Block files in the store.", offsetof(struct store_stats, blocks), 1, NULL},
+	{"clew_block_bytes", "Bytes of block files.", offsetof(struct store_stats, block_bytes), 1, NULL},
+	{"clew_block_spans", "Spans held in blocks.", offsetof(struct store_stats, block_spans), 1, NULL},
+	{"clew_flushes_total", "Heads flushed into blocks.", offsetof(struct store_stats, flushes), 1, NULL},
+	{"clew_flush_failures_total", "Failed flushes (retried; the head stays in memory).",
+	 offsetof(struct store_stats, flush_failures), 1, NULL},
+	{"clew_compactions_total", "Block merges.", offsetof(struct store_stats, compactions), 1, NULL},
+	{"clew_retention_deletions_total", "Blocks deleted by --retention or --max-disk.",
+	 offsetof(struct store_stats, retention_deletions), 1, NULL},
 };
 
 static double read_store_gauge(void *arg)

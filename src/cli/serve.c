@@ -31,6 +31,8 @@ struct serve_options {
 	uint64_t io_threads;
 	uint64_t max_connections;
 	int64_t idle_timeout_ns, request_timeout_ns;
+	int64_t retention_ns, block_interval_ns;
+	uint64_t max_disk_bytes, head_max_bytes;
 };
 
 static void serve_usage(FILE *f)
@@ -56,10 +58,16 @@ static void serve_usage(FILE *f)
 	      "  --max-connections N     open connections at most [10000]\n"
 	      "  --idle-timeout DUR      close idle keep-alive connections after [120s]\n"
 	      "  --request-timeout DUR   a request must arrive whole within [30s]\n"
+	      "  --retention DUR         delete blocks whose spans all ended longer ago; 0 keeps\n"
+	      "                          everything [7d]\n"
+	      "  --max-disk SIZE         past this (blocks + WAL) the oldest blocks are deleted;\n"
+	      "                          0 = no limit [0]\n"
+	      "  --head-max-bytes SIZE   cut the in-memory head into a block past this [256MiB]\n"
+	      "  --block-interval DUR    or this long after its first span [2m]\n"
 	      "  --log-level LEVEL       debug, info, warn or error [info]\n"
 	      "  -h, --help              show this text\n"
 	      "\n"
-	      "SIZE takes k, M, G suffixes (powers of 1024); DUR takes ms, s, m, h.\n",
+	      "SIZE takes k, M, G suffixes (powers of 1024); DUR takes ms, s, m, h, d.\n",
 	      f);
 }
 
@@ -73,7 +81,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	enum {
 		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
-		O_IDLE, O_REQ, O_LOG
+		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL
 	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -89,6 +97,10 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"idle-timeout", required_argument, NULL, O_IDLE},
 		{"request-timeout", required_argument, NULL, O_REQ},
 		{"log-level", required_argument, NULL, O_LOG},
+		{"retention", required_argument, NULL, O_RETENTION},
+		{"max-disk", required_argument, NULL, O_MAX_DISK},
+		{"head-max-bytes", required_argument, NULL, O_HEAD_MAX},
+		{"block-interval", required_argument, NULL, O_BLOCK_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -146,6 +158,25 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			if (units_parse_duration_ns(optarg, &o->request_timeout_ns) < 0 ||
 			    o->request_timeout_ns < 1000000)
 				return bad_option("--request-timeout", optarg, "expected a duration such as 30s");
+			break;
+		case O_RETENTION:
+			if (strcmp(optarg, "0") == 0)
+				o->retention_ns = 0;
+			else if (units_parse_duration_ns(optarg, &o->retention_ns) < 0 || o->retention_ns < 60000000000)
+				return bad_option("--retention", optarg, "expected a duration of at least 1m, or 0");
+			break;
+		case O_MAX_DISK:
+			if (units_parse_size(optarg, &o->max_disk_bytes) < 0 ||
+			    (o->max_disk_bytes && o->max_disk_bytes < (1u << 20)))
+				return bad_option("--max-disk", optarg, "expected a size of at least 1M, or 0");
+			break;
+		case O_HEAD_MAX:
+			if (units_parse_size(optarg, &o->head_max_bytes) < 0 || o->head_max_bytes < (64u << 10))
+				return bad_option("--head-max-bytes", optarg, "expected a size of at least 64k");
+			break;
+		case O_BLOCK_INTERVAL:
+			if (units_parse_duration_ns(optarg, &o->block_interval_ns) < 0 || o->block_interval_ns < 1000000000)
+				return bad_option("--block-interval", optarg, "expected a duration of at least 1s");
 			break;
 		case O_LOG:
 			if (strcmp(optarg, "debug") == 0)
@@ -205,6 +236,9 @@ int cli_serve(int argc, char **argv)
 		.max_connections = 10000,
 		.idle_timeout_ns = 120ll * 1000000000,
 		.request_timeout_ns = 30ll * 1000000000,
+		.retention_ns = 7ll * 86400 * 1000000000,
+		.block_interval_ns = 120ll * 1000000000,
+		.head_max_bytes = 256ull << 20,
 	};
 	int prc = parse_options(argc, argv, &o);
 	if (prc == 1)
@@ -230,7 +264,15 @@ int cli_serve(int argc, char **argv)
 	budget_init(&memory, o.memory_limit);
 	char err[1024];
 	int rc;
-	struct store_options so = {.data_dir = o.data_dir, .wal_sync = o.wal_sync, .memory = &memory};
+	struct store_options so = {
+		.data_dir = o.data_dir,
+		.wal_sync = o.wal_sync,
+		.memory = &memory,
+		.head_max_bytes = o.head_max_bytes,
+		.block_interval_ns = o.block_interval_ns,
+		.retention_ns = o.retention_ns,
+		.max_disk_bytes = o.max_disk_bytes,
+	};
 	struct store *store = store_open(&so, &rc, err, sizeof err);
 	if (!store) {
 		fprintf(stderr, "clew serve: %s\n", err);

@@ -563,6 +563,65 @@ out:
 	return rc;
 }
 
+/* ---- walk */
+
+/* True if span s of chunk c is the one the index holds for its id. */
+static bool chunk_span_indexed(struct head *h, const struct head_chunk *c, const struct span *s)
+{
+	uint32_t off, len;
+	if (!offset_of(s->raw, c->payload, c->len, &off, &len) || len == 0)
+		return false;
+	uint64_t th = hash64(s->trace_id, 16);
+	struct head_shard *sh = &h->shards[th >> (64 - HEAD_SHARD_BITS)];
+	bool found = false;
+	pthread_mutex_lock(&sh->mu);
+	uint32_t t = trace_find(sh, s->trace_id, th);
+	if (t != UINT32_MAX && sh->span_tab_cap) {
+		uint32_t mask = sh->span_tab_cap - 1;
+		const struct head_trace *tr = &sh->traces[t];
+		for (uint32_t i = (uint32_t)span_hash(th, s->span_id) & mask; sh->span_tab[i].trace;
+		     i = (i + 1) & mask) {
+			const struct head_slot *sl = &sh->span_tab[i];
+			const struct head_ref *r = &tr->refs[sl->ref];
+			if (sl->trace == t + 1 && memcmp(r->span_id, s->span_id, 8) == 0) {
+				found = r->chunk == c && r->span_off == off;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return found;
+}
+
+int head_for_each_batch(struct head *h, head_batch_fn fn, void *ctx)
+{
+	int rc = 0;
+	pthread_mutex_lock(&h->chunks_mu);
+	const struct head_chunk *c = h->chunks;
+	pthread_mutex_unlock(&h->chunks_mu);
+	struct arena arena;
+	arena_init(&arena, 0);
+	/* chunks are immutable and their next pointers never change */
+	for (; c; c = c->next) {
+		struct span_batch b;
+		struct decode_error derr;
+		span_batch_init(&b, &arena);
+		if ((rc = otlp_proto_decode_request(slice_make(c->payload, c->len), &b, &derr)) < 0)
+			break;
+		for (uint32_t i = 0; i < b.n_spans; i++) {
+			struct span *s = &b.spans[i];
+			if (!s->invalid_reason && !chunk_span_indexed(h, c, s))
+				s->invalid_reason = "not indexed (a duplicate)";
+		}
+		rc = fn(ctx, &b);
+		arena_reset(&arena);
+		if (rc)
+			break;
+	}
+	arena_reset(&arena);
+	return rc;
+}
+
 void head_get_stats(struct head *h, struct head_stats *out)
 {
 	*out = (struct head_stats){0};

@@ -43,6 +43,18 @@ int head_insert(struct head *h, uint8_t *payload, size_t payload_len, const stru
  * error if a stored message does not decode. */
 int head_get_trace(struct head *h, const uint8_t trace_id[16], struct span_batch *out);
 
+/* Called by head_for_each_batch with one decoded chunk; a non-zero return
+ * stops the walk and is returned by it. */
+typedef int (*head_batch_fn)(void *ctx, const struct span_batch *b);
+
+/* Decode every chunk of the head again and call fn with it, the spans that
+ * are not indexed (invalid, or duplicates of a span indexed from another
+ * chunk) marked with invalid_reason, so that every indexed span is seen
+ * exactly once. b and everything in it live only during the call. Chunks
+ * inserted while the walk runs may or may not be seen. 0, fn's return,
+ * CLEW_ENOMEM, or the decoder's error. */
+int head_for_each_batch(struct head *h, head_batch_fn fn, void *ctx);
+
 /* A consistent-enough snapshot of the counters (each shard is read under
  * its lock, shards one after the other). */
 void head_get_stats(struct head *h, struct head_stats *out);

@@ -769,6 +769,49 @@ int wal_remove_segments_before(struct wal *w, uint64_t lsn)
 	return rc < 0 ? rc : removed;
 }
 
+int wal_roll(struct wal *w, uint64_t *next_lsn)
+{
+	pthread_mutex_lock(&w->mu);
+	wait_idle(w);
+	/* a segment without records already starts at next_lsn: keep it */
+	if (w->fd >= 0 && w->tail > WAL_HDR_BYTES) {
+		w->ops->close(w->ops, w->fd);
+		w->fd = -1;
+	}
+	*next_lsn = w->next_lsn;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+void wal_advance_lsn(struct wal *w, uint64_t lsn)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->next_lsn < lsn && w->pend_records == 0) {
+		w->next_lsn = lsn;
+		/* the open segment's lsns would no longer line up: start anew */
+		if (w->fd >= 0) {
+			w->ops->close(w->ops, w->fd);
+			w->fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t wal_disk_bytes(struct wal *w)
+{
+	char path[WAL_PATH_MAX];
+	uint64_t total = 0;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->n_segs; i++) {
+		struct stat st;
+		seg_path(w->dir, w->segs[i], path);
+		if (stat(path, &st) == 0)
+			total += (uint64_t)st.st_size;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return total;
+}
+
 int wal_close(struct wal *w)
 {
 	if (!w)

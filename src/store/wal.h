@@ -84,6 +84,19 @@ int wal_close(struct wal *w);
  * number of segments removed, or -errno. */
 int wal_remove_segments_before(struct wal *w, uint64_t lsn);
 
+/* Close the active segment so that the next record starts a new one, and
+ * give the lsn that record will get (*next_lsn): every record appended
+ * before the call has an lsn below it. The store cuts its head here. Waits
+ * for a leader doing I/O. 0 (closing never fails the WAL). */
+int wal_roll(struct wal *w, uint64_t *next_lsn);
+
+/* Make the next lsn at least lsn (the store's blocks may cover lsns whose
+ * segments are gone). Call after wal_replay, before the first append. */
+void wal_advance_lsn(struct wal *w, uint64_t lsn);
+
+/* Bytes the segment files take on disk now. */
+uint64_t wal_disk_bytes(struct wal *w);
+
 /* Check one segment file without changing it: 0 if every record is intact;
  * CLEW_ECORRUPT with *bad_offset at the first bad record. *records gets the
  * count of good records. For `clew check`. */

@@ -2,6 +2,8 @@
  * and replay of the WAL into the head after a reopen. */
 #include "../../testlib.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -30,6 +32,9 @@ static int append_trace(struct store *s, uint8_t trace_byte, int n)
 		sp->name = SLICE_LIT("op");
 		sp->start_unix_ns = 1000 + i;
 		sp->end_unix_ns = 2000 + i;
+		struct attr *at = arena_zalloc(&a, sizeof *at);
+		*at = (struct attr){SLICE_LIT("http.method"), {.type = ANY_STRING, .u.str = SLICE_LIT("GET")}};
+		sp->attrs = (struct attr_list){at, 1};
 	}
 	struct buf enc;
 	buf_init(&enc, 1 << 20);
@@ -114,5 +119,82 @@ TEST(store_append_read_and_replay)
 	store_get_stats(s, &st);
 	CHECK_INT(st.replayed_records, ==, 3);
 	CHECK_INT(st.head_spans, ==, 8);
+	store_close(s);
+}
+
+/* Ingest from several threads and read meanwhile, with the maintenance
+ * thread cutting, flushing and compacting a tiny head underneath. */
+enum { BG_WRITERS = 4, BG_BATCHES = 40 };
+
+struct bg_ctx {
+	struct store *s;
+	int writer;
+	int failures;
+	_Atomic int *done;
+};
+
+static void *bg_write(void *arg)
+{
+	struct bg_ctx *c = arg;
+	for (int k = 0; k < BG_BATCHES; k++)
+		if (append_trace(c->s, (uint8_t)(c->writer * BG_BATCHES + k + 1), 3) != 0)
+			c->failures++;
+	return NULL;
+}
+
+static void *bg_read(void *arg)
+{
+	struct bg_ctx *c = arg;
+	for (unsigned i = 0; !atomic_load(c->done); i++) {
+		int n = count_spans(c->s, (uint8_t)(i % (BG_WRITERS * BG_BATCHES) + 1));
+		if (n != 3 && n != CLEW_ENOTFOUND)
+			c->failures++;
+	}
+	return NULL;
+}
+
+TEST(store_background_flush_while_ingesting_and_reading)
+{
+	char dir[600], err[512];
+	snprintf(dir, sizeof dir, "%s/bg", test_tmpdir());
+	struct store_options o = {.data_dir = dir, .wal_sync = WAL_SYNC_GROUP, .head_max_bytes = 24 << 10};
+	int rc;
+	struct store *s = store_open(&o, &rc, err, sizeof err);
+	CHECK(s != NULL);
+	_Atomic int done = 0;
+	pthread_t w[BG_WRITERS], r;
+	struct bg_ctx wc[BG_WRITERS], rc_ctx = {.s = s, .done = &done};
+	pthread_create(&r, NULL, bg_read, &rc_ctx);
+	for (int i = 0; i < BG_WRITERS; i++) {
+		wc[i] = (struct bg_ctx){.s = s, .writer = i, .done = &done};
+		pthread_create(&w[i], NULL, bg_write, &wc[i]);
+	}
+	for (int i = 0; i < BG_WRITERS; i++)
+		pthread_join(w[i], NULL);
+	struct store_stats st;
+	for (int i = 0; i < 500; i++) {
+		store_get_stats(s, &st);
+		if (st.flushes >= 2 && st.sealed_heads == 0)
+			break;
+		usleep(10000);
+	}
+	atomic_store(&done, 1);
+	pthread_join(r, NULL);
+	CHECK_INT(rc_ctx.failures, ==, 0);
+	for (int i = 0; i < BG_WRITERS; i++)
+		CHECK_INT(wc[i].failures, ==, 0);
+	CHECK_INT(st.flushes, >=, 2);
+	CHECK_INT(st.blocks, >=, 1);
+	for (int t = 1; t <= BG_WRITERS * BG_BATCHES; t++)
+		CHECK_INT(count_spans(s, (uint8_t)t), ==, 3);
+	CHECK_INT(store_close(s), ==, 0);
+
+	o.manual_maintenance = 1;
+	s = store_open(&o, &rc, err, sizeof err);
+	CHECK(s != NULL);
+	for (int t = 1; t <= BG_WRITERS * BG_BATCHES; t++)
+		CHECK_INT(count_spans(s, (uint8_t)t), ==, 3);
+	store_get_stats(s, &st);
+	CHECK_INT(st.head_spans + st.block_spans, ==, 3 * BG_WRITERS * BG_BATCHES);
 	store_close(s);
 }
