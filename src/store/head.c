@@ -47,6 +47,7 @@ struct head_chunk {
 	struct head_ctx *ctx;
 	uint32_t n_ctx;
 	int64_t min_start_unix_ns, max_start_unix_ns;
+	uint32_t n_spans, n_indexed; /* spans in the batch, spans indexed from it */
 	struct head_chunk *next;
 };
 
@@ -365,6 +366,8 @@ int head_insert(struct head *h, uint8_t *payload, size_t payload_len, const stru
 		pthread_mutex_unlock(&locked->mu);
 	if (added) {
 		/* refs point at the chunk now: it stays, even after a failure */
+		c->n_spans = b->n_spans;
+		c->n_indexed = added;
 		atomic_fetch_add(&h->chunk_bytes, payload_len + sizeof *c + (uint64_t)b->n_scopes * sizeof *c->ctx);
 		pthread_mutex_lock(&h->chunks_mu);
 		c->next = h->chunks;
@@ -608,7 +611,9 @@ int head_for_each_batch(struct head *h, head_batch_fn fn, void *ctx)
 		span_batch_init(&b, &arena);
 		if ((rc = otlp_proto_decode_request(slice_make(c->payload, c->len), &b, &derr)) < 0)
 			break;
-		for (uint32_t i = 0; i < b.n_spans; i++) {
+		/* the same bytes decode to the same spans: when every one was
+		 * indexed, there is nothing to look up */
+		for (uint32_t i = 0; c->n_indexed < c->n_spans && i < b.n_spans; i++) {
 			struct span *s = &b.spans[i];
 			if (!s->invalid_reason && !chunk_span_indexed(h, c, s))
 				s->invalid_reason = "not indexed (a duplicate)";

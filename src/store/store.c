@@ -113,6 +113,7 @@ static struct store_gen *gen_new(struct store *s)
 	g->head = head_new();
 	atomic_init(&g->refs, 1);
 	atomic_init(&g->first_mono_ns, 0);
+	atomic_init(&g->bytes, 0);
 	g->memory = s->memory;
 	return g;
 }
@@ -150,16 +151,18 @@ static void wake_maintenance(struct store *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Index b in head generation g; *full tells the caller the head is due
+ * for a cut by size. */
 static int index_payload(struct store *s, struct store_gen *g, uint8_t *payload, size_t len,
-			 const struct span_batch *b)
+			 const struct span_batch *b, bool *full)
 {
 	int rc = head_insert(g->head, payload, len, b, NULL);
 	int64_t zero = 0;
 	if (atomic_load(&g->first_mono_ns) == 0)
 		atomic_compare_exchange_strong(&g->first_mono_ns, &zero, clock_mono_ns());
 	uint64_t bytes = charge_gen(s, g);
-	if (bytes >= s->o.head_max_bytes && !atomic_exchange(&s->cut_wanted, 1) && !s->o.manual_maintenance)
-		wake_maintenance(s);
+	atomic_store(&g->bytes, bytes);
+	*full = bytes >= s->o.head_max_bytes;
 	return rc;
 }
 
@@ -201,7 +204,8 @@ static int replay_record(void *arg, uint8_t type, struct slice payload, uint64_t
 	for (uint32_t i = 0; i < b.n_spans; i++)
 		if (!b.spans[i].invalid_reason)
 			b.spans[i].invalid_reason = span_invalid_reason(&b.spans[i]);
-	rc = index_payload(s, s->active, copy, payload.len, &b);
+	bool full;
+	rc = index_payload(s, s->active, copy, payload.len, &b, &full);
 	arena_reset(&arena);
 	s->replayed_records++;
 	return rc;
@@ -209,25 +213,31 @@ static int replay_record(void *arg, uint8_t type, struct slice payload, uint64_t
 
 /* ---- the maintenance thread */
 
-static bool cut_due(struct store *s)
+/* The active head is past head_max_bytes or block_interval_ns old. */
+static bool gen_due(const struct store *s, struct store_gen *g)
 {
-	int64_t first = atomic_load(&s->active->first_mono_ns);
-	if (!first)
-		return false;
-	if (atomic_load(&s->cut_wanted))
-		return true;
-	return clock_mono_ns() - first >= s->o.block_interval_ns;
+	int64_t first = atomic_load(&g->first_mono_ns);
+	return first && (atomic_load(&g->bytes) >= s->o.head_max_bytes ||
+			 clock_mono_ns() - first >= s->o.block_interval_ns);
 }
 
-int store_cut(struct store *s)
+static bool cut_due(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool due = gen_due(s, s->active);
+	pthread_mutex_unlock(&s->mu);
+	return due;
+}
+
+int store_cut(struct store *s, bool force)
 {
 	struct head_stats hs;
 	pthread_rwlock_wrlock(&s->cut_lock);
-	atomic_store(&s->cut_wanted, 0);
 	struct store_gen *g = s->active;
 	head_get_stats(g->head, &hs);
-	if (hs.spans == 0) {
-		/* only duplicates or invalid spans: nothing to flush, keep going */
+	/* spans == 0: only duplicates or invalid spans, nothing to flush; not
+	 * due: another thread cut it meanwhile */
+	if (hs.spans == 0 || (!force && !gen_due(s, g))) {
 		pthread_rwlock_unlock(&s->cut_lock);
 		return 0;
 	}
@@ -252,7 +262,7 @@ int store_service_heads(struct store *s, bool honor_backoff)
 {
 	int rc = 0;
 	if (cut_due(s))
-		rc = store_cut(s);
+		rc = store_cut(s, false);
 	if (honor_backoff && s->flush_failing && clock_mono_ns() < s->next_flush_mono_ns)
 		return rc;
 	while (rc == 0 && s->sealed && !atomic_load(&s->stop)) {
@@ -273,6 +283,7 @@ static int maintain_pass(struct store *s, bool honor_backoff)
 {
 	int rc, r;
 	pthread_mutex_lock(&s->maint_mu);
+	atomic_store(&s->flush_wanted, 0);
 	rc = store_service_heads(s, honor_backoff);
 	if ((r = store_retention(s)) < 0 && rc == 0)
 		rc = r;
@@ -298,7 +309,7 @@ static void *maintenance_main(void *arg)
 		ts.tv_sec = deadline / 1000000000;
 		ts.tv_nsec = deadline % 1000000000;
 		pthread_mutex_lock(&s->mu);
-		while (!atomic_load(&s->stop) && !atomic_load(&s->cut_wanted))
+		while (!atomic_load(&s->stop) && !atomic_load(&s->flush_wanted))
 			if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
 				break;
 		pthread_mutex_unlock(&s->mu);
@@ -315,8 +326,7 @@ int store_flush(struct store *s)
 {
 	int rc = 0;
 	pthread_mutex_lock(&s->maint_mu);
-	if (atomic_load(&s->active->first_mono_ns))
-		rc = store_cut(s);
+	rc = store_cut(s, true);
 	while (rc == 0 && s->sealed)
 		rc = store_flush_one(s);
 	pthread_mutex_unlock(&s->maint_mu);
@@ -450,13 +460,23 @@ int store_close(struct store *s)
 
 int store_append(struct store *s, uint8_t *payload, size_t payload_len, const struct span_batch *b)
 {
+	bool full = false;
 	pthread_rwlock_rdlock(&s->cut_lock);
 	int rc = wal_append(s->wal, WAL_REC_OTLP_PROTO, slice_make(payload, payload_len), NULL);
 	if (rc < 0)
 		free(payload);
 	else
-		rc = index_payload(s, s->active, payload, payload_len, b);
+		rc = index_payload(s, s->active, payload, payload_len, b, &full);
 	pthread_rwlock_unlock(&s->cut_lock);
+	/* cut here rather than wait for the maintenance thread, which may be
+	 * busy flushing: blocks stay near head_max_bytes however far the flush
+	 * lags (sealed heads queue up, charged to the memory budget) */
+	if (full && !atomic_exchange(&s->cutting, 1)) {
+		store_cut(s, false);
+		atomic_store(&s->cutting, 0);
+		if (!s->o.manual_maintenance && !atomic_exchange(&s->flush_wanted, 1))
+			wake_maintenance(s);
+	}
 	return rc;
 }
 

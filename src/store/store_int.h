@@ -22,6 +22,7 @@ struct store_gen {
 	uint64_t end_lsn;	      /* sealed: every record of this and older heads has lsn < end_lsn */
 	uint64_t charged;	      /* bytes charged to the memory budget (under charge_lock) */
 	_Atomic int64_t first_mono_ns; /* first insert; 0 while empty */
+	_Atomic uint64_t bytes;	       /* head bytes at the last insert */
 	struct store_gen *next;	      /* sealed list, oldest first */
 	struct budget *memory;
 };
@@ -62,7 +63,8 @@ struct store {
 	uint64_t covered_lsn; /* records below it are (or were) in blocks */
 	uint64_t flushes, flush_failures, compactions, retention_deletions;
 	uint64_t replayed_records, replay_truncated_bytes;
-	atomic_int cut_wanted;
+	atomic_int cutting;	 /* an appender is cutting the head */
+	atomic_int flush_wanted; /* a head was sealed: wake the thread */
 
 	/* the maintenance thread */
 	pthread_mutex_t maint_mu; /* one maintenance pass at a time */
@@ -84,10 +86,11 @@ int64_t store_now_ns(const struct store *s);
 
 /* Maintenance steps, run by one thread at a time under maint_mu. Each
  * returns 0, or a failure after which the data stays where it was.
- * store_cut seals the active head (store.c); store_service_heads cuts if
+ * store_cut seals the active head if it holds spans and is due (or force;
+ * store.c; also called by appenders); store_service_heads cuts if
  * due and flushes the sealed heads, after a failure not before its backoff
  * if honor_backoff (store.c; compaction calls it between pages). */
-int store_cut(struct store *s);
+int store_cut(struct store *s, bool force);
 int store_service_heads(struct store *s, bool honor_backoff);
 int store_flush_one(struct store *s);
 int store_retention(struct store *s);

@@ -111,8 +111,8 @@ static uint32_t add_context(struct span_batch *b, int t)
 	return b->n_scopes - 1;
 }
 
-/* Append span `round` of every trace in [t0, t1) as one batch. */
-static int append_round(struct store *s, int round, int t0, int t1, int64_t base_ns)
+/* Append spans [r0, r1) of every trace in [t0, t1) as one batch. */
+static int append_rounds(struct store *s, int r0, int r1, int t0, int t1, int64_t base_ns)
 {
 	struct arena a;
 	arena_init(&a, 0);
@@ -120,7 +120,8 @@ static int append_round(struct store *s, int round, int t0, int t1, int64_t base
 	span_batch_init(&b, &a);
 	for (int t = t0; t < t1; t++) {
 		uint32_t sc = add_context(&b, t);
-		fill_span(&b, span_batch_add_span(&b, sc), t, round, base_ns);
+		for (int r = r0; r < r1; r++)
+			fill_span(&b, span_batch_add_span(&b, sc), t, r, base_ns);
 	}
 	struct buf enc;
 	buf_init(&enc, 1 << 20);
@@ -135,6 +136,11 @@ static int append_round(struct store *s, int round, int t0, int t1, int64_t base
 		buf_free(&enc);
 	arena_reset(&a);
 	return rc;
+}
+
+static int append_round(struct store *s, int round, int t0, int t1, int64_t base_ns)
+{
+	return append_rounds(s, round, round + 1, t0, t1, base_ns);
 }
 
 static bool attrs_same(const struct attr_list *x, const struct attr_list *y)
@@ -759,4 +765,47 @@ TEST(store_blocks_crash_at_every_sync)
 		}
 		store_close(s);
 	}
+}
+
+static int count_valid(void *ctx, const struct span_batch *b)
+{
+	for (uint32_t i = 0; i < b->n_spans; i++)
+		*(int *)ctx += !b->spans[i].invalid_reason;
+	return 0;
+}
+
+TEST(store_blocks_flush_writes_each_head_span_once)
+{
+	char dir[600];
+	sub(dir, sizeof dir, test_tmpdir(), "head-dups");
+	int64_t base = old_base();
+	struct store_options o = {0};
+	struct store *s = open_store(dir, &o);
+	CHECK(s != NULL);
+	/* retries inside one head: whole batches and batches that overlap */
+	CHECK_INT(append_rounds(s, 0, 3, 0, N_TRACES, base), ==, 0);
+	CHECK_INT(append_rounds(s, 0, 3, 0, N_TRACES, base), ==, 0);
+	CHECK_INT(append_rounds(s, 2, 6, 0, N_TRACES, base), ==, 0);
+	CHECK_INT(append_rounds(s, 5, 7, 0, 3, base), ==, 0);
+	CHECK_INT(append_rounds(s, 5, 7, 3, N_TRACES, base), ==, 0);
+	CHECK_TRACES(s, 7, base);
+	CHECK_INT(stats_of(s).head_spans, ==, 7 * N_TRACES);
+	int walked = 0;
+	CHECK_INT(store_embedded_query_ops.scan_heads(s, count_valid, &walked), ==, 0);
+	CHECK_INT(walked, ==, 7 * N_TRACES);
+	CHECK_INT(store_flush(s), ==, 0);
+	walked = 0;
+	CHECK_INT(store_scan_heads(s, count_valid, &walked), ==, 0);
+	CHECK_INT(walked, ==, 0);
+	struct store_stats st = stats_of(s);
+	CHECK_INT(st.block_spans, ==, 7 * N_TRACES);
+	CHECK_INT(st.head_spans, ==, 0);
+	CHECK_TRACES(s, 7, base);
+	/* the walk the query side uses sees nothing once all is in blocks */
+	struct store_block_list l;
+	CHECK_INT(store_list_blocks(s, &l), ==, 0);
+	CHECK_INT(l.n, ==, 1);
+	CHECK_INT(l.items[0].info.spans, ==, 7 * N_TRACES);
+	store_release_blocks(&l);
+	store_close(s);
 }
