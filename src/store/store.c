@@ -11,8 +11,9 @@
  * its end_lsn that no older head or block holds.
  * States of a span's data, and the function behind each move:
  *   WAL + active head          store_append
- *   WAL + sealed head          store_cut (head past head_max_bytes, or
- *                              block_interval after its first span)
+ *   WAL + sealed head          store_cut (head past head_max_bytes: by
+ *                              the appender that filled it; block_interval
+ *                              after its first span: by the thread)
  *   block (+ WAL)              store_flush_one: block_writer_finish (tmp,
  *                              fsync, rename, fsync dir), block_open, publish,
  *                              drop the head
@@ -213,6 +214,14 @@ static int replay_record(void *arg, uint8_t type, struct slice payload, uint64_t
 
 /* ---- the maintenance thread */
 
+struct store_gen *store_oldest_sealed(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	struct store_gen *g = s->sealed;
+	pthread_mutex_unlock(&s->mu);
+	return g;
+}
+
 /* The active head is past head_max_bytes or block_interval_ns old. */
 static bool gen_due(const struct store *s, struct store_gen *g)
 {
@@ -265,7 +274,7 @@ int store_service_heads(struct store *s, bool honor_backoff)
 		rc = store_cut(s, false);
 	if (honor_backoff && s->flush_failing && clock_mono_ns() < s->next_flush_mono_ns)
 		return rc;
-	while (rc == 0 && s->sealed && !atomic_load(&s->stop)) {
+	while (rc == 0 && store_oldest_sealed(s) && !atomic_load(&s->stop)) {
 		if ((rc = store_flush_one(s)) < 0) {
 			s->flush_backoff_ns = s->flush_backoff_ns ? s->flush_backoff_ns * 2 : STORE_BACKOFF_MIN_NS;
 			if (s->flush_backoff_ns > STORE_BACKOFF_MAX_NS)
@@ -327,7 +336,7 @@ int store_flush(struct store *s)
 	int rc = 0;
 	pthread_mutex_lock(&s->maint_mu);
 	rc = store_cut(s, true);
-	while (rc == 0 && s->sealed)
+	while (rc == 0 && store_oldest_sealed(s))
 		rc = store_flush_one(s);
 	pthread_mutex_unlock(&s->maint_mu);
 	return rc;

@@ -78,8 +78,10 @@ struct store {
 	uint64_t floor_lsn; /* in blocks/WAL_FLOOR */
 };
 
-/* Generations (store.c). */
+/* Generations (store.c). The oldest sealed head, read under mu: only the
+ * maintenance pass removes it, so it stays valid for that pass. */
 void store_gen_unref(struct store_gen *g);
+struct store_gen *store_oldest_sealed(struct store *s);
 
 /* The wall clock of retention and windows. */
 int64_t store_now_ns(const struct store *s);

@@ -348,7 +348,7 @@ static struct block *finish_block(struct store *s, struct block_writer *w, const
 
 int store_flush_one(struct store *s)
 {
-	struct store_gen *g = s->sealed;
+	struct store_gen *g = store_oldest_sealed(s);
 	char name[STORE_BLOCK_NAME_MAX];
 	int rc;
 	if (!g)
