@@ -695,7 +695,8 @@ static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, ui
 	f->collect = 1;
 	fin_walk(f, a, b);
 	for (int cls = 0; cls < CLS_N; cls++) { /* the page dictionaries, sorted */
-		qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs);
+		if (f->n_used[cls] > 1) /* used[] is NULL while empty */
+			qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs);
 		struct buf *d = &f->dict[cls];
 		buf_clear(d);
 		buf_append_varint(d, f->n_used[cls]);

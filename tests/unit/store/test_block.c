@@ -655,3 +655,37 @@ TEST(block_writer_refuses_bad_values_and_limits)
 	block_writer_free(w);
 	arena_reset(&a);
 }
+
+/* Spans without any attribute leave some page dictionaries empty. */
+TEST(block_spans_without_attributes)
+{
+	char dir[600], path[700], err[256];
+	snprintf(dir, sizeof dir, "%s", test_tmpdir());
+	struct arena a;
+	arena_init(&a, 0);
+	struct span_batch b;
+	span_batch_init(&b, &a);
+	span_batch_add_resource(&b);
+	span_batch_add_scope(&b, 0);
+	struct span *s = span_batch_add_span(&b, 0);
+	memset(s->trace_id, 3, 16);
+	memset(s->span_id, 4, 8);
+	s->start_unix_ns = 10;
+	s->end_unix_ns = 20;
+	struct block_writer *w = block_writer_new(NULL);
+	CHECK_INT(block_writer_add(w, &b), ==, 0);
+	CHECK_INT(block_writer_finish(w, fileops_posix(), dir, "bare.blk", NULL), ==, 0);
+	block_writer_free(w);
+	snprintf(path, sizeof path, "%s/bare.blk", dir);
+	CHECK_INT(block_check(fileops_posix(), path, err, sizeof err, NULL), ==, 0);
+	int rc;
+	struct block *blk = block_open(fileops_posix(), path, &rc, err, sizeof err);
+	CHECK(blk != NULL);
+	struct span_batch out;
+	span_batch_init(&out, &a);
+	CHECK_INT(block_get_trace(blk, s->trace_id, &out), ==, 0);
+	CHECK_INT(out.n_spans, ==, 1);
+	CHECK_INT(out.spans[0].end_unix_ns, ==, 20);
+	block_unref(blk);
+	arena_reset(&a);
+}
