@@ -131,7 +131,7 @@ echo "ch_data_dir_bytes_per_span $(du -sb "$DIR/data" | awk -v n="$rows" '{ prin
 
 # trace by id: the same ids clew answered, whole spans from spans_by_trace
 "$BIN/trace_by_id" query --ids "$IDS" --clickhouse "$URL" \
-	--sql "SELECT resource, span FROM spans_by_trace WHERE trace_id = unhex('{id}') FORMAT RowBinary" |
+	--sql "SELECT resource, span FROM spans_by_trace WHERE trace_id = unhex('{id}') FORMAT RowBinary" --runs "$RUNS" |
 	sed 's/^/ch_/'
 
 # the fixed query set

@@ -51,8 +51,9 @@ run() {
 	local prefix=$1
 	shift
 	log "$*"
-	local out=$WORK/out.$RANDOM
-	"$@" >"$out"
+	local out=$WORK/out.$RANDOM rc=0
+	"$@" >"$out" || rc=$?
+	((rc == 0)) || log "exit status $rc (figures kept, failures are in them): $*"
 	sed "s/^/$prefix/" "$out" | tee -a "$R" >&2
 	awk -v p="$prefix" -v c="$*" '{ printf "%s%s\t%s\n", p, $1, c }' "$out" >>"$C"
 }
@@ -75,7 +76,7 @@ start_clew() { # wal sync policy; sets CLEW_PID HTTP_PORT OTLP_PORT CLEW_DATA
 	CLEW_DATA=$WORK/clew-data
 	rm -rf "$CLEW_DATA"
 	"$CLEW" serve --data-dir "$CLEW_DATA" --http 127.0.0.1:0 --otlp-grpc 127.0.0.1:0 --otlp-http 127.0.0.1:0 \
-		--zipkin 127.0.0.1:0 --wal-sync "$1" --memory-limit 16G 2>"$WORK/clew.log" &
+		--zipkin 127.0.0.1:0 --wal-sync "$1" --memory-limit 16G "${RETENTION[@]}" 2>"$WORK/clew.log" &
 	CLEW_PID=$!
 	for _ in $(seq 200); do
 		grep -q 'info ready' "$WORK/clew.log" && break
@@ -100,6 +101,7 @@ metric() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v m="$1" '$1 == 
 stats() { sort -g | awk '{ v[NR] = $1 } END { printf "median %s min %s max %s runs %d", v[int((NR + 1) / 2)], v[1], v[NR], NR }'; }
 
 HAVE_GEN=0
+RETENTION=() # generated spans are dated in the past: keep them all
 
 # A span record file of N spans, the same for a given seed.
 make_spans() { # n file; echoes the command used
@@ -116,6 +118,7 @@ log "building the release binaries"
 make -s BUILD=release -j"$(nproc)" build/release/clew bench >&2
 HAVE_GEN=0
 "$CLEW" gen --help >/dev/null 2>&1 && HAVE_GEN=1
+"$CLEW" serve --help 2>&1 | grep -q -- --retention && RETENTION=(--retention 0)
 T_START=$(date +%s)
 
 # 1. ingest per protocol (durable WAL, group commit)
@@ -157,8 +160,12 @@ for N in "${SIZES[@]}"; do
 	run "$P" "$BIN/trace_by_id" query --ids "$IDS" --url-prefix "http://127.0.0.1:$HTTP_PORT/api/v1/traces/" \
 		--runs "$RUNS"
 	spans=$(metric clew_head_spans)
-	put "${P}clew_disk_bytes_per_span" "du -sb DATA_DIR / clew_head_spans (WAL only today)" \
-		"$(du -sb "$CLEW_DATA" | awk -v n="$spans" '{ printf "%.1f bytes %d spans %d", $1 / n, $1, n }')"
+	spans=$(awk -v a="$spans" -v b="$(metric clew_block_spans)" 'BEGIN { printf "%.0f", a + b }')
+	put "${P}clew_disk_bytes_per_span" "du -sb DATA_DIR / (clew_head_spans + clew_block_spans) right after the load" \
+		"$(du -sb "$CLEW_DATA" | awk -v n="$spans" '{ printf "%.1f bytes %.0f spans %.0f", $1 / n, $1, n }')"
+	put "${P}clew_block_bytes_per_span" "clew_block_bytes / clew_block_spans from /metrics" \
+		"$(awk -v b="$(metric clew_block_bytes)" -v n="$(metric clew_block_spans)" 'BEGIN {
+			if (n > 0) printf "%.1f blocks_spans %.0f", b / n, n; else print "n/a" }')"
 	put "${P}clew_head_bytes_per_span" "clew_head_bytes / clew_head_spans from /metrics" \
 		"$(awk -v b="$(metric clew_head_bytes)" -v n="$spans" 'BEGIN { printf "%.1f", b / n }')"
 	put "${P}clew_rss_bytes" "clew_process_resident_memory_bytes from /metrics after the load" \
@@ -250,7 +257,7 @@ $(date -u '+%Y-%m-%d %H:%M UTC'), clew $(git rev-parse --short HEAD 2>/dev/null 
 
 Figures are medians of several runs with the spread (min - max) in brackets; "per CPU-second" divides
 by the utime + stime of the server process only, so the client's and the generator's cost are apart.
-Spans: $( ((HAVE_GEN)) && echo "\`clew gen\`" || echo "\`bench/spanfile\` (bench/lib_spans.c; \`clew gen\` does not exist yet)"), seed $SEED, ~10 attributes and 8 resource attributes per span.
+Spans: $( ((HAVE_GEN)) && echo "\`clew gen\`" || echo "\`bench/spanfile\` (bench/lib_spans.c; \`clew gen\` does not exist yet)"), seed $SEED; the largest file has $(get "n${SIZES[${#SIZES[@]}-1]}_data_services") services and $(awk -v a="$(get "n${SIZES[${#SIZES[@]}-1]}_ch_bytes_per_span_spans" uncompressed_per_span)" 'BEGIN { printf "%.0f", a }') bytes per span uncompressed in ClickHouse's span table.
 
 ## clew
 
@@ -277,8 +284,9 @@ EOF
 | load, spans per second (wall, $(nproc) cores shared with the client) | $(fmt "$(get "${P}load_spans_per_wall_sec")") | same |
 | server RSS during the load (max), bytes | $(fmt "$(get "${P}load_server_rss_bytes" max)") | same |
 | head memory per span, bytes | $(fmt "$(get "${P}clew_head_bytes_per_span")") | $(cmd_of "${P}clew_head_bytes_per_span") |
-| disk bytes per span | $(fmt "$(get "${P}clew_disk_bytes_per_span")") | $(cmd_of "${P}clew_disk_bytes_per_span") |
-| trace by id, p50 ms ($(get "${P}trace_by_id_p50_ms" ids) random traces) | $(mmm "${P}trace_by_id_p50_ms") | \`$(cmd_of "${P}trace_by_id_p50_ms")\` |
+| disk bytes per span (data directory: WAL + blocks) | $(fmt "$(get "${P}clew_disk_bytes_per_span")") | $(cmd_of "${P}clew_disk_bytes_per_span") |
+| block bytes per span ($(fmt "$(get "${P}clew_block_bytes_per_span" blocks_spans)") spans in blocks) | $(fmt "$(get "${P}clew_block_bytes_per_span")") | $(cmd_of "${P}clew_block_bytes_per_span") |
+| trace by id, p50 ms ($(get "${P}trace_by_id_p50_ms" ids) random traces; answers not 200: $(get "${P}trace_by_id_failures")) | $(mmm "${P}trace_by_id_p50_ms") | \`$(cmd_of "${P}trace_by_id_p50_ms")\` |
 | trace by id, p99 ms | $(mmm "${P}trace_by_id_p99_ms") | same |
 EOF
 		while IFS=$'\t' read -r name kind traceql _; do
@@ -292,7 +300,7 @@ EOF
 		done <"$WORK/queries-$N"
 	done
 	cat <<EOF
-| trace by id at 100M spans | not run: the head holds every span in memory (~$(fmt "$(get "n${BIG}_clew_head_bytes_per_span")") bytes each, so ~$(awk -v b="$(get "n${BIG}_clew_head_bytes_per_span")" 'BEGIN { printf "%.0f", b * 1e8 / 2^30 }') GiB at 100M) and this machine has $(free -g | awk '/Mem:/ { print $2 }') GiB; it runs once blocks on disk exist | |
+| trace by id at 100M spans | not run by this suite yet (a 100M-span file is ~$(awk -v b="$(get "n${BIG}_clew_disk_bytes_per_span")" 'BEGIN { printf "%.0f", b * 1e8 / 2^30 }') GiB and the load would take most of an hour on this machine) | |
 
 ## clew vs ClickHouse
 
@@ -314,7 +322,7 @@ EOF
 	ch=$(get "${P}ch_load_spans_per_cpu_sec" median)
 	echo "| load, spans per server CPU-second (median over inserts) | $(fmt "$cl") | $(fmt "$ch") | $(ratio "$cl" "$ch" hi) | clew: OTLP/HTTP protobuf, WAL not synced; ClickHouse: RowBinary inserts into both tables, no fsync (its default); decoding and row building by \`ch_load\` ($(fmt "$(get "${P}ch_converter_spans_per_cpu_sec")") spans per CPU-second) not counted |"
 	ch=$(get "${P}ch_load_with_merges_spans_per_cpu_sec")
-	echo "| load incl. background merges, spans per server CPU-second | $(fmt "$(get "${P}load_spans_per_cpu_sec" overall)") | $(fmt "$ch") | $(ratio "$(get "${P}load_spans_per_cpu_sec" overall)" "$ch" hi) | all server CPU until ClickHouse's merges are done; clew has no background work yet |"
+	echo "| load incl. background merges, spans per server CPU-second | $(fmt "$(get "${P}load_spans_per_cpu_sec" overall)") | $(fmt "$ch") | $(ratio "$(get "${P}load_spans_per_cpu_sec" overall)" "$ch" hi) | ClickHouse: all server CPU until its merges are done; clew: all server CPU during the load, block cutting included |"
 	cl=$(get "${P}load_spans_per_wall_sec")
 	ch=$(get "${P}ch_load_spans_per_wall_sec")
 	echo "| load, spans per second (wall) | $(fmt "$cl") | $(fmt "$ch") | $(ratio "$cl" "$ch" hi) | $(nproc) cores shared by server and client |"
@@ -322,14 +330,16 @@ EOF
 	b1=$(get "${P}ch_bytes_per_span_spans")
 	b2=$(get "${P}ch_bytes_per_span_spans_by_trace")
 	ch=$(awk -v a="$b1" -v b="$b2" 'BEGIN { if (a != "" && b != "") print a + b }')
-	echo "| disk bytes per span | $(fmt "$cl") | $(fmt "$ch") ($(fmt "$b1") spans + $(fmt "$b2") spans_by_trace) | $(ratio "$cl" "$ch" lo) | clew: WAL only (uncompressed protobuf; compressed blocks come later); ClickHouse: system.parts bytes_on_disk / rows |"
+	echo "| disk bytes per span | $(fmt "$cl") | $(fmt "$ch") ($(fmt "$b1") spans + $(fmt "$b2") spans_by_trace) | $(ratio "$cl" "$ch" lo) | clew: du of the data directory (blocks + the WAL not yet covered by blocks); ClickHouse: system.parts bytes_on_disk / rows |"
+	cl=$(get "${P}clew_block_bytes_per_span")
+	echo "| block bytes per span | $(fmt "$cl") | $(fmt "$ch") | $(ratio "$cl" "$ch" lo) | clew: clew_block_bytes / clew_block_spans, the spans already cut into blocks |"
 	cl=$(get "${P}load_server_rss_bytes" max)
 	ch=$(get "${P}ch_load_server_rss_bytes" max)
-	echo "| server RSS during the load (max), bytes | $(fmt "$cl") | $(fmt "$ch") | $(ratio "$cl" "$ch" lo) | not like for like: clew keeps every span in its in-memory head today; ClickHouse keeps them on disk |"
+	echo "| server RSS during the load (max), bytes | $(fmt "$cl") | $(fmt "$ch") | $(ratio "$cl" "$ch" lo) | clew: head (up to --head-max-bytes) and blocks being written; ClickHouse: insert buffers and caches |"
 	for q in p50 p99; do
 		cl=$(get "${P}trace_by_id_${q}_ms" median)
 		ch=$(get "${P}ch_trace_by_id_${q}_ms" median)
-		echo "| trace by id, $q ms (same $(get "${P}trace_by_id_p50_ms" ids) ids) | $(mmm "${P}trace_by_id_${q}_ms") | $(mmm "${P}ch_trace_by_id_${q}_ms") | $(ratio "$cl" "$ch" lo) | clew: native JSON from the head; ClickHouse: resource and span protobuf from spans_by_trace, RowBinary |"
+		echo "| trace by id, $q ms (same $(get "${P}trace_by_id_p50_ms" ids) ids; answers not 200: clew $(get "${P}trace_by_id_failures"), ClickHouse $(get "${P}ch_trace_by_id_failures")) | $(mmm "${P}trace_by_id_${q}_ms") | $(mmm "${P}ch_trace_by_id_${q}_ms") | $(ratio "$cl" "$ch" lo) | clew: native JSON (head and blocks); ClickHouse: resource and span protobuf from spans_by_trace, RowBinary |"
 	done
 	while IFS=$'\t' read -r name kind traceql sql; do
 		ch=$(get "${P}ch_query_${name}_ms" median)
