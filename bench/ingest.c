@@ -94,6 +94,8 @@ static int parse_port(const char *line, const char *name)
 	return p ? (int)strtol(p + 1, NULL, 10) : 0;
 }
 
+static const char *head_max = "256M";
+
 static int start_server(struct server *s, const char *clew, const char *wal_sync)
 {
 	snprintf(s->data_dir, sizeof s->data_dir, "/tmp/clew-bench-XXXXXX");
@@ -108,7 +110,7 @@ static int start_server(struct server *s, const char *clew, const char *wal_sync
 		close(pfd[0]);
 		execl(clew, clew, "serve", "--data-dir", s->data_dir, "--http", "127.0.0.1:0", "--otlp-grpc",
 		      "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--zipkin", "127.0.0.1:0", "--wal-sync", wal_sync,
-		      "--memory-limit", "16G", (char *)NULL);
+		      "--memory-limit", "16G", "--retention", "0", "--head-max-bytes", head_max, (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -404,6 +406,8 @@ int main(int argc, char **argv)
 			wal_sync = argv[i + 1];
 		else if (!strcmp(argv[i], "--protocols"))
 			protocols = argv[i + 1];
+		else if (!strcmp(argv[i], "--head-max-bytes"))
+			head_max = argv[i + 1];
 	}
 	if (n_conns < 1 || n_conns > MAX_CONNS || runs < 1 || runs > 25) {
 		fprintf(stderr, "bench: bad --connections or --runs\n");
@@ -429,10 +433,13 @@ int main(int argc, char **argv)
 		}
 		struct run_result warm;
 		run_once(&s, p, n_conns, 1.0, &seq, &warm);
+		double cpu_at_first_run = server_cpu_seconds(s.pid);
+		uint64_t spans_in_runs = 0;
 		for (int r = 0; r < runs; r++) {
 			struct run_result res;
 			run_once(&s, p, n_conns, seconds, &seq, &res);
 			vals[r] = res.spans_per_cpu_s;
+			spans_in_runs += res.spans;
 			failures += res.failures;
 			inflight_mean += res.inflight_bytes_mean / runs;
 			if (res.inflight_bytes_max > inflight_max)
@@ -440,6 +447,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "  %s run %d: %.0f spans/cpu-s, %.0f spans/s wall, %.2f cpu-s over %.2f s\n",
 				proto_names[p], r + 1, res.spans_per_cpu_s, res.spans_per_wall_s, res.cpu_s, res.wall_s);
 		}
+		/* Sustained: every span of the runs, over all the server's CPU from the
+		 * first run until the sealed heads are flushed into blocks. */
+		double t_drain = now_s();
+		while (metric_from(&s, "clew_head_sealed") > 0 && now_s() - t_drain < 120)
+			usleep(200000);
+		double flushes = metric_from(&s, "clew_flushes_total");
+		double total_cpu = server_cpu_seconds(s.pid) - cpu_at_first_run;
+		printf("ingest_%s_sustained_spans_per_cpu_sec %.0f flushes %.0f blocks %.0f (all CPU from the first run "
+		       "until the flush backlog drained, %.1f s of it after the load)\n",
+		       proto_names[p], total_cpu > 0 ? (double)spans_in_runs / total_cpu : 0, flushes,
+		       metric_from(&s, "clew_blocks"), now_s() - t_drain);
 		qsort(vals, (size_t)runs, sizeof vals[0], cmp_double);
 		printf("ingest_%s_spans_per_cpu_sec median %.0f min %.0f max %.0f runs %d failures %llu\n",
 		       proto_names[p], vals[runs / 2], vals[0], vals[runs - 1], runs, (unsigned long long)failures);
