@@ -4,8 +4,12 @@
  * cold (OS page cache dropped for the files, no column cache) and warm.
  *
  *   block [--spans 1000000] [--gen FILE] [--set-spans 10000000]
- *         [--block-spans 2000000] [--lookups 2000] [--dir DIR]
- * Prints "name value unit" lines. */
+ *         [--block-spans 2000000] [--lookups 2000] [--warm-ids 200]
+ *         [--page-spans N] [--zstd-level N] [--dir DIR]
+ * --spans 0 skips the generator figure, --set-spans 0 the lookups. Warm
+ * lookups ask a working set of --warm-ids traces (the column cache holds
+ * their pages) after one pass that fills the cache. Prints "name value unit"
+ * lines. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,8 @@
 
 #define CHUNK 100000
 #define MAX_IDS 100000
+
+static struct block_writer_options wopts;
 
 static double cpu_now(void)
 {
@@ -68,7 +74,7 @@ static void print_columns(const struct block_info *in)
 static int write_generated(const char *dir, const char *name, int n_spans, uint64_t seed0, struct ids *ids,
 			   struct block_info *info, double *cpu_s)
 {
-	struct block_writer *w = block_writer_new(NULL);
+	struct block_writer *w = block_writer_new(&wopts);
 	double cpu = 0;
 	int rc = 0;
 	for (int made = 0, k = 0; made < n_spans && rc == 0; made += CHUNK, k++) {
@@ -99,7 +105,7 @@ static int write_gen_file(const char *dir, const char *file, struct block_info *
 	int rc = rec_open(&rf, file);
 	if (rc < 0)
 		return rc;
-	struct block_writer *w = block_writer_new(NULL);
+	struct block_writer *w = block_writer_new(&wopts);
 	struct slice rec;
 	double cpu = 0;
 	struct arena a;
@@ -118,6 +124,7 @@ static int write_gen_file(const char *dir, const char *file, struct block_info *
 	double t0 = cpu_now();
 	if (rc >= 0)
 		rc = block_writer_finish(w, fileops_posix(), dir, "gen.blk", info);
+	printf("gen_add_cpu %.3f s\ngen_finish_cpu %.3f s\n", cpu, cpu_now() - t0);
 	cpu += cpu_now() - t0;
 	block_writer_free(w);
 	arena_reset(&a);
@@ -138,14 +145,15 @@ static void drop_os_cache(const char *path)
 
 /* p50/p99 of looking every id up in every block of the set (as a store
  * would: the filter skips most blocks). */
-static void lookups(const char *label, struct block **blks, int n_blks, struct ids *ids, int n_lookups)
+static void lookups(const char *label, struct block **blks, int n_blks, struct ids *ids, size_t n_ids,
+		    int n_lookups)
 {
 	double *lat = malloc((size_t)n_lookups * sizeof *lat);
 	struct arena a;
 	arena_init(&a, 0);
 	uint64_t rng = 99, found = 0;
 	for (int i = 0; i < n_lookups; i++) {
-		const uint8_t *id = ids->v[bench_rand(&rng) % ids->n];
+		const uint8_t *id = ids->v[bench_rand(&rng) % n_ids];
 		struct span_batch out;
 		arena_reset(&a);
 		span_batch_init(&out, &a);
@@ -164,7 +172,7 @@ static void lookups(const char *label, struct block **blks, int n_blks, struct i
 
 int main(int argc, char **argv)
 {
-	int spans = 1000000, set_spans = 10000000, block_spans = 2000000, n_lookups = 2000;
+	int spans = 1000000, set_spans = 10000000, block_spans = 2000000, n_lookups = 2000, warm_ids = 200;
 	const char *gen = NULL, *dir = NULL;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--spans"))
@@ -177,6 +185,12 @@ int main(int argc, char **argv)
 			block_spans = (int)strtol(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--lookups"))
 			n_lookups = (int)strtol(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--warm-ids"))
+			warm_ids = (int)strtol(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--page-spans"))
+			wopts.page_spans = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--zstd-level"))
+			wopts.zstd_level = (int)strtol(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--dir"))
 			dir = argv[i + 1];
 	}
@@ -187,15 +201,18 @@ int main(int argc, char **argv)
 	}
 	struct block_info info;
 	double cpu;
-	int rc = write_generated(dir, "gen1.blk", spans, 1, NULL, &info, &cpu);
-	if (rc < 0) {
-		fprintf(stderr, "block: %s\n", err_str(rc));
-		return 1;
+	int rc = 0;
+	if (spans > 0) {
+		rc = write_generated(dir, "gen1.blk", spans, 1, NULL, &info, &cpu);
+		if (rc < 0) {
+			fprintf(stderr, "block: %s\n", err_str(rc));
+			return 1;
+		}
+		printf("generator_spans %llu spans\n", (unsigned long long)info.spans);
+		printf("generator_bytes_per_span %.2f bytes\n", (double)info.file_bytes / (double)info.spans);
+		printf("generator_write_rate %.0f spans/cpu-s\n", (double)info.spans / cpu);
+		print_columns(&info);
 	}
-	printf("generator_spans %llu spans\n", (unsigned long long)info.spans);
-	printf("generator_bytes_per_span %.2f bytes\n", (double)info.file_bytes / (double)info.spans);
-	printf("generator_write_rate %.0f spans/cpu-s\n", (double)info.spans / cpu);
-	print_columns(&info);
 	if (gen) {
 		rc = write_gen_file(dir, gen, &info, &cpu);
 		if (rc < 0) {
@@ -209,6 +226,8 @@ int main(int argc, char **argv)
 	}
 
 	/* the lookup set */
+	if (set_spans <= 0)
+		goto done;
 	struct ids ids = {.v = malloc(MAX_IDS * 16), .rng = 5};
 	int n_blks = (set_spans + block_spans - 1) / block_spans;
 	struct block **blks = calloc((size_t)n_blks, sizeof *blks);
@@ -233,20 +252,28 @@ int main(int argc, char **argv)
 	block_cache_set_budget(0);
 	for (int k = 0; k < n_blks; k++)
 		drop_os_cache(block_path(blks[k]));
-	lookups("cold", blks, n_blks, &ids, n_lookups);
+	lookups("cold", blks, n_blks, &ids, ids.n, n_lookups);
+	lookups("os_cached", blks, n_blks, &ids, ids.n, n_lookups);
 	block_cache_set_budget((size_t)256 << 20);
-	lookups("warm_fill", blks, n_blks, &ids, n_lookups);
-	lookups("warm", blks, n_blks, &ids, n_lookups);
+	size_t n_warm = warm_ids > 0 && (size_t)warm_ids < ids.n ? (size_t)warm_ids : ids.n;
+	uint64_t h0, m0, h1, m1;
+	lookups("warm_fill", blks, n_blks, &ids, n_warm, n_lookups);
+	block_cache_stats(NULL, &h0, &m0);
+	lookups("warm", blks, n_blks, &ids, n_warm, n_lookups);
+	block_cache_stats(NULL, &h1, &m1);
+	printf("trace_by_id_warm_cache %llu hits %llu misses\n", (unsigned long long)(h1 - h0),
+	       (unsigned long long)(m1 - m0));
 	for (int k = 0; k < n_blks; k++) {
 		block_mark_deleted(blks[k]);
 		block_unref(blks[k]);
 	}
+	free(blks);
+	free(ids.v);
+done:
 	snprintf(path, sizeof path, "%s/gen1.blk", dir);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/gen.blk", dir);
 	unlink(path);
 	rmdir(dir);
-	free(blks);
-	free(ids.v);
 	return 0;
 }

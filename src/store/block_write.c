@@ -35,13 +35,14 @@
 
 #define BW_BUF_MAX ((size_t)1 << 40)
 
-/* An interning table: byte strings to dense ids. */
+/* An interning table: byte strings to dense ids. A slot holds the top 32
+ * bits of the string's hash and its id + 1 (0 = empty), so a probe touches
+ * the string bytes only on a likely match. */
 struct bw_intern {
 	struct buf bytes;
 	uint64_t *off; /* n + 1 offsets into bytes */
-	uint64_t *hash;
 	uint32_t n, cap;
-	uint32_t *slots; /* id + 1, 0 = empty */
+	uint64_t *slots;
 	uint32_t mask;
 };
 
@@ -71,7 +72,7 @@ struct block_writer {
 
 static size_t intern_mem(const struct bw_intern *t)
 {
-	return t->bytes.cap + (size_t)t->cap * 16 + ((size_t)t->mask + 1) * 4;
+	return t->bytes.cap + (size_t)t->cap * 8 + ((size_t)t->mask + 1) * 8;
 }
 
 static struct slice intern_str(const struct bw_intern *t, uint32_t id)
@@ -79,17 +80,69 @@ static struct slice intern_str(const struct bw_intern *t, uint32_t id)
 	return slice_make(t->bytes.p + t->off[id], (size_t)(t->off[id + 1] - t->off[id]));
 }
 
+static inline uint64_t bw_ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t bw_mix(uint64_t a, uint64_t b)
+{
+	__uint128_t m = (__uint128_t)(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xC2B2AE3D27D4EB4Full);
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
+/* The table hash: inline for strings of up to 16 bytes (most keys and
+ * values), xxHash past that. Only this process sees it. */
+static inline uint64_t bw_hash(const uint8_t *p, size_t n)
+{
+	uint64_t a, b;
+	if (n >= 8 && n <= 16) {
+		a = bw_ld64(p);
+		b = bw_ld64(p + n - 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x;
+		b = y;
+	} else if (n > 0 && n < 4) {
+		a = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
+		b = 0;
+	} else if (n == 0) {
+		a = b = 0;
+	} else {
+		return hash64(p, n);
+	}
+	return bw_mix(a ^ (uint64_t)n, b + (uint64_t)n);
+}
+
+static inline int bw_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n >= 8 && n <= 16)
+		return bw_ld64(a) == bw_ld64(b) && bw_ld64(a + n - 8) == bw_ld64(b + n - 8);
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static int intern_grow_slots(struct bw_intern *t)
 {
 	uint32_t nslots = t->mask ? (t->mask + 1) * 2 : 1024;
-	uint32_t *s = try_calloc(nslots, sizeof *s);
+	uint64_t *s = try_calloc(nslots, sizeof *s);
 	if (!s)
 		return CLEW_ENOMEM;
 	for (uint32_t id = 0; id < t->n; id++) {
-		uint32_t i = (uint32_t)t->hash[id] & (nslots - 1);
+		struct slice str = intern_str(t, id);
+		uint64_t h = bw_hash(str.p, str.len);
+		uint32_t i = (uint32_t)h & (nslots - 1);
 		while (s[i])
 			i = (i + 1) & (nslots - 1);
-		s[i] = id + 1;
+		s[i] = (h & 0xffffffff00000000ull) | (id + 1);
 	}
 	free(t->slots);
 	t->slots = s;
@@ -98,19 +151,23 @@ static int intern_grow_slots(struct bw_intern *t)
 }
 
 /* The id of s in t, adding it when new; 0 or CLEW_ENOMEM. */
-static int intern(struct bw_intern *t, struct slice s, uint32_t *id)
+static inline int intern(struct bw_intern *t, struct slice s, uint32_t *id)
 {
-	if ((!t->slots || (uint64_t)t->n * 2 >= (uint64_t)t->mask + 1) && intern_grow_slots(t) < 0)
+	if (__builtin_expect(!t->slots || (uint64_t)t->n * 2 >= (uint64_t)t->mask + 1, 0) && intern_grow_slots(t) < 0)
 		return CLEW_ENOMEM;
-	uint64_t h = hash64(s.p ? s.p : (const uint8_t *)"", s.len);
+	const uint8_t *sp = s.p ? s.p : (const uint8_t *)"";
+	uint64_t h = bw_hash(sp, s.len);
+	uint64_t tag = h & 0xffffffff00000000ull;
 	uint32_t i = (uint32_t)h & t->mask;
-	while (t->slots[i]) {
-		uint32_t cand = t->slots[i] - 1;
-		if (t->hash[cand] == h && slice_eq(intern_str(t, cand), s)) {
+	for (uint64_t v; (v = t->slots[i]) != 0; i = (i + 1) & t->mask) {
+		if ((v & 0xffffffff00000000ull) != tag)
+			continue;
+		uint32_t cand = (uint32_t)v - 1;
+		uint64_t o = t->off[cand];
+		if (t->off[cand + 1] - o == s.len && bw_eq(t->bytes.p + o, sp, s.len)) {
 			*id = cand;
 			return 0;
 		}
-		i = (i + 1) & t->mask;
 	}
 	if (t->n + 1 >= t->cap) {
 		uint32_t ncap = t->cap ? t->cap * 2 : 1024;
@@ -118,20 +175,15 @@ static int intern(struct bw_intern *t, struct slice s, uint32_t *id)
 		if (!no)
 			return CLEW_ENOMEM;
 		t->off = no;
-		uint64_t *nh = try_realloc(t->hash, (size_t)ncap * sizeof *nh);
-		if (!nh)
-			return CLEW_ENOMEM;
-		t->hash = nh;
 		if (t->cap == 0)
 			t->off[0] = 0;
 		t->cap = ncap;
 	}
-	buf_append(&t->bytes, s.p, s.len);
+	buf_append(&t->bytes, sp, s.len);
 	if (t->bytes.err)
 		return CLEW_ENOMEM;
-	t->hash[t->n] = h;
 	t->off[t->n + 1] = t->bytes.len;
-	t->slots[i] = t->n + 1;
+	t->slots[i] = tag | (t->n + 1);
 	*id = t->n++;
 	return 0;
 }
@@ -140,7 +192,6 @@ static void intern_free(struct bw_intern *t)
 {
 	buf_free(&t->bytes);
 	free(t->off);
-	free(t->hash);
 	free(t->slots);
 }
 
@@ -152,7 +203,7 @@ struct block_writer *block_writer_new(const struct block_writer_options *opts)
 	if (opts)
 		w->opts = *opts;
 	if (w->opts.zstd_level == 0)
-		w->opts.zstd_level = 3;
+		w->opts.zstd_level = 1;
 	if (w->opts.page_spans == 0)
 		w->opts.page_spans = 16384;
 	if (w->opts.filter_bits_per_trace == 0)
@@ -208,7 +259,7 @@ static int rec_attrs(struct block_writer *w, const struct attr_list *l)
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct attr *at = &l->items[i];
 		const struct any_value *v = &at->value;
-		if ((rc = blk_any_ok(v, 1)) < 0)
+		if (v->type >= ANY_ARRAY && (rc = blk_any_ok(v, 1)) < 0)
 			return rc;
 		if ((rc = rec_sid(w, at->key)) < 0)
 			return rc;
@@ -414,17 +465,154 @@ static int ent_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+static inline uint64_t bw_be64(const uint8_t *p)
+{
+	return __builtin_bswap64(bw_ld64(p));
+}
+
+/* A radix sort key: the first 8 bytes of the trace id, big-endian. */
+struct bw_key {
+	uint64_t key;
+	uint64_t idx;
+};
+
+/* Stable LSD radix sort of keys k (tmp as large), 8 bits a pass; bytes
+ * equal in every key are skipped. Returns the array holding the result. */
+static struct bw_key *radix_keys(struct bw_key *k, struct bw_key *tmp, size_t n, int from_byte)
+{
+	size_t cnt[8][256];
+	memset(cnt, 0, sizeof cnt);
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < from_byte; d++)
+			cnt[d][(k[i].key >> (8 * d)) & 0xff]++;
+	for (int d = 0; d < from_byte; d++) {
+		if (cnt[d][(k[0].key >> (8 * d)) & 0xff] == n)
+			continue; /* every key has this byte */
+		size_t sum = 0;
+		for (int j = 0; j < 256; j++) {
+			size_t c = cnt[d][j];
+			cnt[d][j] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[d][(k[i].key >> (8 * d)) & 0xff]++] = k[i];
+		struct bw_key *x = k;
+		k = tmp;
+		tmp = x;
+	}
+	return k;
+}
+
+/* Sort the entries by (trace id, start, arrival): the entries are scattered
+ * by the trace id's first byte (stable), each bucket (small enough for the
+ * CPU cache) radix-sorted on the next seven bytes and gathered back, then
+ * each run sharing the first eight bytes (almost always one trace) sorted
+ * by the full order. 0 or CLEW_ENOMEM. */
+static int sort_ents(struct block_writer *w)
+{
+	uint64_t n = w->n_ents;
+	struct bw_ent *tmp = try_malloc((size_t)n * sizeof *tmp);
+	uint64_t *start = try_calloc(257, sizeof *start);
+	uint64_t *pos = try_calloc(256, sizeof *pos);
+	struct bw_key *k = NULL, *kt = NULL;
+	int rc = CLEW_ENOMEM;
+	if (!tmp || !start || !pos)
+		goto out;
+	for (uint64_t i = 0; i < n; i++)
+		start[w->ents[i].trace_id[0] + 1]++;
+	uint64_t big = 0;
+	for (int j = 0; j < 256; j++) {
+		big = start[j + 1] > big ? start[j + 1] : big;
+		start[j + 1] += start[j];
+		pos[j] = start[j];
+	}
+	if (!(k = try_malloc((size_t)big * sizeof *k)) || !(kt = try_malloc((size_t)big * sizeof *kt)))
+		goto out;
+	for (uint64_t i = 0; i < n; i++)
+		tmp[pos[w->ents[i].trace_id[0]]++] = w->ents[i];
+	for (int j = 0; j < 256; j++) {
+		uint64_t a = start[j], m = start[j + 1] - a;
+		for (uint64_t i = 0; i < m; i++) {
+			k[i].key = bw_be64(tmp[a + i].trace_id);
+			k[i].idx = a + i;
+		}
+		const struct bw_key *s = radix_keys(k, kt, (size_t)m, 7);
+		for (uint64_t i = 0; i < m; i++)
+			w->ents[a + i] = tmp[s[i].idx];
+	}
+	for (uint64_t i = 0; i < n;) {
+		uint64_t j = i + 1, key = bw_be64(w->ents[i].trace_id);
+		while (j < n && bw_be64(w->ents[j].trace_id) == key)
+			j++;
+		struct bw_ent *r = w->ents + i;
+		uint64_t m = j - i;
+		uint64_t x = 1;
+		while (x < m && ent_cmp(&r[x - 1], &r[x]) <= 0)
+			x++;
+		if (x < m && m > 32) {
+			qsort(r, (size_t)m, sizeof *r, ent_cmp);
+		} else {
+			for (; x < m; x++) { /* insertion sort: runs are short */
+				if (ent_cmp(&r[x - 1], &r[x]) <= 0)
+					continue;
+				struct bw_ent v = r[x];
+				uint64_t y = x;
+				while (y > 0 && ent_cmp(&r[y - 1], &v) > 0) {
+					r[y] = r[y - 1];
+					y--;
+				}
+				r[y] = v;
+			}
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(start);
+	free(pos);
+	free(k);
+	free(kt);
+	return rc;
+}
+
 struct pid_row {
-	uint8_t id[8];
+	uint64_t id;
 	uint32_t row;
 };
 
 static int pid_cmp(const void *pa, const void *pb)
 {
 	const struct pid_row *a = pa, *b = pb;
-	int c = memcmp(a->id, b->id, 8);
-	return c ? c : (a->row > b->row) - (a->row < b->row);
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return (a->row > b->row) - (a->row < b->row);
 }
+
+/* Global string ids of one column of a page, before they become page
+ * dictionary ids. */
+struct bw_ids {
+	uint32_t *p;
+	size_t n, cap;
+};
+
+/* The columns that hold dictionary ids, and their dictionaries. */
+static const struct {
+	uint8_t col, cls;
+} sid_cols[] = {
+	{BCOL_TRACE_STATE, CLS_VALUES},
+	{BCOL_NAME, CLS_NAMES},
+	{BCOL_STATUS_MSG, CLS_VALUES},
+	{BCOL_EV_NAME, CLS_NAMES},
+	{BCOL_LN_STATE, CLS_VALUES},
+	{BCOL_SPAN_ATTR + BATTR_KEY, CLS_KEYS},
+	{BCOL_SPAN_ATTR + BATTR_STR, CLS_VALUES},
+	{BCOL_EV_ATTR + BATTR_KEY, CLS_KEYS},
+	{BCOL_EV_ATTR + BATTR_STR, CLS_VALUES},
+	{BCOL_LN_ATTR + BATTR_KEY, CLS_KEYS},
+	{BCOL_LN_ATTR + BATTR_STR, CLS_VALUES},
+};
+#define N_SID_COLS (sizeof sid_cols / sizeof sid_cols[0])
 
 /* The state of finish. */
 struct bw_fin {
@@ -439,46 +627,74 @@ struct bw_fin {
 	struct blk_dirent *dir;
 	size_t n_dir, cap_dir;
 	struct buf col[BCOL_COUNT];
-	uint32_t *local[CLS_N]; /* global string id -> page dictionary id */
+	struct bw_ids ids[BCOL_COUNT]; /* global string ids of the dictionary columns */
+	uint32_t *local[CLS_N];	       /* global string id -> page dictionary id */
 	uint32_t *used[CLS_N];
 	uint32_t n_used[CLS_N], cap_used[CLS_N];
 	uint8_t *seen; /* per global string: bit per class, for distinct counts */
 	uint64_t distinct[CLS_N];
 	struct pid_row *pids;
 	size_t cap_pids;
-	struct buf dict[CLS_N];
 	struct block_page_info *pi;
-	int collect;
 	int64_t min_start;
 	struct block_info *info;
 	int64_t max_end;
 };
 
-static void fin_sid(struct bw_fin *f, int cls, struct blk_cur *c, unsigned col)
+static void ids_push_slow(struct bw_fin *f, struct bw_ids *v, uint32_t id)
 {
-	uint64_t sid = blk_rd_varint(c);
-	uint32_t id = (uint32_t)sid;
-	if (f->collect) {
-		if (f->local[cls][id] == UINT32_MAX) {
-			f->local[cls][id] = 0;
-			if (f->n_used[cls] == f->cap_used[cls]) {
-				f->cap_used[cls] = f->cap_used[cls] ? f->cap_used[cls] * 2 : 1024;
-				f->used[cls] = xrealloc(f->used[cls], f->cap_used[cls] * sizeof(uint32_t));
-			}
-			f->used[cls][f->n_used[cls]++] = id;
-			if (!(f->seen[id] & (1u << cls))) {
-				f->seen[id] |= (uint8_t)(1u << cls);
-				f->distinct[cls]++;
-			}
-		}
+	size_t ncap = v->cap ? v->cap * 2 : 4096;
+	uint32_t *np = try_realloc(v->p, ncap * sizeof *np);
+	if (!np) {
+		f->err = CLEW_ENOMEM;
 		return;
 	}
-	buf_append_varint(&f->col[col], f->local[cls][id]);
+	v->p = np;
+	v->cap = ncap;
+	v->p[v->n++] = id;
 }
 
-static void fin_copy_varint(struct blk_cur *c, struct buf *o)
+static inline void fin_sid(struct bw_fin *f, int cls, struct blk_cur *c, unsigned col)
 {
-	buf_append_varint(o, blk_rd_varint(c));
+	uint32_t id = (uint32_t)blk_rd_varint(c);
+	if (__builtin_expect(f->local[cls][id] == UINT32_MAX, 0)) {
+		f->local[cls][id] = 0;
+		if (f->n_used[cls] == f->cap_used[cls]) {
+			f->cap_used[cls] = f->cap_used[cls] ? f->cap_used[cls] * 2 : 1024;
+			f->used[cls] = xrealloc(f->used[cls], f->cap_used[cls] * sizeof(uint32_t));
+		}
+		f->used[cls][f->n_used[cls]++] = id;
+		if (!(f->seen[id] & (1u << cls))) {
+			f->seen[id] |= (uint8_t)(1u << cls);
+			f->distinct[cls]++;
+		}
+	}
+	struct bw_ids *v = &f->ids[col];
+	if (__builtin_expect(v->n < v->cap, 1))
+		v->p[v->n++] = id;
+	else
+		ids_push_slow(f, v, id);
+}
+
+/* Copy one varint from the record as it is (the record holds it in the
+ * column's encoding). */
+static inline void fin_copy_varint(struct blk_cur *c, struct buf *o)
+{
+	const uint8_t *p = c->p;
+	size_t n = 0, left = blk_left(c);
+	while (n < left && n < 10 && (p[n] & 0x80))
+		n++;
+	if (n >= left || n >= 10) {
+		c->err = 1;
+		c->p = c->end;
+		return;
+	}
+	n++;
+	c->p += n;
+	if (n == 1)
+		buf_append_byte(o, p[0]);
+	else
+		buf_append(o, p, n);
 }
 
 static void fin_attrs(struct bw_fin *f, struct blk_cur *c, unsigned g)
@@ -514,11 +730,34 @@ static void fin_attrs(struct bw_fin *f, struct blk_cur *c, unsigned g)
 	}
 }
 
-/* Transcode one span record (rows of its trace are first..first+n). */
-static void fin_span(struct bw_fin *f, const struct bw_ent *e, int64_t trace_start, const struct pid_row *pids,
-		     uint32_t n)
+/* The row within its trace (of n spans, entries es) of the first span with
+ * id pid, or -1; pids is the trace's (id, row) pairs sorted, or NULL for a
+ * short trace searched in place. */
+static int64_t fin_parent_row(const struct bw_ent *es, uint32_t n, const struct pid_row *pids, uint64_t pid)
+{
+	if (!pids) {
+		for (uint32_t i = 0; i < n; i++)
+			if (bw_ld64(es[i].span_id) == pid)
+				return i;
+		return -1;
+	}
+	uint32_t lo = 0, hi = n; /* lower bound of pid among the trace's span ids */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pids[mid].id < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && pids[lo].id == pid ? (int64_t)pids[lo].row : -1;
+}
+
+/* Transcode one span record: the i-th of its trace's n entries es. */
+static void fin_span(struct bw_fin *f, const struct bw_ent *es, uint32_t i, int64_t trace_start,
+		     const struct pid_row *pids, uint32_t n)
 {
 	struct block_writer *w = f->w;
+	const struct bw_ent *e = &es[i];
 	struct blk_cur c = {w->recs.p + e->off, w->recs.p + w->recs.len, 0};
 	buf_append(&f->col[BCOL_SPAN_ID], e->span_id, 8);
 	fin_copy_varint(&c, &f->col[BCOL_SCOPE]);
@@ -527,16 +766,9 @@ static void fin_span(struct bw_fin *f, const struct bw_ent *e, int64_t trace_sta
 		buf_append_byte(&f->col[BCOL_PARENT], 0);
 	} else {
 		const uint8_t *pid = blk_rd_bytes(&c, 8);
-		uint32_t lo = 0, hi = n; /* lower bound of pid among the trace's span ids */
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			if (memcmp(pids[mid].id, pid, 8) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < n && memcmp(pids[lo].id, pid, 8) == 0) {
-			buf_append_varint(&f->col[BCOL_PARENT], (uint64_t)pids[lo].row + 2);
+		int64_t row = pid ? fin_parent_row(es, n, pids, bw_ld64(pid)) : -1;
+		if (row >= 0) {
+			buf_append_varint(&f->col[BCOL_PARENT], (uint64_t)row + 2);
 		} else {
 			buf_append_byte(&f->col[BCOL_PARENT], 1);
 			buf_append(&f->col[BCOL_PARENT_EXT], pid, 8);
@@ -548,25 +780,23 @@ static void fin_span(struct bw_fin *f, const struct bw_ent *e, int64_t trace_sta
 	buf_append(&f->col[BCOL_KIND_STATUS], blk_rd_bytes(&c, 2), 2);
 	fin_sid(f, CLS_VALUES, &c, BCOL_STATUS_MSG);
 	uint64_t dur = blk_rd_varint(&c);
-	if (!f->collect) {
-		int64_t d = (int64_t)dur, st = e->start;
-		struct block_page_info *pi = f->pi;
-		pi->min_dur_ns = d < pi->min_dur_ns ? d : pi->min_dur_ns;
-		pi->max_dur_ns = d > pi->max_dur_ns ? d : pi->max_dur_ns;
-		pi->min_start_ns = st < pi->min_start_ns ? st : pi->min_start_ns;
-		pi->max_start_ns = st > pi->max_start_ns ? st : pi->max_start_ns;
-		int64_t end = (int64_t)((uint64_t)st + dur);
-		if (f->info && end > f->max_end)
-			f->max_end = end;
-	}
+	int64_t d = (int64_t)dur, st = e->start;
+	struct block_page_info *pi = f->pi;
+	pi->min_dur_ns = d < pi->min_dur_ns ? d : pi->min_dur_ns;
+	pi->max_dur_ns = d > pi->max_dur_ns ? d : pi->max_dur_ns;
+	pi->min_start_ns = st < pi->min_start_ns ? st : pi->min_start_ns;
+	pi->max_start_ns = st > pi->max_start_ns ? st : pi->max_start_ns;
+	int64_t end = (int64_t)((uint64_t)st + dur);
+	if (end > f->max_end)
+		f->max_end = end;
 	buf_append_varint(&f->col[BCOL_START], blk_zigzag((int64_t)wrap_sub(e->start, trace_start)));
 	buf_append_varint(&f->col[BCOL_DURATION], blk_zigzag((int64_t)dur));
-	for (int i = 0; i < 3; i++)
+	for (int k = 0; k < 3; k++)
 		fin_copy_varint(&c, &f->col[BCOL_DROPPED]);
 	fin_attrs(f, &c, BCOL_SPAN_ATTR);
 	uint64_t ne = blk_rd_varint(&c);
 	buf_append_varint(&f->col[BCOL_EV_COUNT], ne);
-	for (uint64_t i = 0; i < ne; i++) {
+	for (uint64_t k = 0; k < ne; k++) {
 		fin_copy_varint(&c, &f->col[BCOL_EV_TIME]);
 		fin_sid(f, CLS_NAMES, &c, BCOL_EV_NAME);
 		fin_copy_varint(&c, &f->col[BCOL_EV_DROPPED]);
@@ -574,7 +804,7 @@ static void fin_span(struct bw_fin *f, const struct bw_ent *e, int64_t trace_sta
 	}
 	uint64_t nl = blk_rd_varint(&c);
 	buf_append_varint(&f->col[BCOL_LN_COUNT], nl);
-	for (uint64_t i = 0; i < nl; i++) {
+	for (uint64_t k = 0; k < nl; k++) {
 		buf_append(&f->col[BCOL_LN_TRACE_ID], blk_rd_bytes(&c, 16), 16);
 		buf_append(&f->col[BCOL_LN_SPAN_ID], blk_rd_bytes(&c, 8), 8);
 		fin_sid(f, CLS_VALUES, &c, BCOL_LN_STATE);
@@ -630,6 +860,52 @@ static void fin_section(struct bw_fin *f, uint8_t kind, uint16_t col, uint32_t p
 	}
 }
 
+/* Transcode the traces of entries [a, b) into the columns, string ids
+ * still global. */
+static void fin_walk(struct bw_fin *f, uint64_t a, uint64_t b)
+{
+	struct block_writer *w = f->w;
+	for (int i = 0; i < BCOL_COUNT; i++) {
+		buf_clear(&f->col[i]);
+		f->ids[i].n = 0;
+	}
+	f->pi->traces = 0;
+	for (uint64_t t = a; t < b;) {
+		uint64_t e = t + 1;
+		while (e < b && memcmp(w->ents[e].trace_id, w->ents[t].trace_id, 16) == 0)
+			e++;
+		uint32_t n = (uint32_t)(e - t);
+		f->pi->traces++;
+		int64_t ts = w->ents[t].start;
+		buf_append(&f->col[BCOL_TRACE_ID], w->ents[t].trace_id, 16);
+		buf_append_varint(&f->col[BCOL_TRACE_NSPANS], n);
+		buf_append_varint(&f->col[BCOL_TRACE_START], blk_zigzag((int64_t)wrap_sub(ts, f->min_start)));
+		struct pid_row *pids = NULL;
+		if (n > 16) { /* long traces: binary search for parents */
+			if (n > f->cap_pids) {
+				f->cap_pids = n;
+				f->pids = xrealloc(f->pids, n * sizeof *f->pids);
+			}
+			for (uint32_t i = 0; i < n; i++) {
+				f->pids[i].id = bw_ld64(w->ents[t + i].span_id);
+				f->pids[i].row = i;
+			}
+			qsort(f->pids, n, sizeof *f->pids, pid_cmp);
+			pids = f->pids;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			if (t + i + 6 < w->n_ents) { /* records are read in sorted, not arrival, order */
+				const uint8_t *r = w->recs.p + w->ents[t + i + 6].off;
+				__builtin_prefetch(r);
+				__builtin_prefetch(r + 64);
+				__builtin_prefetch(r + 128);
+			}
+			fin_span(f, &w->ents[t], i, ts, pids, n);
+		}
+		t = e;
+	}
+}
+
 static int sid_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const struct bw_intern *t = ctx;
@@ -648,40 +924,9 @@ static void page_stats_init(struct block_page_info *pi)
 	pi->max_dur_ns = INT64_MIN;
 }
 
-/* Transcode the traces of entries [a, b) into the columns (or, in the
- * collect pass, note the strings they use). */
-static void fin_walk(struct bw_fin *f, uint64_t a, uint64_t b)
-{
-	struct block_writer *w = f->w;
-	for (int i = 0; i < BCOL_COUNT; i++)
-		buf_clear(&f->col[i]);
-	f->pi->traces = 0;
-	for (uint64_t t = a; t < b;) {
-		uint64_t e = t + 1;
-		while (e < b && memcmp(w->ents[e].trace_id, w->ents[t].trace_id, 16) == 0)
-			e++;
-		uint32_t n = (uint32_t)(e - t);
-		f->pi->traces++;
-		int64_t ts = w->ents[t].start;
-		buf_append(&f->col[BCOL_TRACE_ID], w->ents[t].trace_id, 16);
-		buf_append_varint(&f->col[BCOL_TRACE_NSPANS], n);
-		buf_append_varint(&f->col[BCOL_TRACE_START], blk_zigzag((int64_t)wrap_sub(ts, f->min_start)));
-		if (n > f->cap_pids) {
-			f->cap_pids = n;
-			f->pids = xrealloc(f->pids, n * sizeof *f->pids);
-		}
-		for (uint32_t i = 0; i < n; i++) {
-			memcpy(f->pids[i].id, w->ents[t + i].span_id, 8);
-			f->pids[i].row = i;
-		}
-		qsort(f->pids, n, sizeof *f->pids, pid_cmp);
-		for (uint32_t i = 0; i < n; i++)
-			fin_span(f, &w->ents[t + i], ts, f->pids, n);
-		t = e;
-	}
-}
-
-/* Transcode entries [a, b) (whole traces) as page number page. */
+/* Transcode entries [a, b) (whole traces) as page number page: one walk
+ * over the records, then the page dictionaries (the strings the page used,
+ * sorted), then the id columns rewritten with dictionary ids. */
 static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, uint64_t first_row,
 		     struct block_page_info *pi)
 {
@@ -692,12 +937,11 @@ static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, ui
 	pi->spans = (uint32_t)(b - a);
 	memcpy(pi->first_trace_id, w->ents[a].trace_id, 16);
 	memcpy(pi->last_trace_id, w->ents[b - 1].trace_id, 16);
-	f->collect = 1;
 	fin_walk(f, a, b);
 	for (int cls = 0; cls < CLS_N; cls++) { /* the page dictionaries, sorted */
 		if (f->n_used[cls] > 1) /* used[] is NULL while empty */
 			qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs);
-		struct buf *d = &f->dict[cls];
+		struct buf *d = &f->col[BCOL_DICT_NAMES + cls];
 		buf_clear(d);
 		buf_append_varint(d, f->n_used[cls]);
 		for (uint32_t i = 0; i < f->n_used[cls]; i++) {
@@ -708,14 +952,19 @@ static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, ui
 			buf_append(d, s.p, s.len);
 		}
 	}
-	f->collect = 0;
-	fin_walk(f, a, b);
+	for (size_t k = 0; k < N_SID_COLS; k++) {
+		const struct bw_ids *v = &f->ids[sid_cols[k].col];
+		const uint32_t *local = f->local[sid_cols[k].cls];
+		struct buf *o = &f->col[sid_cols[k].col];
+		if (buf_reserve(o, v->n * 5) < 0)
+			continue;
+		for (size_t i = 0; i < v->n; i++)
+			buf_append_varint(o, local[v->p[i]]);
+	}
 	for (int cls = 0; cls < CLS_N; cls++) {
 		for (uint32_t i = 0; i < f->n_used[cls]; i++)
 			f->local[cls][f->used[cls][i]] = UINT32_MAX;
 		f->n_used[cls] = 0;
-		buf_clear(&f->col[BCOL_DICT_NAMES + cls]);
-		buf_append(&f->col[BCOL_DICT_NAMES + cls], f->dict[cls].p, f->dict[cls].len);
 	}
 	for (int i = 0; i < BCOL_COUNT; i++)
 		if (f->col[i].err && !f->err)
@@ -794,8 +1043,8 @@ int block_writer_finish(struct block_writer *w, struct fileops *ops, const char 
 		return CLEW_EINVAL;
 
 	uint64_t n = w->n_ents;
-	if (n)
-		qsort(w->ents, (size_t)n, sizeof *w->ents, ent_cmp);
+	if (n > 1 && (rc = sort_ents(w)) < 0)
+		return rc;
 	f.min_start = n ? INT64_MAX : 0;
 	for (uint64_t i = 0; i < n; i++)
 		if (w->ents[i].start < f.min_start)
@@ -807,7 +1056,6 @@ int block_writer_finish(struct block_writer *w, struct fileops *ops, const char 
 			goto out;
 		}
 		memset(f.local[cls], 0xff, ((size_t)w->strs.n + 1) * sizeof(uint32_t));
-		buf_init(&f.dict[cls], BW_BUF_MAX);
 	}
 	for (int i = 0; i < BCOL_COUNT; i++)
 		buf_init(&f.col[i], BW_BUF_MAX);
@@ -948,10 +1196,11 @@ out:
 	for (int cls = 0; cls < CLS_N; cls++) {
 		free(f.local[cls]);
 		free(f.used[cls]);
-		buf_free(&f.dict[cls]);
 	}
-	for (int i = 0; i < BCOL_COUNT; i++)
+	for (int i = 0; i < BCOL_COUNT; i++) {
 		buf_free(&f.col[i]);
+		free(f.ids[i].p);
+	}
 	free(f.seen);
 	free(f.pids);
 	free(f.dir);
