@@ -1,0 +1,691 @@
+/* The scan driver: compiles a query (regexes, page-pruning terms, the
+ * attributes results carry), then walks the store for it: the heads' traces
+ * first (newest), then the blocks newest first, page by page, skipping pages
+ * outside the time range and pages whose dictionaries lack a required name,
+ * key or value. A pool of worker threads takes pages from a shared cursor;
+ * each decodes its page and evaluates it trace by trace in its own arenas
+ * (capped: the memory budget) against a deadline (the time budget). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "query/exec_int.h"
+
+/* ---- compilation ---- */
+
+struct compile {
+	struct exec_query *xq;
+	struct arena *a;
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static void add_regex(struct compile *c, const struct tql_node *nd)
+{
+	struct exec_regex *r = arena_grow(c->a, c->xq->regexes, c->xq->n_regexes, c->xq->n_regexes + 1, sizeof *r);
+	if (!r) {
+		c->rc = CLEW_ENOMEM;
+		return;
+	}
+	c->xq->regexes = r;
+	r = &r[c->xq->n_regexes++];
+	memset(r, 0, sizeof *r);
+	r->node = nd;
+	if (nd->b->kind != TQL_N_STATIC || nd->b->u.val.type != TQL_T_STRING)
+		return; /* never matches */
+	struct slice p = nd->b->u.val.u.s;
+	char *pat = arena_alloc(c->a, p.len + 5);
+	if (!pat) {
+		c->rc = CLEW_ENOMEM;
+		return;
+	}
+	/* RE2 matches whole values in Tempo: anchor the pattern */
+	pat[0] = '^';
+	pat[1] = '(';
+	memcpy(pat + 2, p.p, p.len);
+	memcpy(pat + 2 + p.len, ")$", 3);
+	int e = regcomp(&r->re, pat, REG_EXTENDED | REG_NOSUB);
+	if (e != 0) {
+		char why[128];
+		regerror(e, &r->re, why, sizeof why);
+		uint32_t line, col;
+		tql_linecol(c->xq->q->text, nd->b->off, &line, &col);
+		snprintf(c->err, c->errlen, "%u:%u: invalid regular expression \"%.*s\": %s", line, col, (int)p.len,
+			 (const char *)p.p, why);
+		c->rc = CLEW_EPARSE;
+		return;
+	}
+	r->ok = true;
+}
+
+static void add_out_field(struct compile *c, const struct tql_node *nd)
+{
+	struct exec_query *xq = c->xq;
+	for (uint32_t k = 0; k < xq->n_out_fields; k++) {
+		const struct tql_node *o = xq->out_fields[k];
+		if (o->u.attr.scope == nd->u.attr.scope && o->u.attr.parent == nd->u.attr.parent &&
+		    slice_eq(o->u.attr.name, nd->u.attr.name))
+			return;
+	}
+	const struct tql_node **f = arena_grow(c->a, xq->out_fields, xq->n_out_fields, xq->n_out_fields + 1, sizeof *f);
+	if (!f) {
+		c->rc = CLEW_ENOMEM;
+		return;
+	}
+	xq->out_fields = f;
+	if (!nd->u.attr.parent && nd->u.attr.scope != TQL_SCOPE_EVENT && nd->u.attr.scope != TQL_SCOPE_LINK)
+		f[xq->n_out_fields++] = nd;
+}
+
+static void walk(struct compile *c, const struct tql_node *nd)
+{
+	if (!nd || c->rc < 0)
+		return;
+	if (nd->kind == TQL_N_BINARY && (nd->op == TQL_OP_RE || nd->op == TQL_OP_NRE))
+		add_regex(c, nd);
+	if (nd->kind == TQL_N_ATTR)
+		add_out_field(c, nd);
+	walk(c, nd->a);
+	walk(c, nd->b);
+	for (uint32_t k = 0; k < nd->n_items; k++)
+		walk(c, nd->items[k]);
+}
+
+static void add_prune(struct compile *c, enum block_col dict, struct slice s)
+{
+	struct exec_query *xq = c->xq;
+	struct exec_prune *p = arena_grow(c->a, xq->prune, xq->n_prune, xq->n_prune + 1, sizeof *p);
+	if (!p) {
+		c->rc = CLEW_ENOMEM;
+		return;
+	}
+	xq->prune = p;
+	p[xq->n_prune++] = (struct exec_prune){dict, s};
+}
+
+static bool is_str_lit(const struct tql_node *n)
+{
+	return n->kind == TQL_N_STATIC && n->u.val.type == TQL_T_STRING;
+}
+
+/* Terms every matching span of a condition implies (conjunctions only). */
+static void prune_cond(struct compile *c, const struct tql_node *nd)
+{
+	if (nd->kind != TQL_N_BINARY)
+		return;
+	if (nd->op == TQL_OP_AND) {
+		prune_cond(c, nd->a);
+		prune_cond(c, nd->b);
+		return;
+	}
+	if (nd->op != TQL_OP_EQ)
+		return;
+	const struct tql_node *f = nd->a, *v = nd->b;
+	if (!is_str_lit(v)) {
+		f = nd->b;
+		v = nd->a;
+	}
+	if (!is_str_lit(v))
+		return;
+	if (f->kind == TQL_N_INTRINSIC && f->u.intrinsic == TQL_I_NAME) {
+		add_prune(c, BCOL_DICT_NAMES, v->u.val.u.s);
+	} else if (f->kind == TQL_N_ATTR && f->u.attr.scope == TQL_SCOPE_SPAN && !f->u.attr.parent) {
+		add_prune(c, BCOL_DICT_KEYS, f->u.attr.name);
+		add_prune(c, BCOL_DICT_VALUES, v->u.val.u.s);
+	}
+}
+
+/* Terms any result of spanset expression nd implies. */
+static void prune_sets(struct compile *c, const struct tql_node *nd)
+{
+	switch (nd->kind) {
+	case TQL_N_FILTER:
+		prune_cond(c, nd->a);
+		break;
+	case TQL_N_PIPELINE:
+		for (uint32_t k = 0; k < nd->n_items; k++)
+			if (nd->items[k]->kind == TQL_N_FILTER || nd->items[k]->kind == TQL_N_PIPELINE ||
+			    nd->items[k]->kind == TQL_N_SPANSET_OP)
+				prune_sets(c, nd->items[k]);
+		break;
+	case TQL_N_SPANSET_OP:
+		if (nd->op == TQL_OP_SS_UNION)
+			break;
+		if (nd->op < TQL_OP_SS_NOT_CHILD || nd->op > TQL_OP_SS_NOT_SIBL)
+			prune_sets(c, nd->a);
+		prune_sets(c, nd->b);
+		break;
+	default:
+		break;
+	}
+}
+
+struct exec_query *exec_compile(const struct tql_query *q, struct arena *a, int *rc, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = 0;
+	if (q->kind == TQL_Q_METRICS) {
+		*rc = CLEW_EUNSUPPORTED;
+		snprintf(err, errlen, "metrics queries are answered by /api/metrics/query_range");
+		return NULL;
+	}
+	struct exec_query *xq = arena_zalloc(a, sizeof *xq);
+	if (!xq) {
+		*rc = CLEW_ENOMEM;
+		return NULL;
+	}
+	xq->q = q;
+	struct compile c = {xq, a, 0, err, errlen};
+	walk(&c, q->root);
+	if (c.rc == 0 && q->kind == TQL_Q_SPANS)
+		prune_sets(&c, q->root);
+	for (uint32_t k = 0; k < q->n_hints; k++)
+		if (slice_eq_cstr(q->hints[k].key, "most_recent") && q->hints[k].value.type == TQL_T_BOOL)
+			xq->most_recent = q->hints[k].value.u.b;
+	if (c.rc < 0) {
+		exec_query_free(xq);
+		*rc = c.rc;
+		if (c.rc == CLEW_ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*rc = 0;
+	return xq;
+}
+
+void exec_query_free(struct exec_query *xq)
+{
+	if (!xq)
+		return;
+	for (uint32_t k = 0; k < xq->n_regexes; k++)
+		if (xq->regexes[k].ok)
+			regfree(&xq->regexes[k].re);
+	xq->n_regexes = 0;
+}
+
+bool exec_most_recent(const struct exec_query *xq)
+{
+	return xq->most_recent;
+}
+
+/* ---- the scan ---- */
+
+struct job {
+	struct block *blk;
+	uint32_t page;
+	uint64_t bytes;
+};
+
+struct scan {
+	const struct store_query_ops *ops;
+	void *impl;
+	struct exec_query *xq;
+	struct exec_options o;
+	struct job *jobs;
+	size_t n_jobs;
+	atomic_size_t next_job;
+	uint8_t (*head_ids)[16];
+	size_t n_head_ids, cap_head_ids;
+	uint32_t *head_tab; /* open addressing over head_ids, for dedup */
+	size_t tab_cap;
+	atomic_size_t next_head;
+	int64_t deadline;
+	size_t worker_bytes;
+	atomic_int stop;
+	pthread_mutex_t mu;
+	int rc; /* first failure, under mu */
+	/* visitor mode */
+	exec_visit_fn visit;
+	void *ctx;
+	/* search mode */
+	struct exec_result *res;
+	size_t cap_traces;
+	atomic_uint_fast64_t inspected_traces, inspected_spans, inspected_bytes, completed, pruned;
+};
+
+static void fail(struct scan *s, int rc)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->rc == 0)
+		s->rc = rc;
+	pthread_mutex_unlock(&s->mu);
+	atomic_store(&s->stop, 1);
+}
+
+static uint32_t tid_hash(const uint8_t id[16])
+{
+	uint64_t a, b;
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	a ^= b * 0x9e3779b97f4a7c15ULL;
+	a ^= a >> 31;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(a ^ (a >> 29));
+}
+
+static int head_add_id(struct scan *s, const uint8_t id[16])
+{
+	if ((s->n_head_ids + 1) * 2 > s->tab_cap) {
+		size_t cap = s->tab_cap ? s->tab_cap * 2 : 1024;
+		uint32_t *tab = try_malloc(cap * sizeof *tab);
+		if (!tab)
+			return CLEW_ENOMEM;
+		memset(tab, 0xff, cap * sizeof *tab);
+		for (size_t k = 0; k < s->n_head_ids; k++) {
+			size_t h = tid_hash(s->head_ids[k]) & (cap - 1);
+			while (tab[h] != UINT32_MAX)
+				h = (h + 1) & (cap - 1);
+			tab[h] = (uint32_t)k;
+		}
+		free(s->head_tab);
+		s->head_tab = tab;
+		s->tab_cap = cap;
+	}
+	size_t h = tid_hash(id) & (s->tab_cap - 1);
+	while (s->head_tab[h] != UINT32_MAX) {
+		if (memcmp(s->head_ids[s->head_tab[h]], id, 16) == 0)
+			return 0;
+		h = (h + 1) & (s->tab_cap - 1);
+	}
+	if (s->n_head_ids == s->cap_head_ids) {
+		size_t cap = s->cap_head_ids ? s->cap_head_ids * 2 : 1024;
+		void *p = try_realloc(s->head_ids, cap * 16);
+		if (!p)
+			return CLEW_ENOMEM;
+		s->head_ids = p;
+		s->cap_head_ids = cap;
+	}
+	memcpy(s->head_ids[s->n_head_ids], id, 16);
+	s->head_tab[h] = (uint32_t)s->n_head_ids++;
+	return 0;
+}
+
+static int head_collect(void *ctx, const struct span_batch *b)
+{
+	struct scan *s = ctx;
+	int rc;
+	for (uint32_t i = 0; i < b->n_spans; i++) {
+		const struct span *sp = &b->spans[i];
+		if (sp->invalid_reason)
+			continue;
+		if (s->o.end_ns && sp->start_unix_ns > s->o.end_ns)
+			continue; /* a trace with a span inside the range still gets in by another span */
+		if ((rc = head_add_id(s, sp->trace_id)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool overlaps(const struct scan *s, int64_t start, int64_t end)
+{
+	return (!s->o.end_ns || start <= s->o.end_ns) && (!s->o.start_ns || end >= s->o.start_ns);
+}
+
+/* Search mode: keep the trace if it is new and among the wanted. Under mu. */
+static bool want_locked(struct scan *s, const uint8_t id[16], int64_t start, size_t *slot)
+{
+	struct exec_result *r = s->res;
+	for (size_t k = 0; k < r->n_traces; k++)
+		if (memcmp(r->traces[k].trace_id, id, 16) == 0)
+			return false;
+	if (r->n_traces < s->o.limit) {
+		*slot = r->n_traces;
+		return true;
+	}
+	if (!s->xq->most_recent)
+		return false;
+	size_t oldest = 0;
+	for (size_t k = 1; k < r->n_traces; k++)
+		if (r->traces[k].start_unix_ns < r->traces[oldest].start_unix_ns)
+			oldest = k;
+	if (start <= r->traces[oldest].start_unix_ns)
+		return false;
+	*slot = oldest;
+	return true;
+}
+
+static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_arena, const uint32_t *matched,
+		    uint32_t n_matched)
+{
+	int rc = 0;
+	if (s->visit) {
+		pthread_mutex_lock(&s->mu);
+		if (!atomic_load(&s->stop))
+			rc = s->visit(s->ctx, t->b, t->first, t->n, matched, n_matched);
+		pthread_mutex_unlock(&s->mu);
+		return rc;
+	}
+	size_t slot;
+	const uint8_t *id = t->b->spans[t->first].trace_id;
+	pthread_mutex_lock(&s->mu);
+	bool want = want_locked(s, id, t->start_ns, &slot);
+	pthread_mutex_unlock(&s->mu);
+	if (!want)
+		return 0;
+	struct exec_trace tr;
+	if ((rc = exec_run_trace(t, out_arena, s->o.spss, &tr, NULL, NULL)) <= 0)
+		return rc;
+	pthread_mutex_lock(&s->mu);
+	if (want_locked(s, id, t->start_ns, &slot)) {
+		if (slot == s->res->n_traces) {
+			if (s->res->n_traces == s->cap_traces) {
+				size_t cap = s->cap_traces ? s->cap_traces * 2 : 32;
+				void *p = try_realloc(s->res->traces, cap * sizeof tr);
+				if (!p) {
+					pthread_mutex_unlock(&s->mu);
+					return CLEW_ENOMEM;
+				}
+				s->res->traces = p;
+				s->cap_traces = cap;
+			}
+			s->res->n_traces++;
+		}
+		s->res->traces[slot] = tr;
+		if (!s->xq->most_recent && s->res->n_traces >= s->o.limit)
+			rc = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+struct worker {
+	struct scan *s;
+	struct arena batch, scratch, out;
+};
+
+static int eval_one(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+{
+	struct scan *s = w->s;
+	struct exec_trace_ctx t;
+	int rc;
+	atomic_fetch_add(&s->inspected_traces, 1);
+	atomic_fetch_add(&s->inspected_spans, n);
+	if ((rc = exec_trace_init(&t, s->xq, b, first, n, &w->scratch)) < 0)
+		return rc;
+	if (!overlaps(s, t.start_ns, t.end_ns))
+		return 0;
+	uint32_t *matched = NULL, n_matched = 0;
+	rc = exec_run_trace(&t, NULL, s->o.spss, NULL, s->visit ? &matched : NULL, &n_matched);
+	if (rc <= 0)
+		return rc;
+	return on_match(s, &t, &w->out, matched, n_matched);
+}
+
+static int check_budget(struct scan *s)
+{
+	if (clock_mono_ns() > s->deadline)
+		return CLEW_EBUSY;
+	return atomic_load(&s->stop) ? 1 : 0;
+}
+
+static bool page_pruned(struct scan *s, const struct job *j, int *rc)
+{
+	const struct block_page_info *pi = block_page(j->blk, j->page);
+	*rc = 0;
+	if (s->o.end_ns && pi->min_start_ns > s->o.end_ns)
+		return true;
+	/* a trace ends by its spans' max end; the page's latest possible end */
+	if (s->o.start_ns && pi->max_start_ns + pi->max_dur_ns < s->o.start_ns)
+		return true;
+	for (uint32_t k = 0; k < s->xq->n_prune; k++) {
+		const struct exec_prune *p = &s->xq->prune[k];
+		int has = block_page_dict_has(j->blk, j->page, p->dict, p->s);
+		if (has < 0) {
+			*rc = has;
+			return true;
+		}
+		if (has == 0)
+			return true;
+	}
+	return false;
+}
+
+static int run_page(struct worker *w, const struct job *j)
+{
+	struct scan *s = w->s;
+	int rc;
+	if (page_pruned(s, j, &rc)) {
+		if (rc == 0)
+			atomic_fetch_add(&s->pruned, 1);
+		return rc;
+	}
+	struct span_batch b;
+	arena_reset(&w->batch);
+	span_batch_init(&b, &w->batch);
+	if ((rc = block_read_page(j->blk, j->page, &b)) < 0)
+		return rc;
+	atomic_fetch_add(&s->inspected_bytes, j->bytes);
+	for (uint32_t i = 0; i < b.n_spans;) {
+		uint32_t e = i + 1;
+		while (e < b.n_spans && memcmp(b.spans[e].trace_id, b.spans[i].trace_id, 16) == 0)
+			e++;
+		if ((rc = check_budget(s)) != 0)
+			return rc;
+		arena_reset(&w->scratch);
+		if ((rc = eval_one(w, &b, i, e - i)) != 0)
+			return rc;
+		i = e;
+	}
+	return 0;
+}
+
+static int run_head_trace(struct worker *w, const uint8_t id[16])
+{
+	struct scan *s = w->s;
+	struct span_batch b;
+	arena_reset(&w->batch);
+	arena_reset(&w->scratch);
+	span_batch_init(&b, &w->batch);
+	int rc = s->ops->get_trace(s->impl, id, &b);
+	if (rc == CLEW_ENOTFOUND)
+		return 0; /* flushed and expired meanwhile */
+	if (rc < 0)
+		return rc;
+	uint32_t n = 0; /* a merged trace holds only its own spans; keep them together */
+	for (uint32_t i = 0; i < b.n_spans; i++)
+		if (memcmp(b.spans[i].trace_id, id, 16) == 0)
+			b.spans[n++] = b.spans[i];
+	return n ? eval_one(w, &b, 0, n) : 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct scan *s = w->s;
+	int rc = 0;
+	while (rc == 0 && !atomic_load(&s->stop)) {
+		size_t h = atomic_fetch_add(&s->next_head, 1);
+		if (h >= s->n_head_ids)
+			break;
+		if ((rc = check_budget(s)) == 0)
+			rc = run_head_trace(w, s->head_ids[h]);
+	}
+	while (rc == 0 && !atomic_load(&s->stop)) {
+		size_t k = atomic_fetch_add(&s->next_job, 1);
+		if (k >= s->n_jobs)
+			break;
+		if ((rc = check_budget(s)) == 0)
+			rc = run_page(w, &s->jobs[k]);
+		atomic_fetch_add(&s->completed, 1);
+	}
+	if (rc < 0)
+		fail(s, rc == CLEW_ENOMEM ? CLEW_ELIMIT : rc);
+	else if (rc > 0)
+		atomic_store(&s->stop, 1);
+	return NULL;
+}
+
+static int cmp_block_newest(const void *x, const void *y)
+{
+	const struct store_block *a = x, *b = y;
+	return (a->info.max_start_ns < b->info.max_start_ns) - (a->info.max_start_ns > b->info.max_start_ns);
+}
+
+static int scan_run(struct scan *s, struct exec_result *fig)
+{
+	struct store_block_list bl = {0};
+	int rc;
+	if (s->o.spss == 0)
+		s->o.spss = EXEC_DEFAULT_SPSS;
+	if (s->o.limit == 0)
+		s->o.limit = EXEC_DEFAULT_LIMIT;
+	if (s->o.mem_bytes == 0)
+		s->o.mem_bytes = EXEC_DEFAULT_MEM_BYTES;
+	if (s->o.time_ns <= 0)
+		s->o.time_ns = EXEC_DEFAULT_TIME_NS;
+	s->deadline = clock_mono_ns() + s->o.time_ns;
+	pthread_mutex_init(&s->mu, NULL);
+	if ((rc = s->ops->scan_heads(s->impl, head_collect, s)) < 0)
+		goto out;
+	if ((rc = s->ops->list_blocks(s->impl, &bl)) < 0)
+		goto out;
+	qsort(bl.items, bl.n, sizeof *bl.items, cmp_block_newest);
+	size_t n_pages = 0;
+	for (size_t k = 0; k < bl.n; k++)
+		n_pages += bl.items[k].info.pages;
+	s->jobs = try_malloc((n_pages + 1) * sizeof *s->jobs);
+	if (!s->jobs) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < bl.n; k++) {
+		const struct block_info *bi = &bl.items[k].info;
+		if (s->o.end_ns && bi->min_start_ns > s->o.end_ns)
+			continue;
+		if (s->o.start_ns && bi->max_end_ns < s->o.start_ns)
+			continue;
+		for (uint32_t p = 0; p < bi->pages; p++) {
+			if (s->o.max_pages && s->n_jobs >= s->o.max_pages)
+				break;
+			s->jobs[s->n_jobs++] = (struct job){bl.items[k].block, p, bi->pages ? bi->file_bytes / bi->pages : 0};
+		}
+	}
+	if (fig) {
+		fig->total_blocks = bl.n;
+		fig->total_jobs = s->n_jobs + 1;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t nt = s->o.threads ? s->o.threads : (cores > 0 ? (uint32_t)cores : 1);
+	if (nt > 64)
+		nt = 64;
+	size_t work = s->n_jobs + s->n_head_ids;
+	if (nt > work)
+		nt = work ? (uint32_t)work : 1;
+	s->worker_bytes = s->o.mem_bytes / (nt + 1);
+	struct worker *ws = xcalloc(nt, sizeof *ws);
+	pthread_t *th = xcalloc(nt, sizeof *th);
+	for (uint32_t k = 0; k < nt; k++) {
+		ws[k].s = s;
+		arena_init(&ws[k].batch, s->worker_bytes / 2);
+		arena_init(&ws[k].scratch, s->worker_bytes / 4);
+		arena_init(&ws[k].out, s->worker_bytes / 4);
+	}
+	uint32_t started = 0;
+	for (uint32_t k = 1; k < nt; k++)
+		if (pthread_create(&th[k], NULL, worker_main, &ws[k]) == 0)
+			started = k;
+		else
+			break;
+	worker_main(&ws[0]);
+	for (uint32_t k = 1; k <= started; k++)
+		pthread_join(th[k], NULL);
+	for (uint32_t k = 0; k < nt; k++) {
+		arena_reset(&ws[k].batch);
+		arena_reset(&ws[k].scratch);
+		if (s->res) { /* the results point into the out arenas: the result keeps them */
+			struct arena *keep = xmalloc(sizeof *keep);
+			*keep = ws[k].out;
+			void **p = arena_alloc(&s->res->arena, sizeof(void *) * 2);
+			if (p) {
+				p[0] = keep;
+				p[1] = s->res->keep;
+				s->res->keep = p;
+			} else {
+				arena_reset(keep);
+				free(keep);
+			}
+		} else {
+			arena_reset(&ws[k].out);
+		}
+	}
+	free(ws);
+	free(th);
+	rc = s->rc;
+out:
+	if (fig) {
+		fig->inspected_traces = atomic_load(&s->inspected_traces);
+		fig->inspected_spans = atomic_load(&s->inspected_spans);
+		fig->inspected_bytes = atomic_load(&s->inspected_bytes);
+		fig->completed_jobs = atomic_load(&s->completed) + 1;
+		fig->pruned_pages = atomic_load(&s->pruned);
+		if (!fig->total_jobs)
+			fig->total_jobs = 1;
+	}
+	if (bl.items)
+		s->ops->release_blocks(&bl);
+	free(s->jobs);
+	free(s->head_ids);
+	free(s->head_tab);
+	pthread_mutex_destroy(&s->mu);
+	return rc;
+}
+
+int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+	      exec_visit_fn visit, void *ctx, struct exec_result *figures)
+{
+	struct scan *s = xcalloc(1, sizeof *s);
+	s->ops = ops;
+	s->impl = impl;
+	s->xq = xq;
+	s->o = *o;
+	s->visit = visit;
+	s->ctx = ctx;
+	int rc = scan_run(s, figures);
+	free(s);
+	return rc;
+}
+
+static int cmp_trace_newest(const void *x, const void *y)
+{
+	const struct exec_trace *a = x, *b = y;
+	return (a->start_unix_ns < b->start_unix_ns) - (a->start_unix_ns > b->start_unix_ns);
+}
+
+int exec_search(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+		const struct exec_options *o, struct exec_result *res)
+{
+	memset(res, 0, sizeof *res);
+	arena_init(&res->arena, 0);
+	struct scan *s = xcalloc(1, sizeof *s);
+	s->ops = ops;
+	s->impl = impl;
+	s->xq = xq;
+	s->o = *o;
+	s->res = res;
+	int rc = scan_run(s, res);
+	free(s);
+	if (res->n_traces > 1)
+		qsort(res->traces, res->n_traces, sizeof *res->traces, cmp_trace_newest);
+	return rc;
+}
+
+void exec_result_free(struct exec_result *res)
+{
+	for (void **p = res->keep; p; p = p[1]) {
+		struct arena *a = p[0];
+		arena_reset(a);
+		free(a);
+	}
+	res->keep = NULL;
+	free(res->traces);
+	res->traces = NULL;
+	res->n_traces = 0;
+	arena_reset(&res->arena);
+}
