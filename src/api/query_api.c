@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api_util.h"
+#include "api/search_api.h"
 #include "api/trace_api.h"
 #include "base/metrics.h"
 
@@ -107,6 +108,7 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 {
 	struct query_api *q = ctx;
 	struct slice rest;
+	bool v2;
 	if (!is_get(req)) {
 		api_error(resp, req, 405, "method not allowed");
 		return;
@@ -118,6 +120,12 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 	} else if (slice_eq_cstr(req->path, "/metrics")) {
 		metrics_render(&resp->body);
 		api_ok(resp, req, "text/plain; version=0.0.4");
+	} else if (slice_eq_cstr(req->path, "/api/search")) {
+		search_api_search(q->store, req, resp);
+	} else if (slice_eq_cstr(req->path, "/api/search/tags") || slice_eq_cstr(req->path, "/api/v2/search/tags")) {
+		search_api_tags(q->store, req->path.len > 16, req, resp);
+	} else if (search_api_tag_path(req->path, &v2, &rest)) {
+		search_api_tag_values(q->store, v2, rest, req, resp);
 	} else if (api_path_rest(req->path, "/api/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_TEMPO_V1, rest, req, resp);
 	} else if (api_path_rest(req->path, "/api/v2/traces/", &rest)) {

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  serve    run the server: OTLP/Zipkin receivers, store, query APIs and UI\n"
 	      "  gen      simulate a microservice system: send its traces or write them to a file\n"
+	      "  query    search traces with TraceQL on a running server\n"
 	      "  check    verify (and --repair) the WAL and blocks of a data directory\n"
 	      "  help     show this text\n"
 	      "\n"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
 		return cli_gen(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cli_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "query") == 0)
+		return cli_query(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

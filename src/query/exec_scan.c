@@ -372,6 +372,7 @@ static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_
 	struct exec_trace tr;
 	if ((rc = exec_run_trace(t, out_arena, s->o.spss, &tr, NULL, NULL)) <= 0)
 		return rc;
+	rc = 0;
 	pthread_mutex_lock(&s->mu);
 	if (want_locked(s, id, t->start_ns, &slot)) {
 		if (slot == s->res->n_traces) {

@@ -1,0 +1,29 @@
+/* The Tempo search APIs on the query port: /api/search (TraceQL `q` or the
+ * legacy `tags` + minDuration/maxDuration form), /api/search/tags,
+ * /api/v2/search/tags, /api/search/tag/{tag}/values and its v2 form. They
+ * run the TraceQL executor (query/exec.h) over the store. */
+#ifndef CLEW_API_SEARCH_API_H
+#define CLEW_API_SEARCH_API_H
+
+#include <stdbool.h>
+
+#include "net/http.h"
+#include "store/store.h"
+
+/* GET /api/search: matching traces newest first, Tempo's SearchResponse
+ * JSON. Parse errors 400, metrics queries 400, budgets 413 / 504. */
+void search_api_search(struct store *store, struct http_request *req, struct http_response *resp);
+
+/* GET /api/search/tags (v2 false: {"tagNames": [...]}) and
+ * /api/v2/search/tags (v2 true: {"scopes": [...]}). */
+void search_api_tags(struct store *store, bool v2, struct http_request *req, struct http_response *resp);
+
+/* GET /api/search/tag/{tag}/values and the v2 form; tag is the path rest
+ * before "/values" (percent-encoded, possibly twice as Grafana sends it). */
+void search_api_tag_values(struct store *store, bool v2, struct slice tag, struct http_request *req,
+			   struct http_response *resp);
+
+/* If path is /api[/v2]/search/tag/{tag}/values, the tag part and true. */
+bool search_api_tag_path(struct slice path, bool *v2, struct slice *tag);
+
+#endif
