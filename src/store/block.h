@@ -68,8 +68,8 @@ enum block_attr_col {
 const char *block_col_name(unsigned col);
 
 struct block_writer_options {
-	int zstd_level;		    /* 0 = 3 */
-	uint32_t page_spans;	    /* a page closes at a trace boundary past this; 0 = 16384 */
+	int zstd_level;		    /* 0 = 1 */
+	uint32_t page_spans;	    /* a page closes at a trace boundary past this; 0 = 8192 */
 	uint32_t filter_bits_per_trace; /* trace-id Bloom filter size; 0 = 16 */
 	size_t max_mem_bytes;	    /* block_writer_add refuses past this (CLEW_ELIMIT); 0 = none */
 };

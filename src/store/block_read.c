@@ -236,19 +236,44 @@ static int read_at(struct block *b, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Section di read, CRC-checked and decompressed (through the cache when
- * use_cache). *out holds one reference. */
-static int sec_load(struct block *b, size_t di, int use_cache, struct cbuf **out, char *err, size_t errlen)
+/* One zstd decompression context per thread (a context costs more to set
+ * up than a small column does to decompress). */
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+
+static void dctx_free(void *p)
+{
+	ZSTD_freeDCtx(p);
+}
+
+static void dctx_init(void)
+{
+	pthread_key_create(&dctx_key, dctx_free);
+}
+
+static ZSTD_DCtx *dctx_get(void)
+{
+	pthread_once(&dctx_once, dctx_init);
+	ZSTD_DCtx *d = pthread_getspecific(dctx_key);
+	if (!d && (d = ZSTD_createDCtx()) && pthread_setspecific(dctx_key, d) != 0) {
+		ZSTD_freeDCtx(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* Section di from its stored bytes (already read): CRC-checked and
+ * decompressed into a new buffer (offered to the cache when use_cache).
+ * *out holds one reference. */
+static int sec_decode(struct block *b, size_t di, const uint8_t *stored, int use_cache, struct cbuf **out,
+		      char *err, size_t errlen)
 {
 	const struct blk_dirent *d = &b->dir[di];
-	struct cbuf *c = NULL;
-	uint8_t *stored = NULL;
-	int rc = 0;
+	struct cbuf *c;
 	*out = NULL;
-	if (use_cache && (c = cache_get(b->uid, di))) {
-		*out = c;
-		return 0;
-	}
+	if (crc32c(0, stored, d->len) != d->crc)
+		return bad(err, errlen, b->path, d->offset, "CRC mismatch in section %zu (%s, page %" PRIu32 ")", di,
+			   d->kind == BLK_KIND_COLUMN ? blk_col_name(d->col) : "table", d->page);
 	if (!(c = try_malloc(sizeof *c + (size_t)d->raw_len + 1)))
 		return CLEW_ENOMEM;
 	memset(c, 0, sizeof *c);
@@ -257,42 +282,75 @@ static int sec_load(struct block *b, size_t di, int use_cache, struct cbuf **out
 	c->sec = di;
 	c->len = d->raw_len;
 	if (d->codec == BLK_CODEC_RAW) {
-		if ((rc = read_at(b, c->data, d->len, d->offset)) < 0)
-			goto out;
-		if (crc32c(0, c->data, d->len) != d->crc) {
-			rc = bad(err, errlen, b->path, d->offset, "CRC mismatch in section %zu (%s, page %" PRIu32 ")", di,
-				 d->kind == BLK_KIND_COLUMN ? blk_col_name(d->col) : "table", d->page);
-			goto out;
-		}
+		if (d->len)
+			memcpy(c->data, stored, d->len);
 	} else {
-		if (!(stored = try_malloc((size_t)d->len + 1))) {
-			rc = CLEW_ENOMEM;
-			goto out;
-		}
-		if ((rc = read_at(b, stored, d->len, d->offset)) < 0)
-			goto out;
-		if (crc32c(0, stored, d->len) != d->crc) {
-			rc = bad(err, errlen, b->path, d->offset, "CRC mismatch in section %zu (%s, page %" PRIu32 ")", di,
-				 d->kind == BLK_KIND_COLUMN ? blk_col_name(d->col) : "table", d->page);
-			goto out;
-		}
-		size_t z = ZSTD_decompress(c->data, d->raw_len, stored, d->len);
+		ZSTD_DCtx *dx = dctx_get();
+		size_t z = dx ? ZSTD_decompressDCtx(dx, c->data, d->raw_len, stored, d->len)
+			      : ZSTD_decompress(c->data, d->raw_len, stored, d->len);
 		if (ZSTD_isError(z) || z != d->raw_len) {
-			rc = bad(err, errlen, b->path, d->offset, "section %zu does not decompress to %" PRIu32 " bytes",
-				 di, d->raw_len);
-			goto out;
+			free(c);
+			return bad(err, errlen, b->path, d->offset, "section %zu does not decompress to %" PRIu32 " bytes",
+				   di, d->raw_len);
 		}
-	}
-out:
-	free(stored);
-	if (rc < 0) {
-		if (rc == CLEW_ECORRUPT && err && errlen && !err[0])
-			bad(err, errlen, b->path, d->offset, "short read");
-		free(c);
-		return rc;
 	}
 	*out = use_cache ? cache_put(c) : c;
 	return 0;
+}
+
+/* Section di read, CRC-checked and decompressed (through the cache when
+ * use_cache). *out holds one reference. */
+static int sec_load(struct block *b, size_t di, int use_cache, struct cbuf **out, char *err, size_t errlen)
+{
+	const struct blk_dirent *d = &b->dir[di];
+	uint8_t *stored;
+	int rc;
+	*out = NULL;
+	if (use_cache && (*out = cache_get(b->uid, di)))
+		return 0;
+	if (!(stored = try_malloc((size_t)d->len + 1)))
+		return CLEW_ENOMEM;
+	if ((rc = read_at(b, stored, d->len, d->offset)) == 0)
+		rc = sec_decode(b, di, stored, use_cache, out, err, errlen);
+	else if (rc == CLEW_ECORRUPT)
+		rc = bad(err, errlen, b->path, d->offset, "short read");
+	free(stored);
+	return rc;
+}
+
+/* Sections [first, first + n) (contiguous in the file) into out[]: those
+ * the cache lacks are read with one pread and decoded. */
+static int sec_load_run(struct block *b, size_t first, size_t n, int use_cache, struct cbuf **out, char *err,
+			size_t errlen)
+{
+	size_t lo = n, hi = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = use_cache ? cache_get(b->uid, first + i) : NULL;
+		if (!out[i]) {
+			lo = i < lo ? i : lo;
+			hi = i + 1;
+		}
+	}
+	if (lo >= hi)
+		return 0;
+	uint64_t at = b->dir[first + lo].offset;
+	size_t len = (size_t)(b->dir[first + hi - 1].offset + b->dir[first + hi - 1].len - at);
+	uint8_t *stored = try_malloc(len + 1);
+	if (!stored)
+		return CLEW_ENOMEM;
+	if ((rc = read_at(b, stored, len, at)) < 0) {
+		if (rc == CLEW_ECORRUPT)
+			rc = bad(err, errlen, b->path, at, "short read");
+		goto out;
+	}
+	for (size_t i = lo; i < hi && rc == 0; i++)
+		if (!out[i])
+			rc = sec_decode(b, first + i, stored + (b->dir[first + i].offset - at), use_cache, &out[i], err,
+					errlen);
+out:
+	free(stored);
+	return rc;
 }
 
 /* ---- open ---- */
@@ -696,11 +754,10 @@ static int page_load(struct page_dec *pd, struct block *b, uint32_t p, int use_c
 	pd->page = p;
 	pd->pi = &b->pages[p];
 	pd->bad_col = -1;
-	for (int i = 0; i < BCOL_COUNT; i++) {
-		if ((rc = sec_load(b, (size_t)p * BCOL_COUNT + (size_t)i, use_cache, &pd->col[i], err, errlen)) < 0)
-			return rc;
+	if ((rc = sec_load_run(b, (size_t)p * BCOL_COUNT, BCOL_COUNT, use_cache, pd->col, err, errlen)) < 0)
+		return rc;
+	for (int i = 0; i < BCOL_COUNT; i++)
 		pd->cur[i] = (struct blk_cur){pd->col[i]->data, pd->col[i]->data + pd->col[i]->len, 0};
-	}
 	if (pd->col[BCOL_TRACE_ID]->len != (size_t)pd->pi->traces * 16)
 		pd->bad_col = BCOL_TRACE_ID;
 	else if (pd->col[BCOL_SPAN_ID]->len != (size_t)pd->pi->spans * 8)

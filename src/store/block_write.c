@@ -205,7 +205,7 @@ struct block_writer *block_writer_new(const struct block_writer_options *opts)
 	if (w->opts.zstd_level == 0)
 		w->opts.zstd_level = 1;
 	if (w->opts.page_spans == 0)
-		w->opts.page_spans = 16384;
+		w->opts.page_spans = 8192;
 	if (w->opts.filter_bits_per_trace == 0)
 		w->opts.filter_bits_per_trace = 16;
 	buf_init(&w->strs.bytes, BW_BUF_MAX);

@@ -689,3 +689,85 @@ TEST(block_spans_without_attributes)
 	block_unref(blk);
 	arena_reset(&a);
 }
+
+/* The writer's sort: trace ids sharing their first eight bytes (64-bit
+ * Zipkin ids, zero-padded), traces of 1 to 70 spans arriving shuffled with
+ * equal start times among them, parents found in long traces. Every trace
+ * reads back ordered by (start, arrival) with its parents inside it. */
+TEST(block_sort_shared_prefixes_and_long_traces)
+{
+	char err[256];
+	struct arena a;
+	arena_init(&a, 0);
+	struct span_batch b;
+	span_batch_init(&b, &a);
+	span_batch_add_resource(&b);
+	span_batch_add_scope(&b, 0);
+	enum { TRACES = 60 };
+	uint32_t nspans[TRACES];
+	for (int t = 0; t < TRACES; t++)
+		nspans[t] = (uint32_t)(t % 7 == 0 ? 70 : 1 + t % 20);
+	/* arrival: round-robin over traces, spans of a trace in reverse start order */
+	uint32_t done[TRACES] = {0};
+	for (int left = 1; left;) {
+		left = 0;
+		for (int t = 0; t < TRACES; t++) {
+			if (done[t] == nspans[t])
+				continue;
+			left = 1;
+			uint32_t i = nspans[t] - 1 - done[t]++;
+			struct span *s = span_batch_add_span(&b, 0);
+			memset(s->trace_id, 0, 8); /* every id shares its first eight bytes */
+			s->trace_id[8] = (uint8_t)(t % 3);
+			s->trace_id[15] = (uint8_t)t;
+			s->span_id[0] = (uint8_t)t;
+			s->span_id[1] = (uint8_t)i;
+			s->span_id[7] = 1;
+			s->start_unix_ns = 1000 + (int64_t)(i / 2); /* pairs of equal starts */
+			s->end_unix_ns = s->start_unix_ns + 5;
+			s->flags = i; /* arrival order among equal starts: higher i first */
+			if (i > 0) {
+				s->has_parent = true;
+				memcpy(s->parent_span_id, s->span_id, 8);
+				s->parent_span_id[1] = (uint8_t)((i - 1) / 2);
+			}
+		}
+	}
+	const struct span_batch *bs[] = {&b};
+	struct block_info info;
+	const char *path = write_block(bs, 1, &(struct block_writer_options){.page_spans = 50}, "sorted.blk", &info);
+	CHECK(path != NULL);
+	CHECK_INT(info.traces, ==, TRACES);
+	CHECK_INT(block_check(fileops_posix(), path, err, sizeof err, NULL), ==, 0);
+	int rc;
+	struct block *blk = block_open(fileops_posix(), path, &rc, err, sizeof err);
+	CHECK(blk != NULL);
+	for (int t = 0; t < TRACES; t++) {
+		uint8_t id[16] = {0};
+		id[8] = (uint8_t)(t % 3);
+		id[15] = (uint8_t)t;
+		struct span_batch out;
+		span_batch_init(&out, &a);
+		CHECK_INT(block_get_trace(blk, id, &out), ==, 0);
+		CHECK_INT(out.n_spans, ==, nspans[t]);
+		for (uint32_t k = 0; k < out.n_spans; k++) {
+			const struct span *s = &out.spans[k];
+			CHECK(memcmp(s->trace_id, id, 16) == 0);
+			if (k > 0) {
+				const struct span *p = &out.spans[k - 1];
+				CHECK(p->start_unix_ns <= s->start_unix_ns);
+				if (p->start_unix_ns == s->start_unix_ns)
+					CHECK(p->flags > s->flags); /* arrival order kept */
+			}
+			if (s->flags > 0) {
+				CHECK(s->has_parent);
+				CHECK_INT(s->parent_span_id[1], ==, (s->flags - 1) / 2);
+			}
+		}
+	}
+	/* pages hold whole traces in trace-id order */
+	for (uint32_t p = 1; p < block_pages(blk); p++)
+		CHECK(memcmp(block_page(blk, p - 1)->last_trace_id, block_page(blk, p)->first_trace_id, 16) < 0);
+	block_unref(blk);
+	arena_reset(&a);
+}
