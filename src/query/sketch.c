@@ -67,7 +67,7 @@ int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 		nhi = nlo + SKETCH_INITIAL_SLOTS - 1;
 	} else {
 		int64_t olo = (int64_t)s->offset + ulo, ohi = (int64_t)s->offset + uhi - 1;
-		int64_t slack = s->len / 2 > SKETCH_INITIAL_SLOTS ? s->len / 2 : SKETCH_INITIAL_SLOTS;
+		int64_t slack = s->len / 4 > SKETCH_INITIAL_SLOTS / 2 ? s->len / 4 : SKETCH_INITIAL_SLOTS / 2;
 		nlo = key < olo ? key : olo;
 		nhi = key > ohi ? key : ohi;
 		if (nhi - nlo + 1 <= max) {
