@@ -25,6 +25,7 @@
 #include "base/codec.h"
 #include "ingest/otlp_encode.h"
 #include "ingest/otlp_proto.h"
+#include "lib_records.h"
 #include "lib_spans.h"
 
 #define SPANS_PER_BATCH 512
@@ -47,41 +48,6 @@ struct server {
 };
 
 static struct payload payloads[3][N_BATCHES];
-
-static double now_s(void)
-{
-	return (double)clock_mono_ns() / 1e9;
-}
-
-static double server_cpu_seconds(pid_t pid)
-{
-	char path[64], line[2048];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(line, 1, sizeof line - 1, f);
-	fclose(f);
-	line[n] = 0;
-	char *p = strrchr(line, ')');
-	if (!p)
-		return -1;
-	/* fields after ')': state(3) ... utime(14) stime(15) */
-	int field = 2;
-	unsigned long long ut = 0, st = 0;
-	for (char *tok = p + 1; *tok; tok++) {
-		if (*tok == ' ') {
-			field++;
-			if (field == 14)
-				ut = strtoull(tok + 1, NULL, 10);
-			if (field == 15) {
-				st = strtoull(tok + 1, NULL, 10);
-				break;
-			}
-		}
-	}
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 static int parse_port(const char *line, const char *name)
 {
@@ -324,7 +290,7 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 		fill(c, p, (*seq)++);
 		curl_multi_add_handle(multi, c->easy);
 	}
-	double cpu0 = server_cpu_seconds(s->pid), t0 = now_s(), end = t0 + seconds;
+	double cpu0 = proc_cpu_seconds(s->pid), t0 = bench_now_s(), end = t0 + seconds;
 	uint64_t spans = 0, failures = 0;
 	int running = n_conns, samples = 0;
 	double next_sample = t0 + 0.5, inflight_sum = 0, inflight_max = 0;
@@ -346,7 +312,7 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 				fprintf(stderr, "bench: first failure: %s, HTTP %ld\n", curl_easy_strerror(m->data.result),
 					code);
 			curl_multi_remove_handle(multi, c->easy);
-			if (now_s() < end) {
+			if (bench_now_s() < end) {
 				if (p == P_GRPC)
 					setup_easy(c, p, s);
 				fill(c, p, (*seq)++);
@@ -356,16 +322,16 @@ static void run_once(const struct server *s, enum proto p, int n_conns, double s
 		}
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 100, NULL);
-		if (now_s() >= next_sample && running > 0) {
+		if (bench_now_s() >= next_sample && running > 0) {
 			double inflight = metric_from(s, "clew_memory_budget_used_bytes") - metric_from(s, "clew_head_bytes");
 			inflight_sum += inflight;
 			if (inflight > inflight_max)
 				inflight_max = inflight;
 			samples++;
-			next_sample = now_s() + 0.5;
+			next_sample = bench_now_s() + 0.5;
 		}
 	}
-	double wall = now_s() - t0, cpu = server_cpu_seconds(s->pid) - cpu0;
+	double wall = bench_now_s() - t0, cpu = proc_cpu_seconds(s->pid) - cpu0;
 	for (int i = 0; i < n_conns; i++) {
 		curl_easy_cleanup(conns[i].easy);
 		curl_slist_free_all(conns[i].headers);
@@ -433,7 +399,7 @@ int main(int argc, char **argv)
 		}
 		struct run_result warm;
 		run_once(&s, p, n_conns, 1.0, &seq, &warm);
-		double cpu_at_first_run = server_cpu_seconds(s.pid);
+		double cpu_at_first_run = proc_cpu_seconds(s.pid);
 		uint64_t spans_in_runs = 0;
 		for (int r = 0; r < runs; r++) {
 			struct run_result res;
@@ -449,15 +415,15 @@ int main(int argc, char **argv)
 		}
 		/* Sustained: every span of the runs, over all the server's CPU from the
 		 * first run until the sealed heads are flushed into blocks. */
-		double t_drain = now_s();
-		while (metric_from(&s, "clew_head_sealed") > 0 && now_s() - t_drain < 120)
+		double t_drain = bench_now_s();
+		while (metric_from(&s, "clew_head_sealed") > 0 && bench_now_s() - t_drain < 120)
 			usleep(200000);
 		double flushes = metric_from(&s, "clew_flushes_total");
-		double total_cpu = server_cpu_seconds(s.pid) - cpu_at_first_run;
+		double total_cpu = proc_cpu_seconds(s.pid) - cpu_at_first_run;
 		printf("ingest_%s_sustained_spans_per_cpu_sec %.0f flushes %.0f blocks %.0f (all CPU from the first run "
 		       "until the flush backlog drained, %.1f s of it after the load)\n",
 		       proto_names[p], total_cpu > 0 ? (double)spans_in_runs / total_cpu : 0, flushes,
-		       metric_from(&s, "clew_blocks"), now_s() - t_drain);
+		       metric_from(&s, "clew_blocks"), bench_now_s() - t_drain);
 		qsort(vals, (size_t)runs, sizeof vals[0], cmp_double);
 		printf("ingest_%s_spans_per_cpu_sec median %.0f min %.0f max %.0f runs %d failures %llu\n",
 		       proto_names[p], vals[runs / 2], vals[0], vals[runs - 1], runs, (unsigned long long)failures);
