@@ -9,11 +9,12 @@
  * Resources and scopes are interned by their generic encoding, so equal
  * ones share one entry of the block's tables. Typical cost: ~150 bytes per
  * span plus the distinct strings.
- * Finish. The entries are sorted by (trace id, start, arrival); traces are
- * cut into pages of whole traces once a page holds page_spans spans. Each
- * page is transcoded twice from the records: the first pass collects the
- * strings the page uses, which are sorted into its three dictionaries; the
- * second writes the columns with dictionary ids. Every column becomes one
+ * Finish. The entries are sorted by (trace id, start, arrival) with a radix
+ * sort (sort_ents); traces are cut into pages of whole traces once a page
+ * holds page_spans spans. Each page is transcoded in one pass over its
+ * records: string columns first hold writer-wide ids while the strings the
+ * page uses are collected; those are sorted into the page's three
+ * dictionaries and the id columns rewritten with dictionary ids. Every column becomes one
  * section (zstd unless that does not shrink it), written at once to
  * dir/name.tmp; then the block tables, filter, meta, directory and tail;
  * fsync, rename to dir/name, fsync of dir.
