@@ -353,6 +353,11 @@ static void write_plain(struct json *j, const struct any_value *v)
 	}
 }
 
+void trace_json_write_value(struct json *j, const struct any_value *v)
+{
+	write_plain(j, v);
+}
+
 static void jaeger_tag_begin(struct json *j, struct slice key, const char *type)
 {
 	json_obj_begin(j);

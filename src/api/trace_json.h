@@ -8,6 +8,7 @@
 #define CLEW_API_TRACE_JSON_H
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "ingest/span.h"
 
 enum trace_json_flavor {
@@ -79,5 +80,10 @@ void trace_json_write_jaeger(const struct span_batch *b, struct buf *out);
  *
  * An empty batch gives an all-zero traceId, empty names and zero times. */
 void trace_json_write_native(const struct span_batch *b, struct buf *out);
+
+/* Append an attribute value as plain JSON: strings, numbers and booleans as
+ * themselves, bytes as base64 strings, arrays as arrays, kvlists as
+ * objects, an empty value as null. */
+void trace_json_write_value(struct json *j, const struct any_value *v);
 
 #endif
