@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api_util.h"
+#include "api/metrics_api.h"
 #include "api/search_api.h"
 #include "api/trace_api.h"
 #include "base/metrics.h"
@@ -122,6 +123,10 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		api_ok(resp, req, "text/plain; version=0.0.4");
 	} else if (slice_eq_cstr(req->path, "/api/search")) {
 		search_api_search(q->store, req, resp);
+	} else if (slice_eq_cstr(req->path, "/api/metrics/query_range")) {
+		metrics_api_query(q->store, false, req, resp);
+	} else if (slice_eq_cstr(req->path, "/api/metrics/query")) {
+		metrics_api_query(q->store, true, req, resp);
 	} else if (slice_eq_cstr(req->path, "/api/search/tags") || slice_eq_cstr(req->path, "/api/v2/search/tags")) {
 		search_api_tags(q->store, req->path.len > 16, req, resp);
 	} else if (search_api_tag_path(req->path, &v2, &rest)) {

@@ -135,4 +135,13 @@ struct exec_value {
 void exec_field_value(const struct tql_node *field, const struct span_batch *b, uint32_t first, uint32_t n,
 		      uint32_t i, struct arena *scratch, struct exec_value *out);
 
+/* exec_field_value for several fields and spans of one trace at once (the
+ * trace's context is built once): out[k * n_fields + f] is the value of
+ * fields[f] for span b->spans[idx[k]], idx being indexes into b->spans as
+ * exec_visit_fn gives them (outside the trace: nil). out has room for
+ * n_idx * n_fields values. 0 or CLEW_ENOMEM (scratch refused). */
+int exec_field_values(const struct tql_node *const *fields, uint32_t n_fields, const struct span_batch *b,
+		      uint32_t first, uint32_t n, const uint32_t *idx, uint32_t n_idx, struct arena *scratch,
+		      struct exec_value *out);
+
 #endif

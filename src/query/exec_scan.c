@@ -690,3 +690,23 @@ void exec_result_free(struct exec_result *res)
 	res->n_traces = 0;
 	arena_reset(&res->arena);
 }
+
+int exec_field_values(const struct tql_node *const *fields, uint32_t n_fields, const struct span_batch *b,
+		      uint32_t first, uint32_t n, const uint32_t *idx, uint32_t n_idx, struct arena *scratch,
+		      struct exec_value *out)
+{
+	static const struct exec_query none;
+	struct exec_trace_ctx t;
+	int rc = exec_trace_init(&t, &none, b, first, n, scratch);
+	if (rc < 0)
+		return rc;
+	for (uint32_t k = 0; k < n_idx; k++) {
+		for (uint32_t f = 0; f < n_fields; f++) {
+			struct exec_value *o = &out[(size_t)k * n_fields + f];
+			o->type = TQL_T_NIL;
+			if (idx[k] >= first && idx[k] - first < n)
+				exec_eval(&t, idx[k] - first, fields[f], o);
+		}
+	}
+	return t.oom ? CLEW_ENOMEM : 0;
+}

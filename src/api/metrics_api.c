@@ -1,0 +1,263 @@
+/* The TraceQL metrics endpoints: parameters (q, start/end in several
+ * notations or since, step, exemplars), Tempo's range alignment, the error
+ * statuses, then the metrics executor over the embedded store and Tempo's
+ * QueryRangeResponse / QueryInstantResponse JSON. */
+#include "api/metrics_api.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_util.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/units.h"
+#include "query/metrics_exec.h"
+#include "query/metrics_out.h"
+
+#define NS_PER_S 1000000000LL
+#define METRICS_DEFAULT_RANGE_NS (3600LL * NS_PER_S)
+#define METRICS_DEFAULT_POINTS 240
+
+static bool digits(const uint8_t *p, size_t n, int *out)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool parse_rfc3339(struct slice s, int64_t *ns)
+{
+	const uint8_t *p = s.p;
+	int y, mo, d, h, mi, se;
+	if (s.len < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
+	    p[13] != ':' || p[16] != ':')
+		return false;
+	if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) ||
+	    !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &se))
+		return false;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	size_t i = 19;
+	int64_t frac = 0;
+	if (i < s.len && p[i] == '.') {
+		int64_t scale = 100000000;
+		size_t f0 = ++i;
+		while (i < s.len && p[i] >= '0' && p[i] <= '9') {
+			frac += (p[i] - '0') * scale;
+			scale /= 10;
+			i++;
+		}
+		if (i == f0)
+			return false;
+	}
+	int64_t off_s = 0;
+	if (i < s.len && (p[i] == 'Z' || p[i] == 'z')) {
+		i++;
+	} else if (i + 6 == s.len && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
+		int oh, om;
+		if (!digits(p + i + 1, 2, &oh) || !digits(p + i + 4, 2, &om) || oh > 23 || om > 59)
+			return false;
+		off_s = (oh * 3600 + om * 60) * (p[i] == '+' ? 1 : -1);
+		i += 6;
+	} else {
+		return false;
+	}
+	if (i != s.len)
+		return false;
+	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off_s;
+	if (secs < 0 || secs > 9000000000LL)
+		return false;
+	*ns = secs * NS_PER_S + frac;
+	return true;
+}
+
+/* v nanoseconds, from a number of seconds, ms, us or ns told apart by size. */
+static bool scale_number(double v, int64_t *ns)
+{
+	if (!(v >= 0) || v > 9e18)
+		return false;
+	if (v < 1e11)
+		v *= 1e9;
+	else if (v < 1e14)
+		v *= 1e6;
+	else if (v < 1e17)
+		v *= 1e3;
+	if (v > 9e18)
+		return false;
+	*ns = (int64_t)llround(v);
+	return true;
+}
+
+bool metrics_api_parse_time(struct slice s, int64_t *ns)
+{
+	if (s.len == 0 || s.len > 40)
+		return false;
+	char tmp[48];
+	memcpy(tmp, s.p, s.len);
+	tmp[s.len] = 0;
+	uint64_t u;
+	if (units_parse_u64(tmp, &u) == 0) { /* integers exactly */
+		if (u >= 100000000000000000ULL) {
+			if (u > (uint64_t)INT64_MAX)
+				return false;
+			*ns = (int64_t)u;
+			return true;
+		}
+		*ns = (int64_t)u * (u < 100000000000ULL ? NS_PER_S : u < 100000000000000ULL ? 1000000 : 1000);
+		return true;
+	}
+	if (tmp[0] >= '0' && tmp[0] <= '9' && !(s.len > 4 && tmp[4] == '-')) {
+		char *end;
+		double v = strtod(tmp, &end);
+		return *end == 0 && scale_number(v, ns);
+	}
+	return parse_rfc3339(s, ns);
+}
+
+static bool param_duration(struct slice v, int64_t *ns)
+{
+	char tmp[64];
+	if (v.len == 0 || v.len >= sizeof tmp)
+		return false;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = 0;
+	return units_parse_duration_ns(tmp, ns) == 0 && *ns > 0;
+}
+
+/* start, end and step of the request; false with a 400 written. */
+static bool query_range(struct http_request *req, struct http_response *resp, bool instant,
+			struct metrics_exec_options *o)
+{
+	struct slice v;
+	int64_t now = clock_now_unix_ns(), since;
+	char msg[160];
+	o->end_ns = now;
+	if (api_query_param(req, "end", &v) && v.len && !metrics_api_parse_time(v, &o->end_ns)) {
+		api_error(resp, req, 400, "invalid end: expected Unix seconds, nanoseconds or an RFC3339 time");
+		return false;
+	}
+	o->start_ns = o->end_ns - METRICS_DEFAULT_RANGE_NS;
+	if (api_query_param(req, "start", &v) && v.len) {
+		if (!metrics_api_parse_time(v, &o->start_ns)) {
+			api_error(resp, req, 400,
+				  "invalid start: expected Unix seconds, nanoseconds or an RFC3339 time");
+			return false;
+		}
+	} else if (api_query_param(req, "since", &v) && v.len) {
+		if (!param_duration(v, &since)) {
+			api_error(resp, req, 400, "invalid since: expected a duration such as 1h or 15m");
+			return false;
+		}
+		o->start_ns = o->end_ns - since;
+	}
+	if (o->start_ns < 0)
+		o->start_ns = 0;
+	if (o->start_ns >= o->end_ns) {
+		api_error(resp, req, 400, "invalid range: start must be before end");
+		return false;
+	}
+	int64_t range = o->end_ns - o->start_ns;
+	if (instant) {
+		o->step_ns = range;
+		return true;
+	}
+	if (api_query_param(req, "step", &v) && v.len) {
+		if (!param_duration(v, &o->step_ns)) {
+			api_error(resp, req, 400, "invalid step: expected a duration such as 30s, or seconds");
+			return false;
+		}
+	} else {
+		int64_t step = range / METRICS_DEFAULT_POINTS;
+		step = (step + NS_PER_S - 1) / NS_PER_S * NS_PER_S;
+		o->step_ns = step < NS_PER_S ? NS_PER_S : step;
+	}
+	/* Tempo aligns the range on whole steps */
+	o->start_ns -= o->start_ns % o->step_ns;
+	if (o->end_ns % o->step_ns)
+		o->end_ns += o->step_ns - o->end_ns % o->step_ns;
+	int64_t steps = (o->end_ns - o->start_ns) / o->step_ns;
+	if (steps > SERIES_MAX_STEPS) {
+		snprintf(msg, sizeof msg, "the range holds %lld steps, more than %d: use a larger step", (long long)steps,
+			 SERIES_MAX_STEPS);
+		api_error(resp, req, 400, msg);
+		return false;
+	}
+	return true;
+}
+
+static int status_of(int rc)
+{
+	switch (rc) {
+	case CLEW_EINVAL:
+	case CLEW_EUNSUPPORTED:
+	case CLEW_EPARSE: return 400;
+	case CLEW_ELIMIT: return 413;
+	case CLEW_EBUSY: return 504;
+	default: return 500;
+	}
+}
+
+void metrics_api_query(struct store *store, bool instant, struct http_request *req, struct http_response *resp)
+{
+	struct metrics_exec_options o;
+	struct slice text;
+	struct tql_error e;
+	char err[256];
+	memset(&o, 0, sizeof o);
+	if (!api_query_param(req, "q", &text) || text.len == 0) {
+		api_error(resp, req, 400, "missing q: a TraceQL metrics query such as '{ } | rate()'");
+		return;
+	}
+	struct tql_query *q = tql_parse((const char *)text.p, text.len, req->arena, &e);
+	if (!q) {
+		api_error(resp, req, 400, e.msg);
+		return;
+	}
+	if (q->kind != TQL_Q_METRICS) {
+		api_error(resp, req, 400, "not a metrics query: use /api/search for spans and traces");
+		return;
+	}
+	int rc = metrics_exec_supported(q, err, sizeof err);
+	if (rc < 0) {
+		api_error(resp, req, 400, err);
+		return;
+	}
+	if (!query_range(req, resp, instant, &o))
+		return;
+	struct series_set *set;
+	struct metrics_out_stats st;
+	rc = metrics_exec_run(&store_embedded_query_ops, store, q, &o, &set, &st, err, sizeof err);
+	if (rc < 0) {
+		api_error(resp, req, status_of(rc), err);
+		return;
+	}
+	if (instant)
+		metrics_out_instant(&resp->body, set, &st);
+	else
+		metrics_out_range(&resp->body, set, &st);
+	series_set_free(set);
+	if (resp->body.err) {
+		buf_clear(&resp->body);
+		api_error(resp, req, 413, "the answer is larger than the response limit: narrow the query");
+		return;
+	}
+	api_ok(resp, req, "application/json");
+}

@@ -1,0 +1,298 @@
+/* The TraceQL metrics executor. The query's spanset pipeline becomes a spans
+ * query of its own, compiled and scanned by exec_scan, which hands over each
+ * matching trace with its matched spans, one call at a time (so one series
+ * set serves every worker thread). For each matched span starting inside
+ * [start, end) the by() fields and the *_over_time argument are evaluated
+ * in one pass over the trace and the span is added to the set at its start
+ * time. Then the set is finished and the second stages (topk, bottomk,
+ * value filters) run in query order. */
+#include "query/metrics_exec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+
+#define METRICS_SCRATCH_BYTES ((size_t)256 << 20)
+
+struct run {
+	const struct tql_node *fn; /* the TQL_N_METRICS node */
+	const struct tql_node *fields[SERIES_MAX_BY + 1]; /* by() fields, then the value */
+	uint32_t n_by, n_fields;
+	int64_t start_ns, end_ns;
+	struct series_set *set;
+	struct arena scratch;
+	int rc; /* the visitor's own failure */
+	char *err;
+	size_t errlen;
+};
+
+int metrics_exec_supported(const struct tql_query *q, char *err, size_t errlen)
+{
+	if (q->kind != TQL_Q_METRICS || !q->root) {
+		snprintf(err, errlen, "not a metrics query: use /api/search for spans and traces");
+		return CLEW_EINVAL;
+	}
+	if (q->root->kind == TQL_N_METRICS_MATH) {
+		snprintf(err, errlen, "arithmetic between metrics queries is not supported yet");
+		return CLEW_EUNSUPPORTED;
+	}
+	const struct tql_node *mq = q->root;
+	if (mq->kind != TQL_N_METRICS_QUERY || !mq->a || !mq->b || mq->b->kind != TQL_N_METRICS) {
+		snprintf(err, errlen, "unexpected shape of metrics query");
+		return CLEW_EUNSUPPORTED;
+	}
+	if (mq->b->u.metrics.fn == TQL_M_COMPARE) {
+		snprintf(err, errlen, "compare() is not supported yet");
+		return CLEW_EUNSUPPORTED;
+	}
+	return 0;
+}
+
+static void to_tql_value(const struct exec_value *v, struct tql_value *out)
+{
+	out->type = v->type == TQL_T_UNKNOWN ? TQL_T_NIL : v->type;
+	switch (v->type) {
+	case TQL_T_BOOL: out->u.b = v->u.b; break;
+	case TQL_T_FLOAT: out->u.f = v->u.f; break;
+	case TQL_T_STRING: out->u.s = v->u.s; break;
+	case TQL_T_INT:
+	case TQL_T_DURATION:
+	case TQL_T_STATUS:
+	case TQL_T_KIND: out->u.i = v->u.i; break;
+	default: out->type = TQL_T_NIL; break;
+	}
+}
+
+static double to_number(const struct exec_value *v)
+{
+	switch (v->type) {
+	case TQL_T_INT:
+	case TQL_T_DURATION: return (double)v->u.i;
+	case TQL_T_FLOAT: return v->u.f;
+	default: return NAN;
+	}
+}
+
+static int fail_visit(struct run *r, int rc, const char *msg)
+{
+	r->rc = rc;
+	snprintf(r->err, r->errlen, "%s", msg);
+	return rc;
+}
+
+static int visit(void *ctx, const struct span_batch *b, uint32_t first, uint32_t n, const uint32_t *matched,
+		 uint32_t n_matched)
+{
+	struct run *r = ctx;
+	int rc;
+	arena_reset(&r->scratch);
+	uint32_t *idx = arena_array(&r->scratch, n_matched + 1, sizeof *idx), n_idx = 0;
+	if (!idx)
+		return fail_visit(r, CLEW_ELIMIT, "a trace is too large for the metrics query's scratch memory");
+	for (uint32_t k = 0; k < n_matched; k++) {
+		int64_t t = b->spans[matched[k]].start_unix_ns;
+		if (t >= r->start_ns && t < r->end_ns)
+			idx[n_idx++] = matched[k];
+	}
+	if (n_idx == 0)
+		return 0;
+	struct exec_value *vals = NULL;
+	if (r->n_fields) {
+		vals = arena_array(&r->scratch, (size_t)n_idx * r->n_fields, sizeof *vals);
+		if (!vals || exec_field_values(r->fields, r->n_fields, b, first, n, idx, n_idx, &r->scratch, vals) < 0)
+			return fail_visit(r, CLEW_ELIMIT,
+					  "a trace is too large for the metrics query's scratch memory");
+	}
+	struct tql_value by[SERIES_MAX_BY + 1];
+	bool has_value = r->n_fields > r->n_by;
+	for (uint32_t k = 0; k < n_idx; k++) {
+		const struct exec_value *v = vals ? &vals[(size_t)k * r->n_fields] : NULL;
+		for (uint32_t f = 0; f < r->n_by; f++)
+			to_tql_value(&v[f], &by[f]);
+		double value = has_value ? to_number(&v[r->n_by]) : 0;
+		if ((rc = series_add(r->set, by, b->spans[idx[k]].start_unix_ns, value)) < 0) {
+			if (rc == CLEW_ELIMIT)
+				return fail_visit(r, rc, series_error(r->set));
+			return fail_visit(r, rc, "out of memory for the series");
+		}
+	}
+	return 0;
+}
+
+/* The set's configuration from the metrics node; label names into a. */
+static int make_config(const struct tql_node *fn, const struct metrics_exec_options *o, struct arena *a,
+		       struct series_config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->fn = fn->u.metrics.fn;
+	cfg->start_ns = o->start_ns;
+	cfg->end_ns = o->end_ns;
+	cfg->step_ns = o->step_ns;
+	cfg->max_series = o->max_series;
+	cfg->max_bytes = o->max_bytes;
+	if (fn->n_items > SERIES_MAX_BY) {
+		snprintf(err, errlen, "by() takes at most %d fields", SERIES_MAX_BY);
+		return CLEW_EINVAL;
+	}
+	if (fn->u.metrics.n_quantiles > SERIES_MAX_QUANTILES) {
+		snprintf(err, errlen, "quantile_over_time() takes at most %d quantiles", SERIES_MAX_QUANTILES);
+		return CLEW_EINVAL;
+	}
+	for (uint32_t k = 0; k < fn->u.metrics.n_quantiles; k++) {
+		double q = fn->u.metrics.quantiles[k];
+		if (!(q >= 0 && q <= 1)) {
+			snprintf(err, errlen, "quantile %g is outside [0, 1]", q);
+			return CLEW_EINVAL;
+		}
+	}
+	cfg->quantiles = fn->u.metrics.quantiles;
+	cfg->n_quantiles = fn->u.metrics.n_quantiles;
+	cfg->value_is_duration = fn->a && fn->a->type == TQL_T_DURATION;
+	struct slice *names = arena_array(a, fn->n_items + 1, sizeof *names);
+	if (!names)
+		goto nomem;
+	for (uint32_t k = 0; k < fn->n_items; k++) {
+		struct buf nb;
+		buf_init(&nb, 4096);
+		tql_format_node(fn->items[k], &nb);
+		void *p = nb.err ? NULL : arena_memdup(a, nb.p, nb.len + 1);
+		names[k] = slice_make(p, p ? nb.len : 0);
+		buf_free(&nb);
+		if (!p)
+			goto nomem;
+	}
+	cfg->by_names = names;
+	cfg->n_by = fn->n_items;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return CLEW_ENOMEM;
+}
+
+static void new_set_error(int rc, const struct metrics_exec_options *o, char *err, size_t errlen)
+{
+	if (rc == CLEW_ELIMIT)
+		snprintf(err, errlen, "the range holds more than %d steps of %lld ms: use a larger step",
+			 SERIES_MAX_STEPS, (long long)(o->step_ns / 1000000));
+	else if (rc == CLEW_EINVAL)
+		snprintf(err, errlen, "invalid range: it needs end > start and a positive step");
+	else
+		snprintf(err, errlen, "out of memory");
+}
+
+static void scan_error(int rc, const struct exec_options *o, char *err, size_t errlen)
+{
+	if (rc == CLEW_ELIMIT)
+		snprintf(err, errlen, "query exceeded its memory budget (%zu MiB); narrow the time range or the query",
+			 (o->mem_bytes ? o->mem_bytes : EXEC_DEFAULT_MEM_BYTES) >> 20);
+	else if (rc == CLEW_EBUSY)
+		snprintf(err, errlen, "query exceeded its time budget (%lld s); narrow the time range or the query",
+			 (long long)((o->time_ns ? o->time_ns : EXEC_DEFAULT_TIME_NS) / 1000000000LL));
+	else
+		snprintf(err, errlen, "metrics query failed: %s", err_str(rc));
+}
+
+/* The second stages of mq in query order. */
+static int second_stages(struct series_set *set, const struct tql_node *mq, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (uint32_t k = 0; k < mq->n_items && rc == 0; k++) {
+		const struct tql_node *s2 = mq->items[k];
+		if (s2->kind != TQL_N_STAGE2)
+			continue;
+		if (s2->u.stage2.kind == TQL_S2_FILTER) {
+			if ((rc = series_filter(set, s2->op, s2->u.stage2.value)) < 0)
+				snprintf(err, errlen, "unsupported comparison '%s' after a metrics function",
+					 tql_op_name(s2->op));
+		} else {
+			bool bottom = s2->u.stage2.kind == TQL_S2_BOTTOMK;
+			if ((rc = series_topk(set, s2->u.stage2.k, bottom)) < 0)
+				snprintf(err, errlen, "%s() needs a count above 0, not %lld", bottom ? "bottomk" : "topk",
+					 (long long)s2->u.stage2.k);
+		}
+	}
+	return rc;
+}
+
+int metrics_exec_run(const struct store_query_ops *ops, void *impl, const struct tql_query *q,
+		     const struct metrics_exec_options *o, struct series_set **out, struct metrics_out_stats *st,
+		     char *err, size_t errlen)
+{
+	struct arena a;
+	struct run r;
+	struct exec_query *xq = NULL;
+	int rc;
+	*out = NULL;
+	memset(st, 0, sizeof *st);
+	memset(&r, 0, sizeof r);
+	arena_init(&a, 0);
+	arena_init(&r.scratch, METRICS_SCRATCH_BYTES);
+	if (errlen)
+		err[0] = 0;
+	if ((rc = metrics_exec_supported(q, err, errlen)) < 0)
+		goto out;
+	const struct tql_node *mq = q->root;
+	r.fn = mq->b;
+	r.err = err;
+	r.errlen = errlen;
+	r.start_ns = o->start_ns;
+	r.end_ns = o->end_ns;
+	struct series_config cfg;
+	if ((rc = make_config(r.fn, o, &a, &cfg, err, errlen)) < 0)
+		goto out;
+	if (!(r.set = series_set_new(&cfg, &rc))) {
+		new_set_error(rc, o, err, errlen);
+		goto out;
+	}
+	for (uint32_t k = 0; k < r.fn->n_items; k++)
+		r.fields[r.n_fields++] = r.fn->items[k];
+	r.n_by = r.n_fields;
+	if (r.fn->a && cfg.fn != TQL_M_RATE && cfg.fn != TQL_M_COUNT_OVER_TIME)
+		r.fields[r.n_fields++] = r.fn->a;
+
+	/* the pipeline before the metrics function, as a spans query */
+	struct tql_query spans = *q;
+	spans.kind = TQL_Q_SPANS;
+	spans.root = mq->a;
+	if (!(xq = exec_compile(&spans, &a, &rc, err, errlen)))
+		goto out;
+	struct exec_options so = o->scan;
+	so.start_ns = o->start_ns;
+	so.end_ns = o->end_ns;
+	struct exec_result fig;
+	memset(&fig, 0, sizeof fig);
+	rc = exec_scan(ops, impl, xq, &so, visit, &r, &fig);
+	st->inspected_traces = fig.inspected_traces;
+	st->inspected_spans = fig.inspected_spans;
+	st->inspected_bytes = fig.inspected_bytes;
+	st->total_blocks = (uint32_t)fig.total_blocks;
+	st->completed_jobs = (uint32_t)fig.completed_jobs;
+	st->total_jobs = (uint32_t)fig.total_jobs;
+	if (r.rc < 0) {
+		rc = r.rc; /* err already says why */
+		goto out;
+	}
+	if (rc < 0) {
+		scan_error(rc, &so, err, errlen);
+		goto out;
+	}
+	if ((rc = series_finish(r.set)) < 0) {
+		snprintf(err, errlen, "%s", rc == CLEW_ELIMIT ? series_error(r.set) : "out of memory for the series");
+		goto out;
+	}
+	if ((rc = second_stages(r.set, mq, err, errlen)) < 0)
+		goto out;
+	*out = r.set;
+	r.set = NULL;
+	rc = 0;
+out:
+	exec_query_free(xq);
+	series_set_free(r.set);
+	arena_reset(&r.scratch);
+	arena_reset(&a);
+	return rc;
+}
