@@ -3,7 +3,9 @@
  * it truncates WAL segments at their first bad record and sets corrupt
  * blocks aside (renamed *.corrupt), saying how much each repair dropped.
  * Exit status: 0 all sound (or repaired), 1 damage found and not repaired,
- * 2 usage or I/O error. Run it with clew stopped. */
+ * 2 usage or I/O error. A torn tail in the newest WAL segment (what a crash
+ * during a write leaves, never acknowledged) is reported but is not damage.
+ * Run it with clew stopped. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -111,11 +113,26 @@ static void check_wal(const char *data_dir, bool repair, struct check_totals *t)
 			t->errors++;
 			continue;
 		}
-		t->bad++;
-		printf("corrupt  %s: first bad record at offset %llu (%llu good records before it)\n", path,
-		       (unsigned long long)bad, (unsigned long long)records);
-		if (!repair)
-			continue;
+		/* A crash during a write leaves a short header or a torn last record
+		 * in the newest segment; that was never acknowledged, and clew cuts it
+		 * on start. Damage with intact records after it is corruption. */
+		bool torn = i == n - 1 && wal_damage_is_tail(path, bad);
+		if (torn) {
+			struct stat st;
+			uint64_t size = stat(path, &st) == 0 ? (uint64_t)st.st_size : bad;
+			printf("ok       %s: %llu records, then a torn tail from a crash at offset %llu (%llu bytes, "
+			       "never acknowledged; cut when clew starts)\n",
+			       path, (unsigned long long)records, (unsigned long long)bad,
+			       (unsigned long long)(size - bad));
+			if (!repair)
+				continue;
+		} else {
+			t->bad++;
+			printf("corrupt  %s: first bad record at offset %llu (%llu good records before it)\n", path,
+			       (unsigned long long)bad, (unsigned long long)records);
+			if (!repair)
+				continue;
+		}
 		uint64_t dropped = 0;
 		rc = truncate_segment(path, bad, &dropped);
 		if (rc < 0) {
@@ -124,7 +141,8 @@ static void check_wal(const char *data_dir, bool repair, struct check_totals *t)
 		} else {
 			printf("repaired %s: truncated at offset %llu, %llu bytes dropped\n", path,
 			       (unsigned long long)bad, (unsigned long long)dropped);
-			t->repaired++;
+			if (!torn)
+				t->repaired++;
 			t->dropped_bytes += dropped;
 		}
 	}

@@ -544,11 +544,19 @@ int store_get_trace(struct store *s, const uint8_t trace_id[16], struct span_bat
 			rc = r;
 	}
 	for (size_t i = 0; rc == 0 && i < n_blks; i++) {
+		uint32_t nr = out->n_resources, ns = out->n_scopes, nsp = out->n_spans;
 		int r = block_get_trace(blks[i], trace_id, out);
-		if (r == 0)
+		if (r == 0) {
 			found++;
-		else if (r != CLEW_ENOTFOUND)
+		} else if (r == CLEW_ECORRUPT) {
+			/* logged by the block layer; what it may have appended is dropped
+			 * and the other blocks and heads still answer */
+			out->n_resources = nr;
+			out->n_scopes = ns;
+			out->n_spans = nsp;
+		} else if (r != CLEW_ENOTFOUND) {
 			rc = r;
+		}
 	}
 	for (size_t i = 0; i < n_blks; i++)
 		block_unref(blks[i]);

@@ -866,3 +866,47 @@ out:
 	free(s.buf);
 	return rc;
 }
+
+bool wal_damage_is_tail(const char *path, uint64_t bad_offset)
+{
+	struct fileops *ops = fileops_posix();
+	int fd = ops->open(ops, path, O_RDONLY, 0);
+	if (fd < 0)
+		return false;
+	off_t size = 0;
+	uint8_t *p = NULL;
+	bool tail = false;
+	if (ops->file_size(ops, fd, &size) < 0 || (uint64_t)size > ((uint64_t)1 << 32))
+		goto out;
+	if ((p = try_malloc((size_t)size + 1)) == NULL || ops->pread(ops, fd, p, (size_t)size, 0) != (ssize_t)size)
+		goto out;
+	/* A crash leaves the file short: a short segment header, or a last record
+	 * whose declared length runs past the end. A complete record or header
+	 * with a bad checksum is corruption. */
+	if ((uint64_t)size < WAL_HDR_BYTES) {
+		tail = true;
+	} else if (bad_offset < WAL_HDR_BYTES) {
+		tail = false;
+	} else if (bad_offset + WAL_REC_HDR_BYTES > (uint64_t)size) {
+		tail = true;
+	} else {
+		uint32_t len = get_le32(p + bad_offset);
+		tail = len <= WAL_DEFAULT_MAX_RECORD && bad_offset + WAL_REC_HDR_BYTES + len > (uint64_t)size;
+	}
+	if (!tail)
+		goto out;
+	/* an intact record anywhere after the damage means it is not a tail */
+	for (uint64_t o = bad_offset + 1; o + WAL_REC_HDR_BYTES <= (uint64_t)size; o++) {
+		uint32_t len = get_le32(p + o);
+		if (len > WAL_DEFAULT_MAX_RECORD || o + WAL_REC_HDR_BYTES + len > (uint64_t)size)
+			continue;
+		if (get_le32(p + o + 4) == rec_crc(len, p[o + 8], p + o + WAL_REC_HDR_BYTES)) {
+			tail = false;
+			break;
+		}
+	}
+out:
+	free(p);
+	ops->close(ops, fd);
+	return tail;
+}

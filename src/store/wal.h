@@ -6,6 +6,7 @@
 #ifndef CLEW_STORE_WAL_H
 #define CLEW_STORE_WAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/slice.h"
@@ -101,5 +102,12 @@ uint64_t wal_disk_bytes(struct wal *w);
  * CLEW_ECORRUPT with *bad_offset at the first bad record. *records gets the
  * count of good records. For `clew check`. */
 int wal_check_file(const char *path, uint64_t *records, uint64_t *bad_offset);
+
+/* After wal_check_file found damage at bad_offset: true if it is the tail a
+ * crash during a write leaves (the file ends inside the segment header or
+ * inside the last record, and no intact record follows), which was never
+ * acknowledged; false for a complete header or record with a bad checksum,
+ * or when intact records follow (corruption). I/O errors count as false. */
+bool wal_damage_is_tail(const char *path, uint64_t bad_offset);
 
 #endif
