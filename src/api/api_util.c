@@ -65,11 +65,13 @@ static struct slice percent_decode(struct arena *a, struct slice s)
 	return slice_make(o, n);
 }
 
-bool api_query_param(struct http_request *req, const char *name, struct slice *out)
+bool api_query_param_next(struct http_request *req, const char *name, size_t *pos, struct slice *out)
 {
 	size_t nlen = strlen(name);
-	const uint8_t *p = req->query.p, *end = req->query.p + req->query.len;
-	while (p && p < end) {
+	if (!req->query.p || *pos >= req->query.len)
+		return false;
+	const uint8_t *p = req->query.p + *pos, *end = req->query.p + req->query.len;
+	while (p < end) {
 		const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
 		const uint8_t *stop = amp ? amp : end;
 		const uint8_t *eq = memchr(p, '=', (size_t)(stop - p));
@@ -77,11 +79,19 @@ bool api_query_param(struct http_request *req, const char *name, struct slice *o
 		if ((size_t)(kend - p) == nlen && memcmp(p, name, nlen) == 0) {
 			struct slice raw = eq ? slice_make(eq + 1, (size_t)(stop - eq - 1)) : (struct slice){NULL, 0};
 			*out = percent_decode(req->arena, raw);
+			*pos = (size_t)(stop - req->query.p);
 			return true;
 		}
 		p = amp ? amp + 1 : end;
 	}
+	*pos = req->query.len;
 	return false;
+}
+
+bool api_query_param(struct http_request *req, const char *name, struct slice *out)
+{
+	size_t pos = 0;
+	return api_query_param_next(req, name, &pos, out);
 }
 
 bool api_path_rest(struct slice path, const char *prefix, struct slice *rest)

@@ -22,6 +22,11 @@ bool api_parse_trace_id(struct slice s, uint8_t out[16]);
  * arena; false if absent. */
 bool api_query_param(struct http_request *req, const char *name, struct slice *out);
 
+/* Repeated query parameters: the value of the next occurrence of name at
+ * or after *pos (start with 0), percent-decoded into the request arena;
+ * *pos moves past it. false when there is none. */
+bool api_query_param_next(struct http_request *req, const char *name, size_t *pos, struct slice *out);
+
 /* If path starts with prefix, *rest gets what follows and true. */
 bool api_path_rest(struct slice path, const char *prefix, struct slice *rest);
 

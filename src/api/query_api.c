@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "api/api_util.h"
+#include "api/jaeger_api.h"
 #include "api/metrics_api.h"
 #include "api/search_api.h"
 #include "api/trace_api.h"
+#include "api/zipkin_api.h"
 #include "base/metrics.h"
 
 /* A store statistic as a /metrics gauge: one reader per field, from a table. */
@@ -141,6 +143,8 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER, rest, req, resp);
 	} else if (api_path_rest(req->path, "/jaeger/api/v3/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER_V3, rest, req, resp);
+	} else if (jaeger_api_handle(q->store, req, resp) || zipkin_api_handle(q->store, req, resp)) {
+		/* answered */
 	} else {
 		api_error(resp, req, 404, "not found");
 	}

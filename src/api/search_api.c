@@ -807,3 +807,44 @@ void search_api_tag_values(struct store *store, bool v2, struct slice tag, struc
 	json_obj_end(&j);
 	api_ok(resp, req, "application/json");
 }
+
+int search_api_field_values(struct store *store, struct http_request *req, const char *field, struct slice filter,
+			    const struct exec_options *o, uint32_t max, struct slice **values, uint32_t *n)
+{
+	struct tql_error e;
+	struct buf text;
+	*values = NULL;
+	*n = 0;
+	buf_init(&text, 4096);
+	buf_printf(&text, "{} | select(%s)", field);
+	struct tql_query *fq = parse_kept(req, &text, &e);
+	buf_free(&text);
+	if (!fq || fq->root->kind != TQL_N_PIPELINE || fq->root->n_items != 2 ||
+	    fq->root->items[1]->kind != TQL_N_SELECT || fq->root->items[1]->n_items != 1)
+		return CLEW_EINVAL;
+	struct tql_query *tq = tql_parse(filter.len ? (const char *)filter.p : "{}", filter.len ? filter.len : 2,
+					 req->arena, &e);
+	if (!tq || tq->kind != TQL_Q_SPANS)
+		return CLEW_EINVAL;
+	int rc;
+	char err[128];
+	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
+	if (!xq)
+		return rc == CLEW_ENOMEM ? rc : CLEW_EINVAL;
+	struct tag_ctx c;
+	memset(&c, 0, sizeof c);
+	strset_init(&c.set, req->arena, max ? max : SEARCH_MAX_TAGS);
+	c.field = fq->root->items[1]->items[0];
+	arena_init(&c.scratch, 64 << 20);
+	struct exec_options so = *o;
+	rc = tag_scan(store, req, xq, &c, visit_values, &so);
+	arena_reset(&c.scratch);
+	exec_query_free(xq);
+	if (rc < 0)
+		return rc;
+	if (!c.set.items)
+		return CLEW_ENOMEM;
+	*values = c.set.items;
+	*n = c.set.n;
+	return 0;
+}

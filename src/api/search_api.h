@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "net/http.h"
+#include "query/exec.h"
 #include "store/store.h"
 
 /* GET /api/search: matching traces newest first, Tempo's SearchResponse
@@ -22,6 +23,16 @@ void search_api_tags(struct store *store, bool v2, struct http_request *req, str
  * before "/values" (percent-encoded, possibly twice as Grafana sends it). */
 void search_api_tag_values(struct store *store, bool v2, struct slice tag, struct http_request *req,
 			   struct http_response *resp);
+
+/* The distinct values, as text, of the TraceQL field (an intrinsic or an
+ * attribute reference such as "resource.service.name" or "name") over the
+ * spans that match filter (a TraceQL spanset filter; empty for all), read
+ * from the heads and the newest block pages within o's time range, bounded
+ * as the tag values endpoints are. At most max values, in scan order, in
+ * the request arena (*values). 0, CLEW_EINVAL for a field or filter that
+ * does not parse, CLEW_ENOMEM, or a scan error. */
+int search_api_field_values(struct store *store, struct http_request *req, const char *field, struct slice filter,
+			    const struct exec_options *o, uint32_t max, struct slice **values, uint32_t *n);
 
 /* If path is /api[/v2]/search/tag/{tag}/values, the tag part and true. */
 bool search_api_tag_path(struct slice path, bool *v2, struct slice *tag);
