@@ -461,3 +461,32 @@ TEST(metrics_api_time_parameters)
 		if (metrics_api_parse_time(slice_cstr(bad[i]), &ns))
 			test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
 }
+
+TEST(exec_field_values_per_span)
+{
+	build();
+	struct arena a, scratch;
+	arena_init(&a, 0);
+	arena_init(&scratch, 0);
+	struct tql_error e;
+	const char *q = "{} | count_over_time() by (resource.service.name, duration, span.retries)";
+	struct tql_query *tq = tql_parse(q, strlen(q), &a, &e);
+	CHECK(tq);
+	const struct tql_node *fn = tq->root->b;
+	CHECK_INT(fn->n_items, ==, 3);
+	/* trace 2 is spans [8, 12); 12 belongs to trace 3 and 3 to trace 0 */
+	uint32_t idx[4] = {8, 9, 12, 3};
+	struct exec_value v[12];
+	CHECK_INT(exec_field_values((const struct tql_node *const *)fn->items, 3, &g_b, 8, 4, idx, 4, &scratch, v), ==,
+		  0);
+	CHECK(v[0].type == TQL_T_STRING && slice_eq_cstr(v[0].u.s, "c"));
+	CHECK(v[1].type == TQL_T_DURATION && v[1].u.i == 9 * 1000000LL);
+	CHECK(v[2].type == TQL_T_NIL);
+	CHECK(v[3].type == TQL_T_STRING && slice_eq_cstr(v[3].u.s, "a"));
+	CHECK(v[4].type == TQL_T_DURATION && v[4].u.i == 10 * 1000000LL);
+	CHECK(v[5].type == TQL_T_INT && v[5].u.i == 2);
+	for (int k = 6; k < 12; k++)
+		CHECK(v[k].type == TQL_T_NIL);
+	arena_reset(&scratch);
+	arena_reset(&a);
+}
