@@ -366,12 +366,10 @@ static void dep_add(struct dep_ctx *c, struct slice parent, struct slice child, 
 	}
 }
 
-static const uint8_t *sort_ids_base;
-
-static int cmp_by_id(const void *x, const void *y)
+static int cmp_by_id(const void *x, const void *y, void *ids)
 {
-	return memcmp(sort_ids_base + 8 * (size_t)*(const uint32_t *)x, sort_ids_base + 8 * (size_t)*(const uint32_t *)y,
-		      8);
+	const uint8_t *base = ids;
+	return memcmp(base + 8 * (size_t)*(const uint32_t *)x, base + 8 * (size_t)*(const uint32_t *)y, 8);
 }
 
 /* The index of the span with id in [first, first+n), via the sorted order. */
@@ -421,8 +419,7 @@ static int visit_deps(void *ctx, const struct span_batch *b, uint32_t first, uin
 		c->order[i] = i;
 		c->linked[i] = 0;
 	}
-	sort_ids_base = ids; /* visits are serialised by exec_scan */
-	qsort(c->order, n, sizeof *c->order, cmp_by_id);
+	qsort_r(c->order, n, sizeof *c->order, cmp_by_id, ids);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct span *s = &b->spans[first + i];
 		if (!s->has_parent)
