@@ -547,7 +547,8 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 		goto out;
 	if ((rc = s->ops->list_blocks(s->impl, &bl)) < 0)
 		goto out;
-	qsort(bl.items, bl.n, sizeof *bl.items, cmp_block_newest);
+	if (bl.n > 1) /* items is NULL when there are no blocks */
+		qsort(bl.items, bl.n, sizeof *bl.items, cmp_block_newest);
 	size_t n_pages = 0;
 	for (size_t k = 0; k < bl.n; k++)
 		n_pages += bl.items[k].info.pages;

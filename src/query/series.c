@@ -558,7 +558,8 @@ int series_finish(struct series_set *s)
 		goto out;
 	for (uint32_t i = 0; i < s->n_groups; i++)
 		order[i] = &s->groups[i];
-	qsort_r(order, s->n_groups, sizeof *order, group_cmp, &s->n_key);
+	if (s->n_groups > 1)
+		qsort_r(order, s->n_groups, sizeof *order, group_cmp, &s->n_key);
 	double scale = s->cfg.value_is_duration ? 1e-9 : 1;
 	double step_s = (double)s->cfg.step_ns / 1e9;
 	for (uint32_t gi = 0; gi < s->n_groups; gi++) {

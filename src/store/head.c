@@ -530,7 +530,8 @@ int head_get_trace(struct head *h, const uint8_t trace_id[16], struct span_batch
 	if (!refs)
 		return CLEW_ENOMEM;
 
-	qsort(refs, n, sizeof *refs, ref_cmp);
+	if (n > 1)
+		qsort(refs, n, sizeof *refs, ref_cmp);
 	uint32_t memo_cap = 16;
 	while (memo_cap < 2 * (uint64_t)n && memo_cap < (1u << 30))
 		memo_cap *= 2;

@@ -378,7 +378,8 @@ struct wal *wal_open(const struct wal_options *opts, int *rc)
 			segs_push(w, lsn);
 	}
 	if (w->n_segs)
-		qsort(w->segs, w->n_segs, sizeof *w->segs, cmp_u64);
+		if (w->n_segs > 1)
+			qsort(w->segs, w->n_segs, sizeof *w->segs, cmp_u64);
 	w->state = w->n_segs ? WAL_NEEDS_REPLAY : WAL_READY;
 out:
 	if (d)
