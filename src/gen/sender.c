@@ -358,7 +358,10 @@ static int run_net(struct gen *g, const struct sender_config *c, struct sender_s
 					start_request(&n, s);
 				}
 			}
-			if (!s->busy && !stopping && pace_wait(&p, generated) <= 0) {
+			/* the limit is checked again per slot: several slots may start a
+			 * batch in one pass, and --spans must not be overshot */
+			if (!s->busy && !stopping && !limits_reached(c, &p, generated) &&
+			    pace_wait(&p, generated) <= 0) {
 				if ((rc = next_batch(g, c, generated, &a, &b)) < 0)
 					goto out;
 				buf_clear(&s->body);
