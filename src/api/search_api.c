@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "api/api_util.h"
-#include "api/trace_json.h"
 #include "base/buf.h"
 #include "base/codec.h"
 #include "base/err.h"
@@ -174,6 +173,32 @@ static void trimmed_id(struct json *j, const uint8_t id[16])
 	json_str(j, slice_make(hex + k, 32 - k));
 }
 
+static void write_any(struct json *j, const struct any_value *v)
+{
+	json_obj_begin(j);
+	switch (v->type) {
+	case ANY_STRING:
+		json_key(j, "stringValue");
+		json_str(j, v->u.str);
+		break;
+	case ANY_BOOL:
+		json_key(j, "boolValue");
+		json_bool(j, v->u.b);
+		break;
+	case ANY_INT:
+		json_key(j, "intValue");
+		json_int_str(j, v->u.i);
+		break;
+	case ANY_DOUBLE:
+		json_key(j, "doubleValue");
+		json_double(j, v->u.d);
+		break;
+	default:
+		break;
+	}
+	json_obj_end(j);
+}
+
 static void write_kvs(struct json *j, const struct attr *a, uint32_t n)
 {
 	json_arr_begin(j);
@@ -182,7 +207,7 @@ static void write_kvs(struct json *j, const struct attr *a, uint32_t n)
 		json_key(j, "key");
 		json_str(j, a[k].key);
 		json_key(j, "value");
-		trace_json_write_value(j, &a[k].value);
+		write_any(j, &a[k].value);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
