@@ -114,6 +114,13 @@ test('TraceQL search over blocks and the head agrees with an independent evaluat
 		const starts = doc.traces.map((t) => BigInt(t.startTimeUnixNano));
 		for (let i = 1; i < starts.length; i++) assert.ok(starts[i - 1] >= starts[i], 'newest first');
 
+		// span attributes in Tempo's shape: OTLP KeyValue with a typed AnyValue
+		doc = await search(server, '{span.db.name="accounts_shard_3"} | select(span.db.name)');
+		const attrs = doc.traces.flatMap((t) => t.spanSets[0].spans.flatMap((sp) => sp.attributes || []));
+		const dbName = attrs.find((kv) => kv.key === 'db.name');
+		assert.ok(dbName, 'select() returns the attribute');
+		assert.deepEqual(dbName.value, { stringValue: 'accounts_shard_3' });
+
 		// structural: spans of one database with an ancestor
 		doc = await search(server, '{} >> {span.db.name="accounts_shard_3"}');
 		want = filterSpans(traces, (s) => str(s.attrs['db.name']) === 'accounts_shard_3' && s.parent !== '');
