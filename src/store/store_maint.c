@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,15 @@
 void store_block_name(uint64_t seq, uint64_t lsn, char *out)
 {
 	snprintf(out, STORE_BLOCK_NAME_MAX, "blk-%016" PRIx64 "-%016" PRIx64 ".blk", seq, lsn);
+}
+
+
+/* A sealed head or a merge frees hundreds of MiB at once; glibc keeps freed
+ * memory of its per-thread arenas unless asked, so hand it back to the
+ * system, or the process would grow with the store instead of staying flat. */
+static void release_free_memory(void)
+{
+	malloc_trim(0);
 }
 
 static int parse_hex16(const char *p, uint64_t *out)
@@ -382,6 +392,7 @@ int store_flush_one(struct store *s)
 		log_info("store: flushing the head into blocks works again (%s)", name);
 	s->flush_failing = 0;
 	store_gen_unref(g);
+	release_free_memory();
 	int r = wal_remove_segments_before(s->wal, end_lsn);
 	if (r < 0)
 		log_warn("store: cannot remove WAL segments below %llu: %s; retried after the next flush",
@@ -680,6 +691,7 @@ int store_compact_step(struct store *s)
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < used; i++)
 		block_drop(s, in[i].block, in[i].name); /* the list's reference */
+	release_free_memory();
 	log_info("store: merged %zu blocks (%llu spans) into %s (%llu spans, %llu bytes)", used,
 		 (unsigned long long)spans_in, name, (unsigned long long)info.spans,
 		 (unsigned long long)info.file_bytes);
