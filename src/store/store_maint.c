@@ -38,11 +38,17 @@ void store_block_name(uint64_t seq, uint64_t lsn, char *out)
 
 
 /* A sealed head or a merge frees hundreds of MiB at once; glibc keeps freed
- * memory of its per-thread arenas unless asked, so hand it back to the
- * system, or the process would grow with the store instead of staying flat. */
+ * memory of its per-thread arenas unless asked, so the process would grow
+ * with the store instead of staying flat. Hand it back once more than
+ * STORE_FREE_SLACK_BYTES sits unused: trimming every time would make the next
+ * heads fault in fresh pages again, which costs more CPU than it saves. */
+#define STORE_FREE_SLACK_BYTES ((size_t)512 << 20)
+
 static void release_free_memory(void)
 {
-	malloc_trim(0);
+	struct mallinfo2 mi = mallinfo2();
+	if (mi.fordblks > STORE_FREE_SLACK_BYTES)
+		malloc_trim(0);
 }
 
 static int parse_hex16(const char *p, uint64_t *out)
