@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api_util.h"
+#include "api/trace_json.h"
 #include "base/buf.h"
 #include "base/codec.h"
 #include "base/err.h"
@@ -173,46 +174,6 @@ static void trimmed_id(struct json *j, const uint8_t id[16])
 	json_str(j, slice_make(hex + k, 32 - k));
 }
 
-static void write_any(struct json *j, const struct any_value *v)
-{
-	json_obj_begin(j);
-	switch (v->type) {
-	case ANY_STRING:
-		json_key(j, "stringValue");
-		json_str(j, v->u.str);
-		break;
-	case ANY_BOOL:
-		json_key(j, "boolValue");
-		json_bool(j, v->u.b);
-		break;
-	case ANY_INT:
-		json_key(j, "intValue");
-		json_int_str(j, v->u.i);
-		break;
-	case ANY_DOUBLE:
-		json_key(j, "doubleValue");
-		json_double(j, v->u.d);
-		break;
-	default:
-		break;
-	}
-	json_obj_end(j);
-}
-
-static void write_kvs(struct json *j, const struct attr *a, uint32_t n)
-{
-	json_arr_begin(j);
-	for (uint32_t k = 0; k < n; k++) {
-		json_obj_begin(j);
-		json_key(j, "key");
-		json_str(j, a[k].key);
-		json_key(j, "value");
-		write_any(j, &a[k].value);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-}
-
 static void write_spanset(struct json *j, const struct exec_spanset *ss)
 {
 	json_obj_begin(j);
@@ -230,7 +191,7 @@ static void write_spanset(struct json *j, const struct exec_spanset *ss)
 		json_key(j, "durationNanos");
 		json_int_str(j, sp->dur_ns);
 		json_key(j, "attributes");
-		write_kvs(j, sp->attrs, sp->n_attrs);
+		trace_json_write_attrs(j, sp->attrs, sp->n_attrs);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -238,7 +199,7 @@ static void write_spanset(struct json *j, const struct exec_spanset *ss)
 	json_uint(j, ss->matched);
 	if (ss->n_attrs) {
 		json_key(j, "attributes");
-		write_kvs(j, ss->attrs, ss->n_attrs);
+		trace_json_write_attrs(j, ss->attrs, ss->n_attrs);
 	}
 	json_obj_end(j);
 }

@@ -25,7 +25,6 @@ static bool scope_ok(const struct span_batch *b, const struct span *s)
 
 /* ---- OTLP/JSON values, shared by the OTLP writers and the native shape */
 
-static void write_attrs(struct json *j, const struct attr *items, uint32_t n);
 
 static void write_any(struct json *j, const struct any_value *v)
 {
@@ -64,7 +63,7 @@ static void write_any(struct json *j, const struct any_value *v)
 		json_obj_begin(j);
 		if (v->u.kvlist.n) {
 			json_key(j, "values");
-			write_attrs(j, v->u.kvlist.items, v->u.kvlist.n);
+			trace_json_write_attrs(j, v->u.kvlist.items, v->u.kvlist.n);
 		}
 		json_obj_end(j);
 		break;
@@ -78,7 +77,7 @@ static void write_any(struct json *j, const struct any_value *v)
 	json_obj_end(j);
 }
 
-static void write_attrs(struct json *j, const struct attr *items, uint32_t n)
+void trace_json_write_attrs(struct json *j, const struct attr *items, uint32_t n)
 {
 	json_arr_begin(j);
 	for (uint32_t i = 0; i < n; i++) {
@@ -97,7 +96,7 @@ static void write_attrs_omit(struct json *j, const struct attr_list *l, uint32_t
 {
 	if (l->n) {
 		json_key(j, "attributes");
-		write_attrs(j, l->items, l->n);
+		trace_json_write_attrs(j, l->items, l->n);
 	}
 	if (dropped) {
 		json_key(j, "droppedAttributesCount");
@@ -612,7 +611,7 @@ static const char *const code_names[] = {"unset", "ok", "error"};
 static void native_attrs(struct json *j, const struct attr_list *l, uint32_t dropped)
 {
 	json_key(j, "attributes");
-	write_attrs(j, l->items, l->n);
+	trace_json_write_attrs(j, l->items, l->n);
 	json_key(j, "droppedAttributesCount");
 	json_uint(j, dropped);
 }

@@ -86,4 +86,8 @@ void trace_json_write_native(const struct span_batch *b, struct buf *out);
  * objects, an empty value as null. */
 void trace_json_write_value(struct json *j, const struct any_value *v);
 
+/* Append a list of attributes as an array of OTLP/JSON KeyValue objects
+ * ({"key", "value": {"stringValue": ...}}), as Tempo's answers carry them. */
+void trace_json_write_attrs(struct json *j, const struct attr *items, uint32_t n);
+
 #endif
