@@ -60,57 +60,6 @@ bool jaeger_parse_duration(struct slice s, int64_t *ns)
 	return units_parse_duration_ns(tmp, ns) == 0 && *ns >= 0;
 }
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool digits(struct slice s, size_t at, size_t n, int64_t *out)
-{
-	return at + n <= s.len && jaeger_parse_i64(slice_make(s.p + at, n), out);
-}
-
-/* RFC 3339: 2026-01-02T03:04:05[.fraction](Z|+hh:mm|-hh:mm). */
-static bool parse_rfc3339(struct slice s, int64_t *ns)
-{
-	int64_t y, mo, d, h, mi, sec, frac = 0, off = 0;
-	if (!digits(s, 0, 4, &y) || s.len < 20 || s.p[4] != '-' || !digits(s, 5, 2, &mo) || s.p[7] != '-' ||
-	    !digits(s, 8, 2, &d) || (s.p[10] != 'T' && s.p[10] != 't' && s.p[10] != ' ') || !digits(s, 11, 2, &h) ||
-	    s.p[13] != ':' || !digits(s, 14, 2, &mi) || s.p[16] != ':' || !digits(s, 17, 2, &sec))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	size_t i = 19;
-	if (i < s.len && s.p[i] == '.') {
-		int64_t scale = 100000000;
-		i++;
-		if (i >= s.len || s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++, scale /= 10)
-			frac += (s.p[i] - '0') * scale;
-	}
-	if (i < s.len && (s.p[i] == 'Z' || s.p[i] == 'z') && i + 1 == s.len) {
-		off = 0;
-	} else if (i + 6 == s.len && (s.p[i] == '+' || s.p[i] == '-') && s.p[i + 3] == ':') {
-		int64_t oh, om;
-		if (!digits(s, i + 1, 2, &oh) || !digits(s, i + 4, 2, &om))
-			return false;
-		off = (oh * 60 + om) * 60 * (s.p[i] == '-' ? -1 : 1);
-	} else {
-		return false;
-	}
-	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-	if (secs < 0 || secs > 9000000000LL)
-		return false;
-	*ns = secs * 1000000000LL + frac;
-	return true;
-}
-
 /* ---- TraceQL filters ---- */
 
 void jaeger_filter_init(struct jaeger_filter *f)
@@ -791,7 +740,7 @@ static bool search_params(struct http_request *req, const struct search_names *n
 			int64_t ns;
 			if (!param_any(req, tn[k], 2, &v))
 				continue;
-			if (!parse_rfc3339(v, &ns)) {
+			if (!units_parse_rfc3339_ns(v, &ns)) {
 				snprintf(msg, msglen, "invalid %s: expected an RFC 3339 time", tn[k][0]);
 				return false;
 			}

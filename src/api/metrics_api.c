@@ -20,75 +20,6 @@
 #define METRICS_DEFAULT_RANGE_NS (3600LL * NS_PER_S)
 #define METRICS_DEFAULT_POINTS 240
 
-static bool digits(const uint8_t *p, size_t n, int *out)
-{
-	int v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool parse_rfc3339(struct slice s, int64_t *ns)
-{
-	const uint8_t *p = s.p;
-	int y, mo, d, h, mi, se;
-	if (s.len < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
-	    p[13] != ':' || p[16] != ':')
-		return false;
-	if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) ||
-	    !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &se))
-		return false;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return false;
-	size_t i = 19;
-	int64_t frac = 0;
-	if (i < s.len && p[i] == '.') {
-		int64_t scale = 100000000;
-		size_t f0 = ++i;
-		while (i < s.len && p[i] >= '0' && p[i] <= '9') {
-			frac += (p[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
-		if (i == f0)
-			return false;
-	}
-	int64_t off_s = 0;
-	if (i < s.len && (p[i] == 'Z' || p[i] == 'z')) {
-		i++;
-	} else if (i + 6 == s.len && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
-		int oh, om;
-		if (!digits(p + i + 1, 2, &oh) || !digits(p + i + 4, 2, &om) || oh > 23 || om > 59)
-			return false;
-		off_s = (oh * 3600 + om * 60) * (p[i] == '+' ? 1 : -1);
-		i += 6;
-	} else {
-		return false;
-	}
-	if (i != s.len)
-		return false;
-	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off_s;
-	if (secs < 0 || secs > 9000000000LL)
-		return false;
-	*ns = secs * NS_PER_S + frac;
-	return true;
-}
-
 /* v nanoseconds, from a number of seconds, ms, us or ns told apart by size. */
 static bool scale_number(double v, int64_t *ns)
 {
@@ -129,7 +60,7 @@ bool metrics_api_parse_time(struct slice s, int64_t *ns)
 		double v = strtod(tmp, &end);
 		return *end == 0 && scale_number(v, ns);
 	}
-	return parse_rfc3339(s, ns);
+	return units_parse_rfc3339_ns(s, ns);
 }
 
 static bool param_duration(struct slice v, int64_t *ns)

@@ -433,16 +433,6 @@ static const char *kind_name(uint8_t kind)
 	return kind <= SPAN_KIND_CONSUMER ? kind_names[kind] : "unspecified";
 }
 
-static bool attrs_eq(const struct attr_list *a, const struct attr_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (!slice_eq(a->items[i].key, b->items[i].key) || !any_value_eq(&a->items[i].value, &b->items[i].value))
-			return false;
-	return true;
-}
-
 static void jaeger_ref(struct json *j, const char *type, const uint8_t trace_id[16], const uint8_t span_id[8])
 {
 	json_obj_begin(j);
@@ -545,7 +535,7 @@ void trace_json_write_jaeger(const struct span_batch *b, struct buf *out)
 	uint32_t n_procs = 0;
 	for (uint32_t r = 0; r < b->n_resources; r++) {
 		uint32_t p = 0;
-		while (p < n_procs && !attrs_eq(&b->resources[rep[p]].attrs, &b->resources[r].attrs))
+		while (p < n_procs && !attr_list_eq(&b->resources[rep[p]].attrs, &b->resources[r].attrs))
 			p++;
 		if (p == n_procs)
 			rep[n_procs++] = r;

@@ -73,24 +73,10 @@ static int bad_option(const char *opt, const char *val, const char *what)
 	return 2;
 }
 
-/* "2026-01-01T00:00:00Z" or with fractional seconds. */
+/* "2026-01-01T00:00:00Z", with fractional seconds or an offset. */
 static int parse_rfc3339(const char *s, int64_t *out)
 {
-	struct tm tm = {0};
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return CLEW_EINVAL;
-	int64_t frac = 0, scale = 100000000;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
-		return CLEW_EINVAL;
-	*out = (int64_t)timegm(&tm) * 1000000000 + frac;
-	return 0;
+	return units_parse_rfc3339_ns(slice_cstr(s), out) ? 0 : CLEW_EINVAL;
 }
 
 struct gen_options {

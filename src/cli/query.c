@@ -38,12 +38,10 @@ static int parse_time(const char *s, int64_t *out_s)
 		*out_s = (int64_t)v;
 		return 0;
 	}
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!e || (*e != 'Z' && *e != 0) || (*e == 'Z' && e[1] != 0))
+	int64_t ns;
+	if (!units_parse_rfc3339_ns(slice_cstr(s), &ns))
 		return -1;
-	*out_s = (int64_t)timegm(&tm);
+	*out_s = ns / 1000000000;
 	return 0;
 }
 

@@ -143,3 +143,13 @@ bool any_value_eq(const struct any_value *a, const struct any_value *b)
 	}
 	return false;
 }
+
+bool attr_list_eq(const struct attr_list *a, const struct attr_list *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (uint32_t i = 0; i < a->n; i++)
+		if (!slice_eq(a->items[i].key, b->items[i].key) || !any_value_eq(&a->items[i].value, &b->items[i].value))
+			return false;
+	return true;
+}

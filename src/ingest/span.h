@@ -181,4 +181,7 @@ const char *span_invalid_reason(const struct span *s);
 /* Deep equality of two any_values (type, value, nested items). */
 bool any_value_eq(const struct any_value *a, const struct any_value *b);
 
+/* Equality of two attribute lists: same keys and values in the same order. */
+bool attr_list_eq(const struct attr_list *a, const struct attr_list *b);
+
 #endif

@@ -12,20 +12,10 @@
 #include "base/hash.h"
 #include "store/store_int.h"
 
-static bool attrs_eq(const struct attr_list *a, const struct attr_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (!slice_eq(a->items[i].key, b->items[i].key) || !any_value_eq(&a->items[i].value, &b->items[i].value))
-			return false;
-	return true;
-}
-
 static bool resource_eq(const struct resource *a, const struct resource *b)
 {
 	return a->dropped_attrs == b->dropped_attrs && slice_eq(a->schema_url, b->schema_url) &&
-	       attrs_eq(&a->attrs, &b->attrs);
+	       attr_list_eq(&a->attrs, &b->attrs);
 }
 
 /* Scopes compared after their resources were mapped (ra, rb). */
@@ -33,7 +23,7 @@ static bool scope_eq(const struct scope *a, uint32_t ra, const struct scope *b, 
 {
 	return ra == rb && a->dropped_attrs == b->dropped_attrs && slice_eq(a->name, b->name) &&
 	       slice_eq(a->version, b->version) && slice_eq(a->schema_url, b->schema_url) &&
-	       attrs_eq(&a->attrs, &b->attrs);
+	       attr_list_eq(&a->attrs, &b->attrs);
 }
 
 static int span_cmp(const void *pa, const void *pb)

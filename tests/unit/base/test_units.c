@@ -44,3 +44,16 @@ TEST(units_durations)
 	CHECK_INT(units_parse_duration_ns("1..2s", &ns), ==, CLEW_EINVAL);
 	CHECK_INT(units_parse_duration_ns("", &ns), ==, CLEW_EINVAL);
 }
+
+TEST(units_rfc3339)
+{
+	int64_t ns;
+	CHECK(units_parse_rfc3339_ns(slice_cstr("2026-01-01T00:00:00Z"), &ns));
+	CHECK_INT(ns, ==, 1767225600ll * 1000000000);
+	CHECK(units_parse_rfc3339_ns(slice_cstr("2026-01-01T01:00:00.5+01:00"), &ns));
+	CHECK_INT(ns, ==, 1767225600ll * 1000000000 + 500000000);
+	CHECK(!units_parse_rfc3339_ns(slice_cstr("2026-01-01T00:00:00"), &ns));
+	CHECK(!units_parse_rfc3339_ns(slice_cstr("2026-13-01T00:00:00Z"), &ns));
+	CHECK(!units_parse_rfc3339_ns(slice_cstr("1969-12-31T23:59:59Z"), &ns));
+	CHECK(!units_parse_rfc3339_ns(slice_cstr("2026-01-01T00:00:00.Z"), &ns));
+}

@@ -150,17 +150,6 @@ static void build_full_batch(struct span_batch *b, struct arena *a)
 	s->end_unix_ns = 5;
 }
 
-static bool attrs_eq(const struct attr_list *a, const struct attr_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (!slice_eq(a->items[i].key, b->items[i].key) ||
-		    !any_value_eq(&a->items[i].value, &b->items[i].value))
-			return false;
-	return true;
-}
-
 /* Field-by-field equality of two batches (raw slices aside); on a
  * difference writes what differs into why and returns false. */
 static bool batch_eq(const struct span_batch *x, const struct span_batch *y, char *why, size_t cap)
@@ -177,7 +166,7 @@ static bool batch_eq(const struct span_batch *x, const struct span_batch *y, cha
 	DIFF(x->n_spans == y->n_spans, "n_spans %u vs %u", x->n_spans, y->n_spans);
 	for (uint32_t i = 0; i < x->n_resources; i++) {
 		const struct resource *a = &x->resources[i], *b = &y->resources[i];
-		DIFF(attrs_eq(&a->attrs, &b->attrs), "resource %u attrs", i);
+		DIFF(attr_list_eq(&a->attrs, &b->attrs), "resource %u attrs", i);
 		DIFF(a->dropped_attrs == b->dropped_attrs, "resource %u dropped", i);
 		DIFF(slice_eq(a->schema_url, b->schema_url), "resource %u schema_url", i);
 	}
@@ -185,7 +174,7 @@ static bool batch_eq(const struct span_batch *x, const struct span_batch *y, cha
 		const struct scope *a = &x->scopes[i], *b = &y->scopes[i];
 		DIFF(a->resource == b->resource, "scope %u resource", i);
 		DIFF(slice_eq(a->name, b->name) && slice_eq(a->version, b->version), "scope %u name", i);
-		DIFF(attrs_eq(&a->attrs, &b->attrs), "scope %u attrs", i);
+		DIFF(attr_list_eq(&a->attrs, &b->attrs), "scope %u attrs", i);
 		DIFF(a->dropped_attrs == b->dropped_attrs, "scope %u dropped", i);
 		DIFF(slice_eq(a->schema_url, b->schema_url), "scope %u schema_url", i);
 	}
@@ -202,19 +191,19 @@ static bool batch_eq(const struct span_batch *x, const struct span_batch *y, cha
 		DIFF(slice_eq(a->trace_state, b->trace_state) && slice_eq(a->name, b->name) &&
 			     slice_eq(a->status_message, b->status_message),
 		     "span %u strings", i);
-		DIFF(attrs_eq(&a->attrs, &b->attrs) && a->dropped_attrs == b->dropped_attrs, "span %u attrs", i);
+		DIFF(attr_list_eq(&a->attrs, &b->attrs) && a->dropped_attrs == b->dropped_attrs, "span %u attrs", i);
 		DIFF(a->n_events == b->n_events && a->dropped_events == b->dropped_events, "span %u events", i);
 		for (uint32_t k = 0; k < a->n_events; k++) {
 			const struct span_event *e = &a->events[k], *f = &b->events[k];
 			DIFF(e->time_unix_ns == f->time_unix_ns && slice_eq(e->name, f->name) &&
-				     attrs_eq(&e->attrs, &f->attrs) && e->dropped_attrs == f->dropped_attrs,
+				     attr_list_eq(&e->attrs, &f->attrs) && e->dropped_attrs == f->dropped_attrs,
 			     "span %u event %u", i, k);
 		}
 		DIFF(a->n_links == b->n_links && a->dropped_links == b->dropped_links, "span %u links", i);
 		for (uint32_t k = 0; k < a->n_links; k++) {
 			const struct span_link *e = &a->links[k], *f = &b->links[k];
 			DIFF(memcmp(e->trace_id, f->trace_id, 16) == 0 && memcmp(e->span_id, f->span_id, 8) == 0 &&
-				     slice_eq(e->trace_state, f->trace_state) && attrs_eq(&e->attrs, &f->attrs) &&
+				     slice_eq(e->trace_state, f->trace_state) && attr_list_eq(&e->attrs, &f->attrs) &&
 				     e->dropped_attrs == f->dropped_attrs && e->flags == f->flags,
 			     "span %u link %u", i, k);
 		}
@@ -257,7 +246,7 @@ TEST(otlp_encode_round_trips_every_field)
 	CHECK_INT(otlp_proto_decode_resource(back.resources[0].raw, &one, &ri, &err), ==, 0);
 	CHECK_INT(otlp_proto_decode_scope(back.scopes[0].raw, &one, ri, &si, &err), ==, 0);
 	CHECK_INT(otlp_proto_decode_span(back.spans[0].raw, &one, si, &sp, &err), ==, 0);
-	CHECK(attrs_eq(&one.resources[0].attrs, &in.resources[0].attrs));
+	CHECK(attr_list_eq(&one.resources[0].attrs, &in.resources[0].attrs));
 	CHECK_SLICE(one.scopes[0].version, "0.1");
 	CHECK_INT(sp->n_links, ==, 2);
 	CHECK_INT(sp->links[1].dropped_attrs, ==, 8);

@@ -172,16 +172,6 @@ static uint8_t *encode_decode(const struct span_batch *b, struct span_batch *dec
 	return payload;
 }
 
-static bool attrs_equal(const struct attr_list *a, const struct attr_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (!slice_eq(a->items[i].key, b->items[i].key) || !any_value_eq(&a->items[i].value, &b->items[i].value))
-			return false;
-	return true;
-}
-
 /* Every field of span x (in batch bx) equals span y (in by), including its
  * resource and scope. Returns a description of the first mismatch or NULL. */
 static const char *span_diff(const struct span_batch *bx, const struct span *x, const struct span_batch *by,
@@ -198,14 +188,14 @@ static const char *span_diff(const struct span_batch *bx, const struct span *x, 
 	if (!slice_eq(x->trace_state, y->trace_state) || !slice_eq(x->name, y->name) ||
 	    !slice_eq(x->status_message, y->status_message))
 		return "strings";
-	if (!attrs_equal(&x->attrs, &y->attrs) || x->dropped_attrs != y->dropped_attrs)
+	if (!attr_list_eq(&x->attrs, &y->attrs) || x->dropped_attrs != y->dropped_attrs)
 		return "attributes";
 	if (x->n_events != y->n_events || x->dropped_events != y->dropped_events)
 		return "event count";
 	for (uint32_t i = 0; i < x->n_events; i++) {
 		const struct span_event *e = &x->events[i], *f = &y->events[i];
 		if (e->time_unix_ns != f->time_unix_ns || !slice_eq(e->name, f->name) ||
-		    !attrs_equal(&e->attrs, &f->attrs) || e->dropped_attrs != f->dropped_attrs)
+		    !attr_list_eq(&e->attrs, &f->attrs) || e->dropped_attrs != f->dropped_attrs)
 			return "event";
 	}
 	if (x->n_links != y->n_links || x->dropped_links != y->dropped_links)
@@ -213,16 +203,16 @@ static const char *span_diff(const struct span_batch *bx, const struct span *x, 
 	for (uint32_t i = 0; i < x->n_links; i++) {
 		const struct span_link *l = &x->links[i], *m = &y->links[i];
 		if (memcmp(l->trace_id, m->trace_id, 16) || memcmp(l->span_id, m->span_id, 8) ||
-		    !slice_eq(l->trace_state, m->trace_state) || !attrs_equal(&l->attrs, &m->attrs) ||
+		    !slice_eq(l->trace_state, m->trace_state) || !attr_list_eq(&l->attrs, &m->attrs) ||
 		    l->dropped_attrs != m->dropped_attrs || l->flags != m->flags)
 			return "link";
 	}
 	const struct scope *sx = &bx->scopes[x->scope], *sy = &by->scopes[y->scope];
-	if (!slice_eq(sx->name, sy->name) || !slice_eq(sx->version, sy->version) || !attrs_equal(&sx->attrs, &sy->attrs) ||
+	if (!slice_eq(sx->name, sy->name) || !slice_eq(sx->version, sy->version) || !attr_list_eq(&sx->attrs, &sy->attrs) ||
 	    sx->dropped_attrs != sy->dropped_attrs || !slice_eq(sx->schema_url, sy->schema_url))
 		return "scope";
 	const struct resource *rx = span_batch_resource_of(bx, x), *ry = span_batch_resource_of(by, y);
-	if (!attrs_equal(&rx->attrs, &ry->attrs) || rx->dropped_attrs != ry->dropped_attrs ||
+	if (!attr_list_eq(&rx->attrs, &ry->attrs) || rx->dropped_attrs != ry->dropped_attrs ||
 	    !slice_eq(rx->schema_url, ry->schema_url))
 		return "resource";
 	return NULL;
