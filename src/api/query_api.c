@@ -8,12 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/analysis_api.h"
 #include "api/api_util.h"
 #include "api/jaeger_api.h"
 #include "api/metrics_api.h"
 #include "api/search_api.h"
 #include "api/trace_api.h"
 #include "api/zipkin_api.h"
+#include "base/err.h"
 #include "base/metrics.h"
 
 /* A store statistic as a /metrics gauge: one reader per field, from a table. */
@@ -107,11 +109,38 @@ static bool is_get(const struct http_request *req)
 	return slice_eq_cstr(req->method, "GET") || slice_eq_cstr(req->method, "HEAD");
 }
 
+/* Tempo's /flush: seal the head and write it into blocks now; with
+ * compact=1 also expire and compact (store_maintain). For tests and
+ * operators who want the head on disk before a backup. */
+static void flush(struct query_api *q, struct http_request *req, struct http_response *resp)
+{
+	if (!is_get(req) && !slice_eq_cstr(req->method, "POST")) {
+		api_error(resp, req, 405, "method not allowed");
+		return;
+	}
+	struct slice v;
+	bool compact = api_query_param(req, "compact", &v) && (slice_eq_cstr(v, "1") || slice_eq_cstr(v, "true"));
+	int rc = store_flush(q->store);
+	if (rc == 0 && compact)
+		rc = store_maintain(q->store);
+	if (rc != 0) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "flush failed (%s); the data stays in the head and the WAL", err_str(rc));
+		api_error(resp, req, 503, msg);
+		return;
+	}
+	http_response_text(resp, req, 204, "text/plain", SLICE_LIT(""));
+}
+
 void query_api_handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
 	struct query_api *q = ctx;
 	struct slice rest;
 	bool v2;
+	if (slice_eq_cstr(req->path, "/flush")) {
+		flush(q, req, resp);
+		return;
+	}
 	if (!is_get(req)) {
 		api_error(resp, req, 405, "method not allowed");
 		return;
@@ -143,7 +172,7 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER, rest, req, resp);
 	} else if (api_path_rest(req->path, "/jaeger/api/v3/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER_V3, rest, req, resp);
-	} else if (jaeger_api_handle(q->store, req, resp) || zipkin_api_handle(q->store, req, resp)) {
+	} else if (analysis_api_handle(q, req, resp) || jaeger_api_handle(q->store, req, resp) || zipkin_api_handle(q->store, req, resp)) {
 		/* answered */
 	} else {
 		api_error(resp, req, 404, "not found");
