@@ -8,9 +8,13 @@
 #include "net/http.h"
 #include "store/store.h"
 
+struct service_graph_live;
+
 struct query_api {
 	struct store *store;
 	struct budget *memory;
+	/* the service graph kept up to date as spans arrive; may be NULL */
+	struct service_graph_live *graph;
 };
 
 /* Register the query side's metrics (store gauges included); once. */

@@ -13,6 +13,11 @@ static void usage(FILE *f)
 	      "  serve    run the server: OTLP/Zipkin receivers, store, query APIs and UI\n"
 	      "  gen      simulate a microservice system: send its traces or write them to a file\n"
 	      "  query    search traces with TraceQL on a running server\n"
+	      "  trace    print one trace as a tree\n"
+	      "  why      rank the attributes that set slow or failing spans apart\n"
+	      "  critical-path  the services and operations that made traces slow\n"
+	      "  service-graph  services, dependencies and the calls between them\n"
+	      "  compare  two populations: latency, errors and what changed most\n"
 	      "  check    verify (and --repair) the WAL and blocks of a data directory\n"
 	      "  help     show this text\n"
 	      "\n"
@@ -35,6 +40,16 @@ int main(int argc, char **argv)
 		return cli_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return cli_query(argc - 1, argv + 1);
+	if (strcmp(cmd, "trace") == 0)
+		return cli_trace(argc - 1, argv + 1);
+	if (strcmp(cmd, "why") == 0)
+		return cli_why(argc - 1, argv + 1);
+	if (strcmp(cmd, "critical-path") == 0)
+		return cli_critical_path(argc - 1, argv + 1);
+	if (strcmp(cmd, "service-graph") == 0)
+		return cli_service_graph(argc - 1, argv + 1);
+	if (strcmp(cmd, "compare") == 0)
+		return cli_compare(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;
