@@ -92,6 +92,10 @@ struct exec_options {
 	int64_t time_ns;	  /* 0 = EXEC_DEFAULT_TIME_NS */
 	uint32_t threads;	  /* 0 = one per core */
 	uint32_t max_pages;	  /* stop after this many block pages; 0 = no limit */
+	/* Asked where the time budget is checked, from any worker thread:
+	 * true stops the scan (the client that asked went away). NULL = never. */
+	bool (*cancelled)(void *ctx);
+	void *cancel_ctx;
 };
 
 struct exec_result {
