@@ -15,6 +15,7 @@
 #include "base/slice.h"
 
 struct budget;
+struct net_conn;
 
 enum http_proto {
 	HTTP_PROTO_1 = 1, /* HTTP/1.x */
@@ -41,6 +42,7 @@ struct http_request {
 	bool grpc_compressed;
 	struct arena *arena; /* per-request, freed after the response is sent */
 	void *listener_ctx;  /* the ctx of the listener it came in on */
+	struct net_conn *conn; /* net's own: the connection it came on (NULL in tests) */
 };
 
 #define HTTP_MAX_RESPONSE_HEADERS 16
@@ -58,6 +60,14 @@ struct http_response {
 
 /* The first header named name (case-insensitive), or NULL. */
 const struct slice *http_request_header(const struct http_request *req, const char *name);
+
+/* Whether the client of req went away while its handler runs: the peer
+ * closed or half-closed the connection, or it failed (HTTP/1.1 and HTTP/2
+ * alike; a reset of a single HTTP/2 stream is not seen until the handler
+ * returns). One poll(2) with no wait; safe from any thread while the
+ * handler runs, so long-running handlers (queries) can stop early. false
+ * for a request that did not come from a connection. */
+bool http_request_client_gone(const struct http_request *req);
 
 /* Add a response header; name and value are copied into the request arena.
  * Silently ignored past HTTP_MAX_RESPONSE_HEADERS. */

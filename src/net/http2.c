@@ -442,6 +442,7 @@ static void stream_serve(struct net_conn *c, struct h2_stream *st)
 	req->n_headers = st->n_headers;
 	req->arena = &st->arena;
 	req->listener_ctx = c->listener->ctx;
+	req->conn = c;
 	net_response_init(r);
 	if (st->over_budget) {
 		metric_add(s->rejected_memory, 1);

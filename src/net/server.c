@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,24 @@ void net_call_handler(struct net_listener *l, struct http_request *req, struct h
 		net_error_response(resp, req, 404, "no handler");
 	metric_observe(l->latency, (double)(clock_mono_ns() - t0) / 1e9);
 	atomic_fetch_add(&l->server->n_requests, 1);
+}
+
+bool http_request_client_gone(const struct http_request *req)
+{
+	const struct net_conn *c = req->conn;
+	if (!c)
+		return false;
+	/* The handler runs on c's I/O thread, which is blocked in it: nothing
+	 * reads the socket or closes it meanwhile, so a peek at its state is
+	 * safe from any thread. */
+	if (c->peer_closed)
+		return true;
+	struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+	int n;
+	do
+		n = poll(&p, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* ---- connections ---- */
@@ -301,6 +320,7 @@ static void conn_serve_request(struct net_conn *c)
 	http1_fill_request(&c->parser, c->in.p, &c->req, c->hdrs);
 	c->req.arena = &c->arena;
 	c->req.listener_ctx = l->ctx;
+	c->req.conn = c;
 	net_response_init(&c->resp);
 	net_call_handler(l, &c->req, &c->resp);
 	c->n_served++;
