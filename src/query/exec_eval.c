@@ -261,6 +261,8 @@ static void intrinsic_value(struct exec_trace_ctx *t, uint32_t i, enum tql_intri
 		if (exec_build_parents(t) < 0)
 			return;
 		root = t->root >= 0 ? &b->spans[t->first + (uint32_t)t->root] : NULL;
+		if (root && root->has_parent) /* no root span received: nil, as in Tempo */
+			root = NULL;
 	}
 	switch (in) {
 	case TQL_I_DURATION:

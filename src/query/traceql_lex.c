@@ -340,6 +340,9 @@ static int lex_number(struct lexer *l)
 		t->u.i = ns;
 		return 0;
 	}
+	/* letters glued to a number are never a separate token: a bad unit */
+	if (run > l->p || (l->p < l->end && is_ident_start(*l->p)))
+		return lex_error(l, from, "invalid duration: expected a number glued to units such as 100ms or 1h30m");
 	char tmp[64];
 	size_t n = (size_t)(l->p - from);
 	if (n >= sizeof(tmp))
