@@ -1,9 +1,161 @@
-/* GET /api/v1/compare: the compare analysis over the HTTP API. */
+/* GET /api/v1/compare: two populations of a TraceQL filter side by side,
+ * either a window (start, end) against a baseline window (baselineStart,
+ * baselineEnd), or by=<attribute>&a=<value>&b=<value> within one window;
+ * times in Unix seconds. Runs cmp_run over the embedded store. */
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/compare.h"
 #include "api/analysis_api.h"
 #include "api/api_util.h"
+#include "base/arena.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/units.h"
+
+/* A Unix-seconds parameter into ns (the end of the second when end is
+ * true); *present tells whether it was given. false with a 400 written. */
+static bool param_seconds(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns,
+			  bool end, bool *present)
+{
+	struct slice v;
+	char tmp[32], msg[96];
+	*present = false;
+	if (!api_query_param(req, name, &v) || v.len == 0)
+		return true;
+	uint64_t s;
+	if (v.len < sizeof tmp) {
+		memcpy(tmp, v.p, v.len);
+		tmp[v.len] = 0;
+	}
+	if (v.len >= sizeof tmp || units_parse_u64(tmp, &s) < 0 || s > 9000000000ULL) {
+		snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds", name);
+		api_error(resp, req, 400, msg);
+		return false;
+	}
+	*ns = (int64_t)s * 1000000000LL + (end ? 999999999LL : 0);
+	*present = true;
+	return true;
+}
+
+/* The field node of `by`, parsed as `{ <by> != nil }`. */
+static const struct tql_node *by_field(struct http_request *req, struct slice by, char *err, size_t errlen)
+{
+	struct tql_error e;
+	char *text = by.len > 0 && by.len <= 256 ? arena_alloc(req->arena, 300) : NULL; /* the AST points into it */
+	if (!text) {
+		snprintf(err, errlen, "invalid by: expected an attribute such as resource.service.version");
+		return NULL;
+	}
+	int n = snprintf(text, 300, "{ %.*s != nil }", (int)by.len, (const char *)by.p);
+	struct tql_query *q = tql_parse(text, (size_t)n, req->arena, &e);
+	const struct tql_node *nd = NULL;
+	if (q && q->root && q->root->n_items && q->root->items[0]->kind == TQL_N_FILTER) {
+		nd = q->root->items[0]->a;
+		while (nd && (nd->kind == TQL_N_UNARY || nd->kind == TQL_N_BINARY))
+			nd = nd->a;
+	}
+	if (!nd || (nd->kind != TQL_N_ATTR && nd->kind != TQL_N_INTRINSIC)) {
+		snprintf(err, errlen, "invalid by: expected an attribute such as resource.service.version or an intrinsic");
+		return NULL;
+	}
+	return nd;
+}
 
 void compare_api_get(struct query_api *q, struct http_request *req, struct http_response *resp)
 {
-	(void)q;
-	api_error(resp, req, 501, "not implemented yet");
+	struct exec_options o;
+	struct cmp_options co;
+	struct cmp_report rep;
+	struct slice text = SLICE_LIT("{}"), v;
+	char err[256];
+	bool has_s, has_e, has_bs, has_be;
+	int rc;
+	memset(&o, 0, sizeof o);
+	memset(&co, 0, sizeof co);
+	memset(&rep, 0, sizeof rep);
+	if (api_query_param(req, "q", &v) && v.len)
+		text = v;
+	if (!param_seconds(req, resp, "start", &co.b_start_ns, false, &has_s) ||
+	    !param_seconds(req, resp, "end", &co.b_end_ns, true, &has_e) ||
+	    !param_seconds(req, resp, "baselineStart", &co.a_start_ns, false, &has_bs) ||
+	    !param_seconds(req, resp, "baselineEnd", &co.a_end_ns, true, &has_be))
+		return;
+	if ((has_s && has_e && co.b_start_ns > co.b_end_ns) || (has_bs && has_be && co.a_start_ns > co.a_end_ns)) {
+		api_error(resp, req, 400, "invalid range: a start is after its end");
+		return;
+	}
+	struct slice by = {0};
+	if (api_query_param(req, "by", &by) && by.len) {
+		if (has_bs || has_be) {
+			api_error(resp, req, 400, "give either baselineStart/baselineEnd or by/a/b, not both");
+			return;
+		}
+		if (!api_query_param(req, "a", &co.a_value) || !api_query_param(req, "b", &co.b_value)) {
+			api_error(resp, req, 400, "by needs the two values to compare: a=<value>&b=<value>");
+			return;
+		}
+		if (!(co.by = by_field(req, by, err, sizeof err))) {
+			api_error(resp, req, 400, err);
+			return;
+		}
+		co.by_text = by;
+		o.start_ns = co.b_start_ns;
+		o.end_ns = co.b_end_ns;
+	} else if (!has_bs || !has_be) {
+		api_error(resp, req, 400,
+			  "missing baseline: give baselineStart and baselineEnd (Unix seconds), or by=<attribute>&a=&b=");
+		return;
+	}
+	if (api_query_param(req, "limit", &v) && v.len) {
+		uint64_t n;
+		char tmp[16];
+		if (v.len < sizeof tmp) {
+			memcpy(tmp, v.p, v.len);
+			tmp[v.len] = 0;
+		}
+		if (v.len >= sizeof tmp || units_parse_u64(tmp, &n) < 0 || n < 1 || n > CORR_MAX_LIMIT) {
+			api_error(resp, req, 400, "invalid limit: expected 1 to 1000");
+			return;
+		}
+		co.limit = (uint32_t)n;
+	}
+	struct tql_error e;
+	struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
+	if (!tq) {
+		api_error(resp, req, 400, e.msg);
+		return;
+	}
+	if (tq->kind != TQL_Q_SPANS) {
+		api_error(resp, req, 400, "q must be a TraceQL spanset filter such as { resource.service.name = \"api\" }");
+		return;
+	}
+	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
+	if (!xq) {
+		api_error(resp, req, rc == CLEW_ENOMEM ? 500 : 400, err);
+		return;
+	}
+	rc = cmp_run(&store_embedded_query_ops, q->store, xq, &o, &co, &rep);
+	exec_query_free(xq);
+	if (rc < 0) {
+		int status = rc == CLEW_ELIMIT ? 413 : rc == CLEW_EBUSY ? 504 : 500;
+		if (rc == CLEW_ELIMIT || rc == CLEW_EBUSY)
+			snprintf(err, sizeof err, "compare exceeded the query %s budget; narrow the windows or q",
+				 rc == CLEW_ELIMIT ? "memory" : "time");
+		else
+			snprintf(err, sizeof err, "compare failed: %s", err_str(rc));
+		api_error(resp, req, status, err);
+		cmp_report_free(&rep);
+		return;
+	}
+	struct json j;
+	json_init(&j, &resp->body);
+	cmp_write_json(&j, &rep, &co);
+	cmp_report_free(&rep);
+	if (resp->body.err) {
+		buf_clear(&resp->body);
+		api_error(resp, req, 413, "the answer is larger than the response limit: lower limit");
+		return;
+	}
+	api_ok(resp, req, "application/json");
 }

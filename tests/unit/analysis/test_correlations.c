@@ -1,0 +1,440 @@
+/* Correlations on hand-built populations: Wilson bounds and numeric bins,
+ * the small-count correction, a high-cardinality account behind most slow
+ * spans with a tiny per-key cap, values seen only among the bad, keys on
+ * some spans only, ties, tiny and one-sided populations, children, the
+ * trace level's deduplication, the latency probe, truncation and the
+ * error-symptom keys. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/correlations.h"
+#include "base/err.h"
+#include "../../testlib.h"
+
+static struct arena g_a;
+static struct span_batch g_b;
+
+static void reset(void)
+{
+	static bool once;
+	if (once)
+		arena_reset(&g_a);
+	once = true;
+	arena_init(&g_a, 0);
+	span_batch_init(&g_b, &g_a);
+	for (int k = 0; k < 3; k++) { /* resources 0..2: services svc0..svc2 */
+		struct resource *r = span_batch_add_resource(&g_b);
+		r->attrs.items = arena_zalloc(&g_a, sizeof(struct attr));
+		r->attrs.n = 1;
+		r->attrs.items[0].key = slice_cstr("service.name");
+		r->attrs.items[0].value.type = ANY_STRING;
+		char *n = arena_alloc(&g_a, 16);
+		snprintf(n, 16, "svc%d", k);
+		r->attrs.items[0].value.u.str = slice_cstr(n);
+		span_batch_add_scope(&g_b, (uint32_t)k);
+	}
+}
+
+/* A span of trace `trace` with id `id` (parent 0 = root), on service svc,
+ * named name, lasting dur_ms, status, and up to two string attributes. */
+static uint32_t add(uint32_t trace, uint32_t id, uint32_t parent, uint32_t svc, const char *name, int64_t dur_ms,
+		    int status, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	struct span *s = span_batch_add_span(&g_b, svc);
+	memcpy(s->trace_id, &trace, 4);
+	s->trace_id[15] = 1;
+	memcpy(s->span_id, &id, 4);
+	s->span_id[7] = 1;
+	if (parent) {
+		s->has_parent = true;
+		memcpy(s->parent_span_id, &parent, 4);
+		s->parent_span_id[7] = 1;
+	}
+	s->name = slice_cstr(name);
+	s->kind = SPAN_KIND_SERVER;
+	s->status_code = (uint8_t)status;
+	s->start_unix_ns = 1000000000LL;
+	s->end_unix_ns = s->start_unix_ns + dur_ms * 1000000LL;
+	uint32_t n = (k1 != NULL) + (k2 != NULL);
+	if (n) {
+		s->attrs.items = arena_zalloc(&g_a, n * sizeof(struct attr));
+		s->attrs.n = 0;
+		const char *k[2] = {k1, k2}, *v[2] = {v1, v2};
+		for (int i = 0; i < 2; i++) {
+			if (!k[i])
+				continue;
+			struct attr *a = &s->attrs.items[s->attrs.n++];
+			a->key = slice_cstr(k[i]);
+			a->value.type = ANY_STRING;
+			a->value.u.str = slice_cstr(v[i]);
+		}
+	}
+	return g_b.n_spans - 1;
+}
+
+/* Count every span of the batch as its own unit (one span per trace, or
+ * the spans of a trace one after the other), bad when dur > thr_ms. */
+static void count_spans(struct corr_table *t, int64_t thr_ms)
+{
+	for (uint32_t i = 0; i < g_b.n_spans;) {
+		uint32_t e = i + 1;
+		while (e < g_b.n_spans && memcmp(g_b.spans[e].trace_id, g_b.spans[i].trace_id, 16) == 0)
+			e++;
+		CHECK_INT(corr_table_begin_trace(t, &g_b, i, e - i), ==, 0);
+		for (uint32_t k = i; k < e; k++) {
+			int64_t d = corr_unit_duration(&g_b, &k, 1);
+			CHECK_INT(corr_table_add(t, &k, 1, d > thr_ms * 1000000LL, d), ==, 0);
+		}
+		i = e;
+	}
+}
+
+static const struct corr_result *find(const struct corr_result *r, int n, const char *key, const char *value)
+{
+	for (int k = 0; k < n; k++)
+		if (slice_eq_cstr(r[k].key, key) && slice_eq_cstr(r[k].value, value))
+			return &r[k];
+	return NULL;
+}
+
+TEST(corr_wilson_bounds)
+{
+	CHECK(corr_wilson_lower(0, 0, CORR_Z) == 0);
+	CHECK(corr_wilson_upper(0, 0, CORR_Z) == 1);
+	CHECK(corr_wilson_lower(0, 100, CORR_Z) == 0);
+	CHECK(corr_wilson_upper(100, 100, CORR_Z) == 1);
+	double lo = corr_wilson_lower(30, 100, CORR_Z), hi = corr_wilson_upper(30, 100, CORR_Z);
+	CHECK(lo < 0.3 && lo > 0.2);
+	CHECK(hi > 0.3 && hi < 0.4);
+	/* more evidence, tighter bound */
+	CHECK(corr_wilson_lower(2, 2, CORR_Z) < corr_wilson_lower(2000, 2000, CORR_Z));
+	CHECK(corr_wilson_lower(2000, 2000, CORR_Z) > 0.99);
+	CHECK(corr_wilson_lower(2, 2, CORR_Z) < 0.4);
+}
+
+TEST(corr_bins)
+{
+	char b[64];
+	corr_bin(1500, b, sizeof b);
+	CHECK_STR(b, "[1000, 2000)");
+	corr_bin(1000, b, sizeof b);
+	CHECK_STR(b, "[1000, 2000)");
+	corr_bin(999.9, b, sizeof b);
+	CHECK_STR(b, "[500, 1000)");
+	corr_bin(2000, b, sizeof b);
+	CHECK_STR(b, "[2000, 5000)");
+	corr_bin(0.7, b, sizeof b);
+	CHECK_STR(b, "[0.5, 1)");
+	corr_bin(0, b, sizeof b);
+	CHECK_STR(b, "0");
+	corr_bin(-15, b, sizeof b);
+	CHECK_STR(b, "(-20, -10]");
+	corr_bin(7e12, b, sizeof b);
+	CHECK_STR(b, "[5e+12, 1e+13)");
+	corr_bin(NAN, b, sizeof b);
+	CHECK_STR(b, "NaN");
+	CHECK_INT(corr_bin(1500, b, 4), ==, 3); /* cut to the room there is */
+	CHECK_INT(corr_bin(1500, b, 0), ==, 0);
+}
+
+/* 10,000 spans over 2,000 accounts; one account carries 10 spans (0.1%),
+ * all slow, and 60% of the slow ones. A per-key cap of 64 values forces
+ * evictions all along; the account still comes first. */
+TEST(corr_high_cardinality_account)
+{
+	reset();
+	uint32_t id = 1;
+	char *names = arena_alloc(&g_a, 2000 * 16);
+	for (int k = 0; k < 10000; k++) {
+		bool whale = k % 1000 == 500;
+		bool other_slow = !whale && k % 1500 == 7; /* 7 slow spans of ordinary accounts */
+		char *acct = names + (k % 2000) * 16;
+		snprintf(acct, 16, "acct-%04d", k % 2000);
+		add((uint32_t)k + 1, id++, 0, (uint32_t)k % 3, k % 2 ? "GET /a" : "GET /b", whale || other_slow ? 900 : 20,
+		    0, "customer.id", whale ? "acct-whale" : acct, NULL, NULL);
+	}
+	struct corr_table *t = corr_table_new(64);
+	CHECK(t != NULL);
+	count_spans(t, 500);
+	uint64_t bad, rest;
+	corr_table_counts(t, &bad, &rest);
+	CHECK_INT(bad, ==, 17);
+	CHECK_INT(rest, ==, 9983);
+	struct corr_result *r;
+	int n = corr_table_rank(t, 5, NULL, &r);
+	CHECK_INT(n, >=, 1);
+	CHECK_SLICE(r[0].key, "span.customer.id");
+	CHECK_SLICE(r[0].value, "acct-whale");
+	CHECK_INT(r[0].bad, ==, 10);
+	CHECK_INT(r[0].rest, ==, 0);
+	CHECK_INT(r[0].n_examples, ==, CORR_MAX_EXAMPLES);
+	CHECK(fabs(r[0].bad_share - 10.0 / 17) < 1e-9);
+	CHECK(r[0].score > 0.3);
+	corr_table_free(t);
+}
+
+/* The same full share difference seen on 2 units and on 2,000: the
+ * correction ranks the larger evidence higher. */
+TEST(corr_small_count_correction)
+{
+	double s[2];
+	for (int run = 0; run < 2; run++) {
+		reset();
+		int nb = run ? 2000 : 2;
+		uint32_t id = 1;
+		for (int k = 0; k < nb + 4000; k++)
+			add((uint32_t)k + 1, id++, 0, 0, "op", k < nb ? 900 : 10, 0, "x", k < nb ? "rare" : "common", NULL,
+			    NULL);
+		struct corr_table *t = corr_table_new(0);
+		count_spans(t, 500);
+		struct corr_result *r;
+		int n = corr_table_rank(t, 5, NULL, &r);
+		CHECK_INT(n, ==, 1);
+		CHECK_SLICE(r[0].value, "rare");
+		CHECK(r[0].bad_share == 1 && r[0].rest_share == 0);
+		s[run] = r[0].score;
+		corr_table_free(t);
+	}
+	CHECK(s[1] > s[0] + 0.3);
+	/* in one population: 2 bad spans out of 3 with a value seen nowhere else
+	 * against 1 of 3 ... the correction keeps both below the raw share */
+	CHECK(s[0] < 1);
+}
+
+/* A key on some spans only, a value seen only among the bad, ties broken by
+ * key then value, and values less common among the bad left out. */
+TEST(corr_partial_keys_and_ties)
+{
+	reset();
+	uint32_t id = 1;
+	for (int k = 0; k < 100; k++) {
+		bool slow = k < 10;
+		add((uint32_t)k + 1, id++, 0, 0, slow ? "slow-op" : "op", slow ? 900 : 10, 0, slow ? "only.bad" : NULL,
+		    "yes", slow ? "zz" : "aa", "v");
+	}
+	struct corr_table *t = corr_table_new(0);
+	count_spans(t, 500);
+	struct corr_result *r;
+	int n = corr_table_rank(t, 20, NULL, &r);
+	/* name=slow-op, span.only.bad=yes, span.zz=v tie exactly: intrinsic
+	 * first, then span keys in byte order */
+	CHECK_INT(n, ==, 3);
+	CHECK_SLICE(r[0].key, "name");
+	CHECK_SLICE(r[0].value, "slow-op");
+	CHECK_SLICE(r[1].key, "span.only.bad");
+	CHECK_SLICE(r[2].key, "span.zz");
+	CHECK(r[0].score == r[1].score && r[1].score == r[2].score);
+	CHECK_INT(r[1].rest, ==, 0);
+	CHECK(find(r, n, "span.aa", "v") == NULL);	 /* only among the rest */
+	CHECK(find(r, n, "resource.service.name", "svc0") == NULL); /* everywhere */
+	CHECK(find(r, n, "status", "unset") == NULL);
+	corr_table_free(t);
+}
+
+TEST(corr_tiny_and_one_sided_populations)
+{
+	struct corr_table *t = corr_table_new(0);
+	struct corr_result *r;
+	CHECK_INT(corr_table_rank(t, 5, NULL, &r), ==, 0); /* empty */
+	reset();
+	add(1, 1, 0, 0, "op", 900, 0, "k", "v", NULL, NULL);
+	count_spans(t, 500); /* one span, bad: no rest at all */
+	int n = corr_table_rank(t, 5, NULL, &r);
+	CHECK_INT(n, >=, 1);
+	CHECK(r[0].rest_share == 0 && r[0].bad == 1);
+	CHECK(r[0].score < 0); /* nothing to tell it apart from */
+	corr_table_free(t);
+	t = corr_table_new(0);
+	count_spans(t, 5000); /* the same span, good: no bad unit, no result */
+	CHECK_INT(corr_table_rank(t, 5, NULL, &r), ==, 0);
+	corr_table_free(t);
+}
+
+/* child.service and child.name of a span come from its children; a trace
+ * unit counts each value once however many spans carry it. */
+TEST(corr_children_and_trace_level)
+{
+	reset();
+	/* trace 1: root on svc0 calls svc1 "db" twice, slow; trace 2: root calls svc2 */
+	add(1, 1, 0, 0, "root", 900, 0, NULL, NULL, NULL, NULL);
+	add(1, 2, 1, 1, "db", 400, 0, "shard", "3", NULL, NULL);
+	add(1, 3, 1, 1, "db", 400, 0, "shard", "3", NULL, NULL);
+	for (uint32_t k = 2; k < 6; k++) {
+		add(k, 10 * k, 0, 0, "root", 20, 0, NULL, NULL, NULL, NULL);
+		add(k, 10 * k + 1, 10 * k, 2, "cache", 1, 0, "shard", "1", NULL, NULL);
+	}
+	struct corr_table *t = corr_table_new(0);
+	count_spans(t, 500);
+	struct corr_result *r;
+	int n = corr_table_rank(t, 50, NULL, &r);
+	const struct corr_result *c = find(r, n, "child.service", "svc1");
+	CHECK(c != NULL);
+	CHECK_INT(c->bad, ==, 1); /* the root once, not once per child */
+	CHECK(find(r, n, "child.name", "db") != NULL);
+	corr_table_free(t);
+
+	/* trace level: trace 1 is one bad unit; shard=3 counted once */
+	t = corr_table_new(0);
+	for (uint32_t i = 0; i < g_b.n_spans;) {
+		uint32_t e = i + 1, all[8];
+		while (e < g_b.n_spans && memcmp(g_b.spans[e].trace_id, g_b.spans[i].trace_id, 16) == 0)
+			e++;
+		for (uint32_t k = i; k < e; k++)
+			all[k - i] = k;
+		CHECK_INT(corr_table_begin_trace(t, &g_b, i, e - i), ==, 0);
+		int64_t d = corr_unit_duration(&g_b, all, e - i);
+		CHECK_INT(corr_table_add(t, all, e - i, d > 500000000LL, d), ==, 0);
+		i = e;
+	}
+	uint64_t bad, rest;
+	corr_table_counts(t, &bad, &rest);
+	CHECK_INT(bad, ==, 1);
+	CHECK_INT(rest, ==, 4);
+	n = corr_table_rank(t, 50, NULL, &r);
+	c = find(r, n, "span.shard", "3");
+	CHECK(c != NULL);
+	CHECK_INT(c->bad, ==, 1);
+	CHECK_INT(c->rest, ==, 0);
+	CHECK(find(r, n, "child.service", "svc1") != NULL);
+	corr_table_free(t);
+}
+
+/* With and without: the value's spans take 900 ms, the others 10 ms. */
+TEST(corr_latency_probe)
+{
+	reset();
+	uint32_t id = 1;
+	for (int k = 0; k < 200; k++)
+		add((uint32_t)k + 1, id++, 0, 0, "op", k < 20 ? 900 : 10, 0, "host", k < 20 ? "h-bad" : "h-ok", NULL,
+		    NULL);
+	struct corr_table *t = corr_table_new(0);
+	count_spans(t, 500);
+	struct corr_result *r;
+	int n = corr_table_rank(t, 5, NULL, &r);
+	CHECK_INT(n, ==, 1);
+	CHECK(isnan(r[0].with_p50_ms));
+	for (uint32_t i = 0; i < g_b.n_spans; i++) {
+		CHECK_INT(corr_table_begin_trace(t, &g_b, i, 1), ==, 0);
+		CHECK_INT(corr_table_probe(t, &i, 1, corr_unit_duration(&g_b, &i, 1)), ==, 0);
+	}
+	CHECK_INT(corr_table_add(t, &id, 1, true, 0), ==, CLEW_ESTATE); /* no counting once probing */
+	corr_table_finish_probe(t);
+	CHECK(fabs(r[0].with_p50_ms - 900) < 9);
+	CHECK(fabs(r[0].with_p99_ms - 900) < 9);
+	CHECK(fabs(r[0].without_p50_ms - 10) < 0.1);
+	CHECK(fabs(r[0].without_p99_ms - 10) < 0.1);
+	double p50, p99;
+	corr_table_population(t, &p50, &p99);
+	CHECK(fabs(p50 - 10) < 0.1);
+	CHECK(fabs(p99 - 900) < 9);
+	corr_table_free(t);
+}
+
+/* Typed attributes: small ints exact, large ones and doubles binned, bools,
+ * long strings cut; arrays not counted. */
+TEST(corr_value_types)
+{
+	reset();
+	static char longv[300];
+	memset(longv, 'x', sizeof longv - 1);
+	for (uint32_t k = 0; k < 40; k++) {
+		bool slow = k < 10;
+		uint32_t i = add(k + 1, k + 1, 0, 0, "op", slow ? 900 : 10, 0, "long", slow ? longv : "short", NULL, NULL);
+		struct span *s = &g_b.spans[i];
+		struct attr *a = arena_zalloc(&g_a, 6 * sizeof *a);
+		a[0] = s->attrs.items[0];
+		a[1].key = slice_cstr("code");
+		a[1].value.type = ANY_INT;
+		a[1].value.u.i = slow ? 503 : 200;
+		a[2].key = slice_cstr("bytes");
+		a[2].value.type = ANY_INT;
+		a[2].value.u.i = slow ? 250000 : 900;
+		a[3].key = slice_cstr("ratio");
+		a[3].value.type = ANY_DOUBLE;
+		a[3].value.u.d = slow ? 0.03 : 0.9;
+		a[4].key = slice_cstr("retry");
+		a[4].value.type = ANY_BOOL;
+		a[4].value.u.b = slow;
+		a[5].key = slice_cstr("list");
+		a[5].value.type = ANY_ARRAY;
+		s->attrs.items = a;
+		s->attrs.n = 6;
+	}
+	struct corr_table *t = corr_table_new(0);
+	count_spans(t, 500);
+	struct corr_result *r;
+	int n = corr_table_rank(t, 50, NULL, &r);
+	const struct corr_result *c = find(r, n, "span.code", "503");
+	CHECK(c && c->vtype == CORR_V_INT);
+	c = find(r, n, "span.bytes", "[200000, 500000)");
+	CHECK(c && c->vtype == CORR_V_RANGE && c->bad == 10);
+	c = find(r, n, "span.ratio", "[0.02, 0.05)");
+	CHECK(c && c->vtype == CORR_V_RANGE);
+	c = find(r, n, "span.retry", "true");
+	CHECK(c && c->vtype == CORR_V_BOOL);
+	for (int k = 0; k < n; k++) {
+		CHECK(!slice_eq_cstr(r[k].key, "span.list"));
+		if (slice_eq_cstr(r[k].key, "span.long")) {
+			CHECK(r[k].truncated_value);
+			CHECK_INT(r[k].value.len, ==, CORR_MAX_VALUE_LEN);
+		}
+	}
+	corr_table_free(t);
+}
+
+/* signal=error leaves out the keys that describe the failure itself. */
+TEST(corr_error_symptoms_skipped)
+{
+	reset();
+	for (uint32_t k = 0; k < 50; k++) {
+		bool fail = k < 5;
+		add(k + 1, k + 1, 0, fail ? 1 : 0, "op", 10, fail ? STATUS_ERROR : STATUS_OK, "error.type",
+		    fail ? "NPE" : "none", "exception.message", fail ? "boom" : "none");
+	}
+	struct corr_table *t = corr_table_new(0);
+	for (uint32_t i = 0; i < g_b.n_spans; i++) {
+		CHECK_INT(corr_table_begin_trace(t, &g_b, i, 1), ==, 0);
+		CHECK_INT(corr_table_add(t, &i, 1, g_b.spans[i].status_code == STATUS_ERROR, 1), ==, 0);
+	}
+	struct corr_result *r;
+	int n = corr_table_rank(t, 50, NULL, &r);
+	CHECK(find(r, n, "status", "error") != NULL);
+	n = corr_table_rank(t, 50, corr_error_symptoms, &r);
+	CHECK_INT(n, ==, 1);
+	CHECK_SLICE(r[0].key, "resource.service.name");
+	CHECK_SLICE(r[0].value, "svc1");
+	const char *skip[] = {"resource.*", NULL};
+	n = corr_table_rank(t, 50, skip, &r); /* status, error.type, exception.message */
+	CHECK_INT(n, ==, 3);
+	for (int k = 0; k < n; k++)
+		CHECK(!(r[k].key.len > 9 && memcmp(r[k].key.p, "resource.", 9) == 0));
+	corr_table_free(t);
+}
+
+/* Many distinct keys and values: the table stays within its caps. */
+TEST(corr_caps)
+{
+	reset();
+	char *buf = arena_alloc(&g_a, 3000 * 24);
+	for (uint32_t k = 0; k < 3000; k++) {
+		char *key = buf + k * 24, *val = key + 12;
+		snprintf(key, 12, "k%u", k % 700u);
+		snprintf(val, 12, "v%u", k);
+		add(k + 1, k + 1, 0, 0, "op", k % 10 == 0 ? 900 : 10, 0, key, val, "req", val);
+	}
+	struct corr_table *t = corr_table_new(8);
+	count_spans(t, 500);
+	struct corr_result *r;
+	int n = corr_table_rank(t, CORR_MAX_LIMIT, NULL, &r);
+	CHECK_INT(n, >, 0);
+	int req = 0;
+	for (int k = 0; k < n; k++)
+		req += slice_eq_cstr(r[k].key, "span.req");
+	CHECK_INT(req, <=, 8);
+	int keys = 0;
+	for (int k = 0; k < n; k++)
+		keys += r[k].key.len > 6 && memcmp(r[k].key.p, "span.k", 6) == 0;
+	CHECK_INT(keys, <=, CORR_MAX_KEYS);
+	corr_table_free(t);
+}
