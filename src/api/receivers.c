@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis/service_graph.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -85,6 +87,8 @@ static enum ingest_outcome receive(struct receivers *r, enum proto_idx p, enum i
 			res->outcome = INGEST_BUSY;
 			snprintf(res->message, sizeof res->message,
 				 "could not make the spans durable (%s); nothing was stored, retry later", err_str(rc));
+		} else if (r->graph) {
+			sg_live_add_batch(r->graph, &res->batch, clock_now_unix_ns());
 		}
 	}
 	if (res->outcome == INGEST_OK) {

@@ -11,10 +11,14 @@
 #include "net/http.h"
 #include "store/store.h"
 
+struct service_graph_live;
+
 struct receivers {
 	struct store *store;
 	struct budget *memory;
 	uint64_t max_body_bytes; /* after decompression */
+	/* fed every batch the store accepted; may be NULL */
+	struct service_graph_live *graph;
 };
 
 /* Register the receivers' metrics; call once before serving. */
