@@ -854,6 +854,19 @@ static int visit(void *ctx, const struct span_batch *b, uint32_t first, uint32_t
 	return one_unit(r, b, r->all, n);
 }
 
+/* The threshold for a quantile estimate v: the upper bound of v's bucket,
+ * so values tied with the quantile (same bucket) are never bad. */
+static int64_t quantile_threshold(const struct sketch *s, double v)
+{
+	if (isnan(v))
+		return INT64_MAX;
+	if (!(v >= 2.2250738585072014e-308))
+		return 0;
+	double lo, hi;
+	sketch_bucket_bounds(s, sketch_key(s, v), &lo, &hi);
+	return hi > 9e18 ? INT64_MAX : (int64_t)hi;
+}
+
 int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
 	     const struct corr_options *co, struct corr_report *rep)
 {
@@ -884,12 +897,12 @@ int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *x
 		if ((rc = exec_scan(ops, impl, xq, o, visit, &r, &fig)) < 0)
 			goto out;
 		double v = sketch_quantile(&r.q, co->quantile);
-		r.threshold_ns = isnan(v) ? INT64_MAX : (int64_t)v;
+		r.threshold_ns = quantile_threshold(&r.q, v);
 		for (uint32_t k = 0; r.ops && k < CORR_MAX_OPERATIONS * 2; k++) {
 			if (!r.ops[k].used)
 				continue;
 			v = sketch_quantile(&r.ops[k].q, co->quantile);
-			r.ops[k].threshold_ns = isnan(v) ? INT64_MAX : (int64_t)v;
+			r.ops[k].threshold_ns = quantile_threshold(&r.ops[k].q, v);
 			sketch_free(&r.ops[k].q);
 		}
 	}
