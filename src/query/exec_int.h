@@ -20,8 +20,11 @@ struct exec_prune {
 	struct slice s;
 };
 
+struct excol_plan;
+
 struct exec_query {
 	const struct tql_query *q;
+	struct excol_plan *col; /* the columnar plan over block pages, or NULL */
 	struct exec_regex *regexes;
 	uint32_t n_regexes;
 	bool most_recent;
@@ -88,5 +91,19 @@ bool exec_value_to_any(const struct exec_value *v, struct arena *a, struct any_v
  * evaluator, exec_spanset.c): fills the result of exec_eval_trace. */
 int exec_run_trace(struct exec_trace_ctx *t, struct arena *out_arena, uint32_t spss, struct exec_trace *out,
 		   uint32_t **matched, uint32_t *n_matched);
+
+/* A handler of whole block pages for exec_scan_pages: called from worker
+ * thread `worker` (0 <= worker < EXEC_MAX_THREADS, one thread per index)
+ * with a page the time range and the dictionaries did not prune. It returns
+ * 0 when it handled the page, 1 to have the scan evaluate it span by span
+ * as usual, or an error (which stops the scan). */
+#define EXEC_MAX_THREADS 64
+typedef int (*exec_page_fn)(void *ctx, uint32_t worker, struct block *blk, uint32_t page);
+
+/* exec_scan with a page handler (may be NULL) for block pages; the heads
+ * are evaluated span by span and handed to visit. */
+int exec_scan_pages(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+		    const struct exec_options *o, exec_visit_fn visit, void *ctx, exec_page_fn page, void *page_ctx,
+		    struct exec_result *figures);
 
 #endif

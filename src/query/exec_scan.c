@@ -5,6 +5,7 @@
  * key or value. A pool of worker threads takes pages from a shared cursor;
  * each decodes its page and evaluates it trace by trace in its own arenas
  * (capped: the memory budget) against a deadline (the time budget). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "query/exec_columnar.h"
 #include "query/exec_int.h"
 
 /* ---- compilation ---- */
@@ -186,6 +188,8 @@ struct exec_query *exec_compile(const struct tql_query *q, struct arena *a, int 
 	walk(&c, q->root);
 	if (c.rc == 0 && q->kind == TQL_Q_SPANS)
 		prune_sets(&c, q->root);
+	if (c.rc == 0)
+		xq->col = excol_compile(xq, a); /* NULL: span by span */
 	for (uint32_t k = 0; k < q->n_hints; k++)
 		if (slice_eq_cstr(q->hints[k].key, "most_recent") && q->hints[k].value.type == TQL_T_BOOL)
 			xq->most_recent = q->hints[k].value.u.b;
@@ -244,6 +248,8 @@ struct scan {
 	/* visitor mode */
 	exec_visit_fn visit;
 	void *ctx;
+	exec_page_fn page; /* block pages, when set */
+	void *page_ctx;
 	/* search mode */
 	struct exec_result *res;
 	size_t cap_traces;
@@ -398,16 +404,20 @@ static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_
 
 struct worker {
 	struct scan *s;
+	uint32_t idx;
 	struct arena batch, scratch, out;
+	struct excol_worker *xw; /* the columnar path's state, on first use */
 };
 
-static int eval_one(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+static int eval_one(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n, bool count)
 {
 	struct scan *s = w->s;
 	struct exec_trace_ctx t;
 	int rc;
-	atomic_fetch_add(&s->inspected_traces, 1);
-	atomic_fetch_add(&s->inspected_spans, n);
+	if (count) {
+		atomic_fetch_add(&s->inspected_traces, 1);
+		atomic_fetch_add(&s->inspected_spans, n);
+	}
 	if ((rc = exec_trace_init(&t, s->xq, b, first, n, &w->scratch)) < 0)
 		return rc;
 	if (!overlaps(s, t.start_ns, t.end_ns))
@@ -423,6 +433,8 @@ static int check_budget(struct scan *s)
 {
 	if (clock_mono_ns() > s->deadline)
 		return CLEW_EBUSY;
+	if (s->o.cancelled && s->o.cancelled(s->o.cancel_ctx))
+		return -ECANCELED; /* the client went away */
 	return atomic_load(&s->stop) ? 1 : 0;
 }
 
@@ -435,6 +447,8 @@ static bool page_pruned(struct scan *s, const struct job *j, int *rc)
 	/* a trace ends by its spans' max end; the page's latest possible end */
 	if (s->o.start_ns && pi->max_start_ns + pi->max_dur_ns < s->o.start_ns)
 		return true;
+	if (s->page || (s->xq->col && s->res))
+		return false; /* the page handler or the columnar path checks the dictionaries itself */
 	for (uint32_t k = 0; k < s->xq->n_prune; k++) {
 		const struct exec_prune *p = &s->xq->prune[k];
 		int has = block_page_dict_has(j->blk, j->page, p->dict, p->s);
@@ -448,6 +462,81 @@ static bool page_pruned(struct scan *s, const struct job *j, int *rc)
 	return false;
 }
 
+/* Search mode: may trace id still get into the result? Under no lock. */
+static bool may_want(struct scan *s, const uint8_t id[16])
+{
+	struct exec_result *r = s->res;
+	bool want = true;
+	pthread_mutex_lock(&s->mu);
+	for (size_t k = 0; k < r->n_traces && want; k++)
+		if (memcmp(r->traces[k].trace_id, id, 16) == 0)
+			want = false;
+	if (want && r->n_traces >= s->o.limit && !s->xq->most_recent)
+		want = false;
+	pthread_mutex_unlock(&s->mu);
+	return want;
+}
+
+static void count_page(struct scan *s, const struct job *j)
+{
+	const struct block_page_info *pi = block_page(j->blk, j->page);
+	atomic_fetch_add(&s->inspected_traces, pi->traces);
+	atomic_fetch_add(&s->inspected_spans, pi->spans);
+	atomic_fetch_add(&s->inspected_bytes, j->bytes);
+}
+
+/* Search mode over the columnar plan: the page's matching traces found
+ * column by column; only those the result may still take are evaluated
+ * span by span (for their spansets), from one decode of the page. */
+static int run_page_columnar(struct worker *w, const struct job *j)
+{
+	struct scan *s = w->s;
+	const uint8_t *sel;
+	uint32_t n_sel;
+	int rc;
+	if (!w->xw && !(w->xw = excol_worker_new()))
+		return CLEW_ENOMEM;
+	count_page(s, j);
+	rc = excol_eval_page(s->xq->col, w->xw, j->blk, j->page, BLOCK_COLS_TRACES | BLOCK_COLS_TRACE_IDS, &sel,
+			     &n_sel);
+	if (rc < 0 || n_sel == 0)
+		return rc;
+	const struct block_cols *c = excol_cols(w->xw);
+	uint8_t *cand = try_calloc((size_t)c->traces + 1, 1);
+	if (!cand)
+		return CLEW_ENOMEM;
+	uint32_t n_cand = 0;
+	for (uint32_t t = 0; t < c->traces; t++) {
+		bool any = false;
+		for (uint32_t i = c->trace_first[t]; i < c->trace_first[t + 1] && !any; i++)
+			any = sel[i];
+		if (any && may_want(s, c->trace_ids + (size_t)t * 16)) {
+			cand[t] = 1;
+			n_cand++;
+		}
+	}
+	struct span_batch b;
+	uint32_t nt = c->traces;
+	arena_reset(&w->batch);
+	span_batch_init(&b, &w->batch);
+	if (n_cand == 0 || (rc = block_read_page(j->blk, j->page, &b)) < 0)
+		goto out;
+	uint32_t t = 0;
+	for (uint32_t i = 0; i < b.n_spans && rc == 0; t++) {
+		uint32_t e = i + 1;
+		while (e < b.n_spans && memcmp(b.spans[e].trace_id, b.spans[i].trace_id, 16) == 0)
+			e++;
+		if (t < nt && cand[t] && (rc = check_budget(s)) == 0) {
+			arena_reset(&w->scratch);
+			rc = eval_one(w, &b, i, e - i, false);
+		}
+		i = e;
+	}
+out:
+	free(cand);
+	return rc;
+}
+
 static int run_page(struct worker *w, const struct job *j)
 {
 	struct scan *s = w->s;
@@ -456,6 +545,15 @@ static int run_page(struct worker *w, const struct job *j)
 		if (rc == 0)
 			atomic_fetch_add(&s->pruned, 1);
 		return rc;
+	}
+	if (s->page) {
+		if ((rc = s->page(s->page_ctx, w->idx, j->blk, j->page)) != 1) {
+			if (rc == 0)
+				count_page(s, j);
+			return rc;
+		}
+	} else if (s->xq->col && s->res) {
+		return run_page_columnar(w, j);
 	}
 	struct span_batch b;
 	arena_reset(&w->batch);
@@ -470,7 +568,7 @@ static int run_page(struct worker *w, const struct job *j)
 		if ((rc = check_budget(s)) != 0)
 			return rc;
 		arena_reset(&w->scratch);
-		if ((rc = eval_one(w, &b, i, e - i)) != 0)
+		if ((rc = eval_one(w, &b, i, e - i, true)) != 0)
 			return rc;
 		i = e;
 	}
@@ -493,7 +591,7 @@ static int run_head_trace(struct worker *w, const uint8_t id[16])
 	for (uint32_t i = 0; i < b.n_spans; i++)
 		if (memcmp(b.spans[i].trace_id, id, 16) == 0)
 			b.spans[n++] = b.spans[i];
-	return n ? eval_one(w, &b, 0, n) : 0;
+	return n ? eval_one(w, &b, 0, n, true) : 0;
 }
 
 static void *worker_main(void *arg)
@@ -575,8 +673,8 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t nt = s->o.threads ? s->o.threads : (cores > 0 ? (uint32_t)cores : 1);
-	if (nt > 64)
-		nt = 64;
+	if (nt > EXEC_MAX_THREADS)
+		nt = EXEC_MAX_THREADS;
 	size_t work = s->n_jobs + s->n_head_ids;
 	if (nt > work)
 		nt = work ? (uint32_t)work : 1;
@@ -585,6 +683,7 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	pthread_t *th = xcalloc(nt, sizeof *th);
 	for (uint32_t k = 0; k < nt; k++) {
 		ws[k].s = s;
+		ws[k].idx = k;
 		arena_init(&ws[k].batch, s->worker_bytes / 2);
 		arena_init(&ws[k].scratch, s->worker_bytes / 4);
 		arena_init(&ws[k].out, s->worker_bytes / 4);
@@ -599,6 +698,7 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	for (uint32_t k = 1; k <= started; k++)
 		pthread_join(th[k], NULL);
 	for (uint32_t k = 0; k < nt; k++) {
+		excol_worker_free(ws[k].xw);
 		arena_reset(&ws[k].batch);
 		arena_reset(&ws[k].scratch);
 		if (s->res) { /* the results point into the out arenas: the result keeps them */
@@ -639,8 +739,9 @@ out:
 	return rc;
 }
 
-int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
-	      exec_visit_fn visit, void *ctx, struct exec_result *figures)
+int exec_scan_pages(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+		    const struct exec_options *o, exec_visit_fn visit, void *ctx, exec_page_fn page, void *page_ctx,
+		    struct exec_result *figures)
 {
 	struct scan *s = xcalloc(1, sizeof *s);
 	s->ops = ops;
@@ -649,9 +750,17 @@ int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *
 	s->o = *o;
 	s->visit = visit;
 	s->ctx = ctx;
+	s->page = page;
+	s->page_ctx = page_ctx;
 	int rc = scan_run(s, figures);
 	free(s);
 	return rc;
+}
+
+int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+	      exec_visit_fn visit, void *ctx, struct exec_result *figures)
+{
+	return exec_scan_pages(ops, impl, xq, o, visit, ctx, NULL, NULL, figures);
 }
 
 static int cmp_trace_newest(const void *x, const void *y)

@@ -8,13 +8,17 @@
  * value filters) run in query order. */
 #include "query/metrics_exec.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "query/exec_columnar.h"
 
 #define METRICS_SCRATCH_BYTES ((size_t)256 << 20)
 
@@ -173,6 +177,129 @@ nomem:
 	return CLEW_ENOMEM;
 }
 
+/* ---- the columnar path over block pages ---- */
+
+/* One scan worker's share: its columnar state and its own series set,
+ * merged into the query's set when the scan is done. */
+struct colworker {
+	struct excol_worker *xw;
+	struct series_set *set;
+	int rc;
+	char err[160];
+};
+
+struct colrun {
+	struct run *r;
+	const struct excol_plan *plan;
+	const struct series_config *cfg;
+	struct excol_field *f[SERIES_MAX_BY + 1];
+	unsigned want;
+	struct colworker w[EXEC_MAX_THREADS];
+};
+
+static int col_fail(struct colworker *cw, int rc, const char *msg)
+{
+	cw->rc = rc;
+	snprintf(cw->err, sizeof cw->err, "%s", msg);
+	return rc;
+}
+
+static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
+{
+	struct colrun *cr = ctx;
+	struct run *r = cr->r;
+	struct colworker *cw = &cr->w[wi];
+	const struct block_page_info *pi = block_page(blk, p);
+	const uint8_t *sel;
+	uint32_t n_sel;
+	int rc;
+	if (!pi)
+		return CLEW_EINVAL;
+	if (pi->min_dur_ns < 0)
+		return 1; /* a span ending before it starts: the trace's own range decides; span by span */
+	if (pi->min_start_ns >= r->end_ns || pi->max_start_ns < r->start_ns)
+		return 0;
+	if (!cw->xw && !(cw->xw = excol_worker_new()))
+		return CLEW_ENOMEM;
+	if (!cw->set && !(cw->set = series_set_new(cr->cfg, &rc)))
+		return col_fail(cw, rc, "out of memory for the series");
+	/* every span of the page in one step: no start column needed */
+	uint64_t step = (uint64_t)cr->cfg->step_ns;
+	bool one_step = pi->min_start_ns >= r->start_ns && pi->max_start_ns < r->end_ns &&
+			(uint64_t)(pi->min_start_ns - r->start_ns) / step == (uint64_t)(pi->max_start_ns - r->start_ns) / step;
+	unsigned want = cr->want | (one_step ? 0 : BLOCK_COLS_START);
+	if ((rc = excol_eval_page(cr->plan, cw->xw, blk, p, want, &sel, &n_sel)) < 0 || n_sel == 0)
+		return rc;
+	if ((rc = excol_fields_prepare(cw->xw, cr->f, r->n_fields)) < 0)
+		return rc;
+	const struct block_cols *c = excol_cols(cw->xw);
+	struct tql_value by[SERIES_MAX_BY + 1];
+	struct exec_value v;
+	bool has_value = r->n_fields > r->n_by;
+	for (uint32_t i = 0; i < c->spans; i++) {
+		if (!sel[i])
+			continue;
+		int64_t ts = one_step ? pi->min_start_ns : c->start[i];
+		if (ts < r->start_ns || ts >= r->end_ns)
+			continue;
+		for (uint32_t f = 0; f < r->n_by; f++) {
+			excol_field_value(cw->xw, cr->f[f], f, i, &v);
+			to_tql_value(&v, &by[f]);
+		}
+		double value = 0;
+		if (has_value) {
+			excol_field_value(cw->xw, cr->f[r->n_by], r->n_by, i, &v);
+			value = to_number(&v);
+		}
+		if ((rc = series_add(cw->set, by, ts, value)) < 0)
+			return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
+	}
+	return 0;
+}
+
+/* The columnar handler of q's pages, when its filter and fields allow one:
+ * 0 with cr filled, or 1 for the span-by-span path. */
+static int col_prepare(struct colrun *cr, struct run *r, const struct exec_query *xq, const struct series_config *cfg,
+		       struct arena *a)
+{
+	memset(cr, 0, sizeof *cr);
+	if (!xq->col)
+		return 1;
+	for (uint32_t k = 0; k < r->n_fields; k++)
+		if (!(cr->f[k] = excol_field_compile(r->fields[k], a)))
+			return 1;
+	cr->r = r;
+	cr->plan = xq->col;
+	cr->cfg = cfg;
+	cr->want = excol_fields_want(cr->f, r->n_fields);
+	return 0;
+}
+
+/* Merge the workers' sets into the query's; the first failure (a worker's
+ * or the merge's) into r. */
+static void col_finish(struct colrun *cr, struct run *r)
+{
+	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++) {
+		struct colworker *cw = &cr->w[k];
+		if (cw->rc < 0 && r->rc == 0) {
+			r->rc = cw->rc;
+			snprintf(r->err, r->errlen, "%s", cw->err);
+		}
+		if (cw->set && r->rc == 0) {
+			int rc = series_merge(r->set, cw->set);
+			if (rc < 0) {
+				r->rc = rc;
+				snprintf(r->err, r->errlen, "%s",
+					 rc == CLEW_ELIMIT ? series_error(r->set) : "out of memory for the series");
+			}
+		}
+		series_set_free(cw->set);
+		excol_worker_free(cw->xw);
+		cw->set = NULL;
+		cw->xw = NULL;
+	}
+}
+
 static void new_set_error(int rc, const struct metrics_exec_options *o, char *err, size_t errlen)
 {
 	if (rc == CLEW_ELIMIT)
@@ -192,6 +319,8 @@ static void scan_error(int rc, const struct exec_options *o, char *err, size_t e
 	else if (rc == CLEW_EBUSY)
 		snprintf(err, errlen, "query exceeded its time budget (%lld s); narrow the time range or the query",
 			 (long long)((o->time_ns ? o->time_ns : EXEC_DEFAULT_TIME_NS) / 1000000000LL));
+	else if (rc == -ECANCELED)
+		snprintf(err, errlen, "query cancelled: the client went away");
 	else
 		snprintf(err, errlen, "metrics query failed: %s", err_str(rc));
 }
@@ -225,6 +354,7 @@ int metrics_exec_run(const struct store_query_ops *ops, void *impl, const struct
 	struct arena a;
 	struct run r;
 	struct exec_query *xq = NULL;
+	struct colrun *cr = NULL;
 	int rc;
 	*out = NULL;
 	memset(st, 0, sizeof *st);
@@ -265,7 +395,13 @@ int metrics_exec_run(const struct store_query_ops *ops, void *impl, const struct
 	so.end_ns = o->end_ns;
 	struct exec_result fig;
 	memset(&fig, 0, sizeof fig);
-	rc = exec_scan(ops, impl, xq, &so, visit, &r, &fig);
+	cr = xmalloc(sizeof *cr);
+	if (col_prepare(cr, &r, xq, &cfg, &a) == 0) {
+		rc = exec_scan_pages(ops, impl, xq, &so, visit, &r, col_page, cr, &fig);
+		col_finish(cr, &r);
+	} else {
+		rc = exec_scan(ops, impl, xq, &so, visit, &r, &fig);
+	}
 	st->inspected_traces = fig.inspected_traces;
 	st->inspected_spans = fig.inspected_spans;
 	st->inspected_bytes = fig.inspected_bytes;
@@ -290,6 +426,7 @@ int metrics_exec_run(const struct store_query_ops *ops, void *impl, const struct
 	r.set = NULL;
 	rc = 0;
 out:
+	free(cr);
 	exec_query_free(xq);
 	series_set_free(r.set);
 	arena_reset(&r.scratch);

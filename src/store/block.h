@@ -174,6 +174,75 @@ int block_read_column(struct block *b, uint32_t p, enum block_col col, uint8_t *
  * the pre-filter for equality predicates: 1 yes, 0 no, or an error. */
 int block_page_dict_has(struct block *b, uint32_t p, enum block_col dict, struct slice s);
 
+/* What block_cols_load decodes (bits, or-ed). */
+enum block_cols_want {
+	BLOCK_COLS_TRACE_IDS = 1u << 0,	  /* trace_ids: 16 bytes per trace */
+	BLOCK_COLS_TRACES = 1u << 1,	  /* trace_nspans (and trace_first) */
+	BLOCK_COLS_START = 1u << 2,	  /* start: absolute, per span (implies TRACES) */
+	BLOCK_COLS_DURATION = 1u << 3,	  /* duration per span */
+	BLOCK_COLS_SCOPE = 1u << 4,	  /* scope per span: index into the block's scope table */
+	BLOCK_COLS_NAME = 1u << 5,	  /* name per span: id in dict[0] */
+	BLOCK_COLS_KIND_STATUS = 1u << 6, /* kind_status: 2 bytes per span */
+	BLOCK_COLS_STATUS_MSG = 1u << 7,  /* status_msg per span: id in dict[2] */
+	BLOCK_COLS_SPAN_ATTRS = 1u << 8,  /* the span attribute group, dict[1] and dict[2] */
+	BLOCK_COLS_DICT_NAMES = 1u << 9,  /* dict[0] without the name column */
+	BLOCK_COLS_DICT_VALUES = 1u << 10, /* dict[2] without a column using it */
+	BLOCK_COLS_DICT_KEYS = 1u << 11,   /* dict[1] without the attribute group */
+};
+
+/* Columns of one page decoded into arrays for the query engine, without
+ * building spans (block_cols_load). Arrays not asked for are NULL. Strings
+ * are dictionary ids; dict[0] names, dict[1] keys, dict[2] values, sorted
+ * bytewise (shorter first on a common prefix), slices into the column cache's
+ * buffers, valid until the next load or block_cols_free. Span attributes:
+ * span i's are attribute indexes [attr_first[i], attr_first[i + 1]); each
+ * has a key id, an enum any_type and attr_val, its index in the array of
+ * its type (attr_str for strings, attr_int, attr_dbl, attr_bool; other types
+ * have no value here). Reused from page to page; not thread-safe. */
+struct block_cols {
+	uint32_t spans, traces;
+	struct slice *dict[3];
+	uint32_t dict_n[3];
+	const uint8_t *trace_ids;
+	uint32_t *trace_nspans, *trace_first; /* trace_first: traces + 1 rows */
+	int64_t *start, *duration;
+	uint32_t *scope, *name, *status_msg;
+	const uint8_t *kind_status;
+	uint32_t *attr_first; /* spans + 1 */
+	uint32_t *attr_key, *attr_val;
+	uint8_t *attr_type;
+	uint32_t n_attrs;
+	uint32_t *attr_str;
+	int64_t *attr_int;
+	double *attr_dbl;
+	uint8_t *attr_bool;
+	void *priv; /* buffers and column references */
+};
+
+void block_cols_init(struct block_cols *c);
+void block_cols_free(struct block_cols *c);
+
+/* Decode the columns of page p that want (enum block_cols_want) names into
+ * c (a second call for the same block and page decodes only what the first
+ * did not, so a caller may look at the dictionaries first), reading them through the column cache (each CRC-checked when read) and
+ * checking every id against its dictionary or table, every count against
+ * the bytes left, and every column consumed to its last byte. Columns not
+ * asked for are not read (their corruption goes unnoticed here).
+ * 0, CLEW_EINVAL, CLEW_ECORRUPT (logged with file and offset), CLEW_ENOMEM,
+ * -errno. */
+int block_cols_load(struct block *b, uint32_t p, unsigned want, struct block_cols *c);
+
+/* The resource of scope si of the block's scope table (si < scopes). */
+uint32_t block_scope_resource(const struct block *b, uint32_t si);
+
+/* The attributes of resource ri of the block's resource table, decoded
+ * into a. 0, CLEW_EINVAL, CLEW_ECORRUPT, CLEW_ENOMEM. */
+int block_resource_attrs(const struct block *b, uint32_t ri, struct arena *a, struct attr_list *out);
+
+/* The attributes, name and version of scope si, decoded into a. 0,
+ * CLEW_EINVAL, CLEW_ECORRUPT, CLEW_ENOMEM. */
+int block_scope_get(const struct block *b, uint32_t si, struct arena *a, struct scope *out);
+
 /* Check a block file completely: header, footer, directory, every
  * section's CRC, every page decoded to its end with every id in range,
  * trace ids sorted, counts and statistics matching, every trace id in the

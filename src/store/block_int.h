@@ -130,4 +130,16 @@ int blk_filter_has(const uint8_t *f, size_t n_blocks, const uint8_t id[16]);
 /* Column names for messages and figures. */
 const char *blk_col_name(unsigned col);
 
+/* One decompressed column of a page, referenced from the column cache
+ * (block_read.c), for block_cols.c. */
+struct blk_col {
+	const uint8_t *data;
+	size_t len;
+	void *ref;
+};
+int blk_col_load(struct block *b, uint32_t p, unsigned col, struct blk_col *out, char *err, size_t errlen);
+void blk_col_release(struct blk_col *c);
+/* Log and return CLEW_ECORRUPT for column col of page p (message in err). */
+int blk_col_corrupt(struct block *b, uint32_t p, unsigned col, char *err, size_t errlen);
+
 #endif

@@ -1308,3 +1308,64 @@ int block_check(struct fileops *ops, const char *path, char *err, size_t errlen,
 		*bad_offset = rc == CLEW_ECORRUPT ? off : 0;
 	return rc;
 }
+
+/* ---- hooks for block_cols.c ---- */
+
+int blk_col_load(struct block *b, uint32_t p, unsigned col, struct blk_col *out, char *err, size_t errlen)
+{
+	struct cbuf *c = NULL;
+	out->data = NULL;
+	out->len = 0;
+	out->ref = NULL;
+	if (p >= b->info.pages || col >= BCOL_COUNT)
+		return CLEW_EINVAL;
+	int rc = sec_load(b, (size_t)p * BCOL_COUNT + col, 1, &c, err, errlen);
+	if (rc < 0)
+		return rc;
+	out->data = c->data;
+	out->len = c->len;
+	out->ref = c;
+	return 0;
+}
+
+void blk_col_release(struct blk_col *c)
+{
+	cbuf_release(c->ref);
+	c->ref = NULL;
+	c->data = NULL;
+	c->len = 0;
+}
+
+int blk_col_corrupt(struct block *b, uint32_t p, unsigned col, char *err, size_t errlen)
+{
+	int rc = bad(err, errlen, b->path, sec_offset(b, p, (int)col), "page %" PRIu32 " column %s does not decode", p,
+		     blk_col_name(col));
+	log_corrupt(rc, err);
+	return rc;
+}
+
+uint32_t block_scope_resource(const struct block *b, uint32_t si)
+{
+	return si < b->info.scopes ? b->scope_res[si] : 0;
+}
+
+int block_resource_attrs(const struct block *b, uint32_t ri, struct arena *a, struct attr_list *out)
+{
+	if (ri >= b->info.resources)
+		return CLEW_EINVAL;
+	struct blk_cur c = {b->res->data + b->res_off[ri], b->res->data + b->res_off[ri + 1], 0};
+	struct resource r;
+	int rc = blk_dec_resource(&c, a, &r);
+	if (rc < 0)
+		return rc;
+	*out = r.attrs;
+	return 0;
+}
+
+int block_scope_get(const struct block *b, uint32_t si, struct arena *a, struct scope *out)
+{
+	if (si >= b->info.scopes)
+		return CLEW_EINVAL;
+	struct blk_cur c = {b->scopes->data + b->scope_off[si], b->scopes->data + b->scope_off[si + 1], 0};
+	return blk_dec_scope(&c, a, out);
+}

@@ -1,0 +1,412 @@
+/* Query-time decoding of a block page's columns into plain arrays (ids,
+ * times, the span attribute group), without building spans: the columnar
+ * TraceQL executor (query/exec_columnar.c) reads only the columns a query
+ * names, through the column cache, with every id, count and length checked
+ * as block_read_page checks them. Layout: docs/storage.md. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "store/block_int.h"
+
+/* The buffers behind a struct block_cols. */
+struct cols_priv {
+	struct blk_col col[BCOL_COUNT];
+	const struct block *blk; /* what is loaded: page of blk, the want bits done */
+	uint32_t page;
+	unsigned have;
+	size_t cap_tn, cap_tf, cap_start, cap_dur, cap_scope, cap_name, cap_smsg;
+	size_t cap_first, cap_key, cap_val, cap_type, cap_str, cap_int, cap_dbl, cap_bool, cap_dict[3];
+};
+
+void block_cols_init(struct block_cols *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+static void cols_drop(struct cols_priv *pv)
+{
+	for (int i = 0; i < BCOL_COUNT; i++)
+		blk_col_release(&pv->col[i]);
+	pv->blk = NULL;
+	pv->have = 0;
+}
+
+void block_cols_free(struct block_cols *c)
+{
+	struct cols_priv *pv = c->priv;
+	if (pv) {
+		cols_drop(pv);
+		free(pv);
+	}
+	for (int i = 0; i < 3; i++)
+		free(c->dict[i]);
+	free(c->trace_nspans);
+	free(c->trace_first);
+	free(c->start);
+	free(c->duration);
+	free(c->scope);
+	free(c->name);
+	free(c->status_msg);
+	free(c->attr_first);
+	free(c->attr_key);
+	free(c->attr_val);
+	free(c->attr_type);
+	free(c->attr_str);
+	free(c->attr_int);
+	free(c->attr_dbl);
+	free(c->attr_bool);
+	memset(c, 0, sizeof *c);
+}
+
+/* Make *p hold at least n elements of size sz (contents not kept). */
+static int cols_grow(void *pp, size_t *cap, size_t n, size_t sz)
+{
+	void **p = pp;
+	if (*p && *cap >= n)
+		return 0;
+	size_t want = n < 64 ? 64 : n + n / 4;
+	void *q = try_malloc(want * sz);
+	if (!q)
+		return CLEW_ENOMEM;
+	free(*p);
+	*p = q;
+	*cap = want;
+	return 0;
+}
+
+struct cols_ld {
+	struct block *b;
+	uint32_t page;
+	struct block_cols *c;
+	struct cols_priv *pv;
+	struct block_info info;
+	int bad_col;
+	char err[512];
+};
+
+#define CL_FAIL(l, colno)                                                                                  \
+	do {                                                                                               \
+		(l)->bad_col = (colno);                                                                    \
+		return CLEW_ECORRUPT;                                                                      \
+	} while (0)
+
+static int cols_sec(struct cols_ld *l, int col, struct blk_cur *cur)
+{
+	struct cols_priv *pv = l->pv;
+	int rc;
+	if (!pv->col[col].ref && (rc = blk_col_load(l->b, l->page, (unsigned)col, &pv->col[col], l->err, sizeof l->err)) < 0)
+		return rc;
+	*cur = (struct blk_cur){pv->col[col].data, pv->col[col].data + pv->col[col].len, 0};
+	return 0;
+}
+
+static int cols_dict(struct cols_ld *l, int cls)
+{
+	struct block_cols *c = l->c;
+	int col = BCOL_DICT_NAMES + cls;
+	struct blk_cur cur;
+	int rc;
+	if ((rc = cols_sec(l, col, &cur)) < 0)
+		return rc;
+	uint64_t n = blk_rd_varint(&cur);
+	if (cur.err || n > blk_left(&cur))
+		CL_FAIL(l, col);
+	if ((rc = cols_grow(&c->dict[cls], &l->pv->cap_dict[cls], (size_t)n + 1, sizeof(struct slice))) < 0)
+		return rc;
+	struct slice *d = c->dict[cls];
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t len = blk_rd_varint(&cur);
+		if (cur.err || len > blk_left(&cur))
+			CL_FAIL(l, col);
+		d[i] = slice_make(blk_rd_bytes(&cur, (size_t)len), (size_t)len);
+		if (i > 0) {
+			struct slice x = d[i - 1], y = d[i];
+			size_t m = x.len < y.len ? x.len : y.len;
+			int cmp = m ? memcmp(x.p, y.p, m) : 0;
+			if (cmp > 0 || (cmp == 0 && x.len >= y.len))
+				CL_FAIL(l, col);
+		}
+	}
+	if (cur.p != cur.end)
+		CL_FAIL(l, col);
+	c->dict_n[cls] = (uint32_t)n;
+	return 0;
+}
+
+/* n varints of column col, each below limit, into out; the column must
+ * end there. */
+static int cols_ids(struct cols_ld *l, int col, uint32_t n, uint64_t limit, uint32_t *out)
+{
+	struct blk_cur cur;
+	int rc;
+	if ((rc = cols_sec(l, col, &cur)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v;
+		if (cur.p < cur.end && !(*cur.p & 0x80))
+			v = *cur.p++;
+		else
+			v = blk_rd_varint(&cur);
+		if (v >= limit)
+			CL_FAIL(l, col);
+		out[i] = (uint32_t)v;
+	}
+	if (cur.err || cur.p != cur.end)
+		CL_FAIL(l, col);
+	return 0;
+}
+
+/* n zigzag varints of column col into out; the column must end there. */
+static int cols_zz(struct cols_ld *l, int col, uint32_t n, int64_t *out)
+{
+	struct blk_cur cur;
+	int rc;
+	if ((rc = cols_sec(l, col, &cur)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = blk_unzigzag(blk_rd_varint(&cur));
+	if (cur.err || cur.p != cur.end)
+		CL_FAIL(l, col);
+	return 0;
+}
+
+static int cols_attrs(struct cols_ld *l)
+{
+	struct block_cols *c = l->c;
+	struct cols_priv *pv = l->pv;
+	const int g = BCOL_SPAN_ATTR;
+	struct blk_cur cnt, typ, str, in, dbl, bol, oth;
+	int rc;
+	if ((rc = cols_grow(&c->attr_first, &pv->cap_first, (size_t)c->spans + 1, sizeof(uint32_t))) < 0)
+		return rc;
+	if ((rc = cols_sec(l, g + BATTR_COUNT, &cnt)) < 0 || (rc = cols_sec(l, g + BATTR_TYPE, &typ)) < 0)
+		return rc;
+	/* every attribute has one type byte: the type column bounds the total */
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < c->spans; i++) {
+		c->attr_first[i] = (uint32_t)total;
+		uint64_t v = blk_rd_varint(&cnt);
+		if (cnt.err || v > blk_left(&typ) - total)
+			CL_FAIL(l, g + BATTR_COUNT);
+		total += v;
+	}
+	c->attr_first[c->spans] = (uint32_t)total;
+	if (cnt.p != cnt.end)
+		CL_FAIL(l, g + BATTR_COUNT);
+	if (total != blk_left(&typ))
+		CL_FAIL(l, g + BATTR_TYPE);
+	uint32_t n = (uint32_t)total;
+	c->n_attrs = n;
+	if ((rc = cols_grow(&c->attr_key, &pv->cap_key, (size_t)n + 1, sizeof(uint32_t))) < 0 ||
+	    (rc = cols_grow(&c->attr_val, &pv->cap_val, (size_t)n + 1, sizeof(uint32_t))) < 0 ||
+	    (rc = cols_grow(&c->attr_type, &pv->cap_type, (size_t)n + 1, 1)) < 0)
+		return rc;
+	if ((rc = cols_ids(l, g + BATTR_KEY, n, c->dict_n[1], c->attr_key)) < 0)
+		return rc;
+	if ((rc = cols_sec(l, g + BATTR_STR, &str)) < 0 || (rc = cols_sec(l, g + BATTR_INT, &in)) < 0 ||
+	    (rc = cols_sec(l, g + BATTR_DOUBLE, &dbl)) < 0 || (rc = cols_sec(l, g + BATTR_BOOL, &bol)) < 0 ||
+	    (rc = cols_sec(l, g + BATTR_OTHER, &oth)) < 0)
+		return rc;
+	/* each value takes at least one byte of its stream */
+	if ((rc = cols_grow(&c->attr_str, &pv->cap_str, blk_left(&str) + 1, sizeof(uint32_t))) < 0 ||
+	    (rc = cols_grow(&c->attr_int, &pv->cap_int, blk_left(&in) + 1, sizeof(int64_t))) < 0 ||
+	    (rc = cols_grow(&c->attr_dbl, &pv->cap_dbl, blk_left(&dbl) / 8 + 1, sizeof(double))) < 0 ||
+	    (rc = cols_grow(&c->attr_bool, &pv->cap_bool, blk_left(&bol) + 1, 1)) < 0)
+		return rc;
+	uint32_t ns = 0, ni = 0, nd = 0, nb = 0, no = 0;
+	uint32_t n_values = c->dict_n[2];
+	for (uint32_t k = 0; k < n; k++) {
+		uint8_t t = typ.p[k];
+		c->attr_type[k] = t;
+		switch (t) {
+		case ANY_STRING: {
+			uint64_t v = blk_rd_varint(&str);
+			if (str.err || v >= n_values)
+				CL_FAIL(l, g + BATTR_STR);
+			c->attr_val[k] = ns;
+			c->attr_str[ns++] = (uint32_t)v;
+			break;
+		}
+		case ANY_BOOL: {
+			uint8_t v = blk_rd_u8(&bol);
+			if (bol.err || v > 1)
+				CL_FAIL(l, g + BATTR_BOOL);
+			c->attr_val[k] = nb;
+			c->attr_bool[nb++] = v;
+			break;
+		}
+		case ANY_INT:
+			c->attr_val[k] = ni;
+			c->attr_int[ni++] = blk_unzigzag(blk_rd_varint(&in));
+			if (in.err)
+				CL_FAIL(l, g + BATTR_INT);
+			break;
+		case ANY_DOUBLE: {
+			const uint8_t *p = blk_rd_bytes(&dbl, 8);
+			if (!p)
+				CL_FAIL(l, g + BATTR_DOUBLE);
+			uint64_t bits = blk_le64(p);
+			c->attr_val[k] = nd;
+			memcpy(&c->attr_dbl[nd++], &bits, 8);
+			break;
+		}
+		case ANY_EMPTY:
+			c->attr_val[k] = 0;
+			break;
+		case ANY_ARRAY:
+		case ANY_KVLIST:
+		case ANY_BYTES: {
+			uint64_t len = blk_rd_varint(&oth);
+			if (oth.err || len > blk_left(&oth))
+				CL_FAIL(l, g + BATTR_OTHER);
+			struct blk_cur sub = {oth.p, oth.p + len, 0};
+			struct any_value av;
+			oth.p += len;
+			rc = blk_dec_any(&sub, NULL, &av, 1);
+			if (rc == CLEW_ENOMEM)
+				return rc;
+			if (rc < 0 || sub.p != sub.end || av.type != t)
+				CL_FAIL(l, g + BATTR_OTHER);
+			c->attr_val[k] = no++;
+			break;
+		}
+		default:
+			CL_FAIL(l, g + BATTR_TYPE);
+		}
+	}
+	if (str.p != str.end)
+		CL_FAIL(l, g + BATTR_STR);
+	if (in.p != in.end)
+		CL_FAIL(l, g + BATTR_INT);
+	if (dbl.p != dbl.end)
+		CL_FAIL(l, g + BATTR_DOUBLE);
+	if (bol.p != bol.end)
+		CL_FAIL(l, g + BATTR_BOOL);
+	if (oth.p != oth.end)
+		CL_FAIL(l, g + BATTR_OTHER);
+	return 0;
+}
+
+static int cols_load(struct cols_ld *l, unsigned want)
+{
+	struct block_cols *c = l->c;
+	struct cols_priv *pv = l->pv;
+	struct block *b = l->b;
+	const struct block_page_info *pi = block_page(b, l->page);
+	uint32_t ns = pi->spans, nt = pi->traces;
+	struct blk_cur cur;
+	int rc;
+	c->spans = ns;
+	c->traces = nt;
+	if (want & BLOCK_COLS_START)
+		want |= BLOCK_COLS_TRACES;
+	if (want & BLOCK_COLS_NAME)
+		want |= BLOCK_COLS_DICT_NAMES;
+	if (want & BLOCK_COLS_SPAN_ATTRS)
+		want |= BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES;
+	if (want & BLOCK_COLS_STATUS_MSG)
+		want |= BLOCK_COLS_DICT_VALUES;
+	want &= ~pv->have;
+	if ((want & BLOCK_COLS_DICT_NAMES) && (rc = cols_dict(l, 0)) < 0)
+		return rc;
+	if ((want & BLOCK_COLS_DICT_KEYS) && (rc = cols_dict(l, 1)) < 0)
+		return rc;
+	if ((want & BLOCK_COLS_DICT_VALUES) && (rc = cols_dict(l, 2)) < 0)
+		return rc;
+	pv->have |= want; /* on failure the whole load is dropped */
+	if (want & BLOCK_COLS_TRACE_IDS) {
+		if ((rc = cols_sec(l, BCOL_TRACE_ID, &cur)) < 0)
+			return rc;
+		if (blk_left(&cur) != (size_t)nt * 16)
+			CL_FAIL(l, BCOL_TRACE_ID);
+		c->trace_ids = cur.p;
+	}
+	if (want & BLOCK_COLS_TRACES) {
+		if ((rc = cols_grow(&c->trace_nspans, &pv->cap_tn, (size_t)nt + 1, sizeof(uint32_t))) < 0 ||
+		    (rc = cols_grow(&c->trace_first, &pv->cap_tf, (size_t)nt + 1, sizeof(uint32_t))) < 0)
+			return rc;
+		if ((rc = cols_ids(l, BCOL_TRACE_NSPANS, nt, (uint64_t)ns + 1, c->trace_nspans)) < 0)
+			return rc;
+		uint64_t rows = 0;
+		for (uint32_t t = 0; t < nt; t++) {
+			c->trace_first[t] = (uint32_t)rows;
+			if (c->trace_nspans[t] == 0)
+				CL_FAIL(l, BCOL_TRACE_NSPANS);
+			rows += c->trace_nspans[t];
+		}
+		if (rows != ns)
+			CL_FAIL(l, BCOL_TRACE_NSPANS);
+		c->trace_first[nt] = ns;
+	}
+	if (want & BLOCK_COLS_START) {
+		if ((rc = cols_grow(&c->start, &pv->cap_start, (size_t)ns + 1 + nt, sizeof(int64_t))) < 0)
+			return rc;
+		int64_t *ts = c->start + ns + 1; /* trace starts, after the span starts */
+		if ((rc = cols_zz(l, BCOL_TRACE_START, nt, ts)) < 0 || (rc = cols_zz(l, BCOL_START, ns, c->start)) < 0)
+			return rc;
+		for (uint32_t t = 0; t < nt; t++) {
+			uint64_t base = (uint64_t)ts[t] + (uint64_t)l->info.min_start_ns;
+			for (uint32_t i = c->trace_first[t]; i < c->trace_first[t + 1]; i++)
+				c->start[i] = (int64_t)(base + (uint64_t)c->start[i]);
+		}
+	}
+	if (want & BLOCK_COLS_DURATION) {
+		if ((rc = cols_grow(&c->duration, &pv->cap_dur, (size_t)ns + 1, sizeof(int64_t))) < 0 ||
+		    (rc = cols_zz(l, BCOL_DURATION, ns, c->duration)) < 0)
+			return rc;
+	}
+	if (want & BLOCK_COLS_SCOPE) {
+		if ((rc = cols_grow(&c->scope, &pv->cap_scope, (size_t)ns + 1, sizeof(uint32_t))) < 0 ||
+		    (rc = cols_ids(l, BCOL_SCOPE, ns, l->info.scopes, c->scope)) < 0)
+			return rc;
+	}
+	if (want & BLOCK_COLS_NAME) {
+		if ((rc = cols_grow(&c->name, &pv->cap_name, (size_t)ns + 1, sizeof(uint32_t))) < 0 ||
+		    (rc = cols_ids(l, BCOL_NAME, ns, c->dict_n[0], c->name)) < 0)
+			return rc;
+	}
+	if (want & BLOCK_COLS_STATUS_MSG) {
+		if ((rc = cols_grow(&c->status_msg, &pv->cap_smsg, (size_t)ns + 1, sizeof(uint32_t))) < 0 ||
+		    (rc = cols_ids(l, BCOL_STATUS_MSG, ns, c->dict_n[2], c->status_msg)) < 0)
+			return rc;
+	}
+	if (want & BLOCK_COLS_KIND_STATUS) {
+		if ((rc = cols_sec(l, BCOL_KIND_STATUS, &cur)) < 0)
+			return rc;
+		if (blk_left(&cur) != (size_t)ns * 2)
+			CL_FAIL(l, BCOL_KIND_STATUS);
+		c->kind_status = cur.p;
+	}
+	if (want & BLOCK_COLS_SPAN_ATTRS)
+		return cols_attrs(l);
+	return 0;
+}
+
+int block_cols_load(struct block *b, uint32_t p, unsigned want, struct block_cols *c)
+{
+	int rc;
+	if (p >= block_pages(b))
+		return CLEW_EINVAL;
+	if (!c->priv && !(c->priv = try_calloc(1, sizeof(struct cols_priv))))
+		return CLEW_ENOMEM;
+	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = c->priv, .bad_col = -1};
+	block_get_info(b, &l.info);
+	if (l.pv->blk != b || l.pv->page != p) {
+		cols_drop(l.pv);
+		c->trace_ids = c->kind_status = NULL;
+		c->n_attrs = 0;
+		memset(c->dict_n, 0, sizeof c->dict_n);
+		l.pv->blk = b;
+		l.pv->page = p;
+	}
+	rc = cols_load(&l, want);
+	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
+		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
+	if (rc < 0)
+		cols_drop(l.pv);
+	return rc;
+}
+
