@@ -47,6 +47,8 @@ struct bw_intern {
 	uint32_t mask;
 };
 
+enum { CLS_NAMES = 0, CLS_KEYS = 1, CLS_VALUES = 2, CLS_N = 3 };
+
 struct bw_ent {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
@@ -55,13 +57,12 @@ struct bw_ent {
 	uint32_t seq;
 };
 
-enum { CLS_NAMES = 0, CLS_KEYS = 1, CLS_VALUES = 2, CLS_N = 3 };
-
 struct block_writer {
 	struct block_writer_options opts;
 	int err;
 	int finished;
-	struct bw_intern strs, res, scopes;
+	struct bw_intern strs[CLS_N]; /* one per dictionary: names and keys stay small and hot */
+	struct bw_intern res, scopes;
 	struct buf recs;
 	struct bw_ent *ents;
 	uint64_t n_ents, cap_ents;
@@ -209,7 +210,8 @@ struct block_writer *block_writer_new(const struct block_writer_options *opts)
 		w->opts.page_spans = 8192;
 	if (w->opts.filter_bits_per_trace == 0)
 		w->opts.filter_bits_per_trace = 16;
-	buf_init(&w->strs.bytes, BW_BUF_MAX);
+	for (int cls = 0; cls < CLS_N; cls++)
+		buf_init(&w->strs[cls].bytes, BW_BUF_MAX);
 	buf_init(&w->res.bytes, BW_BUF_MAX);
 	buf_init(&w->scopes.bytes, BW_BUF_MAX);
 	buf_init(&w->recs, BW_BUF_MAX);
@@ -221,7 +223,8 @@ void block_writer_free(struct block_writer *w)
 {
 	if (!w)
 		return;
-	intern_free(&w->strs);
+	for (int cls = 0; cls < CLS_N; cls++)
+		intern_free(&w->strs[cls]);
 	intern_free(&w->res);
 	intern_free(&w->scopes);
 	buf_free(&w->recs);
@@ -239,14 +242,15 @@ uint64_t block_writer_spans(const struct block_writer *w)
 
 size_t block_writer_mem_bytes(const struct block_writer *w)
 {
-	return intern_mem(&w->strs) + intern_mem(&w->res) + intern_mem(&w->scopes) + w->recs.cap +
+	return intern_mem(&w->strs[CLS_NAMES]) + intern_mem(&w->strs[CLS_KEYS]) + intern_mem(&w->strs[CLS_VALUES]) +
+	       intern_mem(&w->res) + intern_mem(&w->scopes) + w->recs.cap +
 	       (size_t)w->cap_ents * sizeof(struct bw_ent) + w->scratch.cap;
 }
 
-static int rec_sid(struct block_writer *w, struct slice s)
+static int rec_sid(struct block_writer *w, int cls, struct slice s)
 {
 	uint32_t id;
-	int rc = intern(&w->strs, s, &id);
+	int rc = intern(&w->strs[cls], s, &id);
 	if (rc < 0)
 		return rc;
 	buf_append_varint(&w->recs, id);
@@ -262,12 +266,12 @@ static int rec_attrs(struct block_writer *w, const struct attr_list *l)
 		const struct any_value *v = &at->value;
 		if (v->type >= ANY_ARRAY && (rc = blk_any_ok(v, 1)) < 0)
 			return rc;
-		if ((rc = rec_sid(w, at->key)) < 0)
+		if ((rc = rec_sid(w, CLS_KEYS, at->key)) < 0)
 			return rc;
 		buf_append_byte(&w->recs, v->type);
 		switch (v->type) {
 		case ANY_STRING:
-			if ((rc = rec_sid(w, v->u.str)) < 0)
+			if ((rc = rec_sid(w, CLS_VALUES, v->u.str)) < 0)
 				return rc;
 			break;
 		case ANY_BOOL:
@@ -373,11 +377,11 @@ static int add_span(struct block_writer *w, const struct span_batch *b, const st
 	if (s->has_parent)
 		buf_append(r, s->parent_span_id, 8);
 	buf_append_varint(r, s->flags);
-	if ((rc = rec_sid(w, s->trace_state)) < 0 || (rc = rec_sid(w, s->name)) < 0)
+	if ((rc = rec_sid(w, CLS_VALUES, s->trace_state)) < 0 || (rc = rec_sid(w, CLS_NAMES, s->name)) < 0)
 		return rc;
 	buf_append_byte(r, s->kind);
 	buf_append_byte(r, s->status_code);
-	if ((rc = rec_sid(w, s->status_message)) < 0)
+	if ((rc = rec_sid(w, CLS_VALUES, s->status_message)) < 0)
 		return rc;
 	buf_append_varint(r, wrap_sub(s->end_unix_ns, s->start_unix_ns));
 	buf_append_varint(r, s->dropped_attrs);
@@ -389,7 +393,7 @@ static int add_span(struct block_writer *w, const struct span_batch *b, const st
 	for (uint32_t i = 0; i < s->n_events; i++) {
 		const struct span_event *ev = &s->events[i];
 		buf_append_varint(r, blk_zigzag((int64_t)wrap_sub(ev->time_unix_ns, s->start_unix_ns)));
-		if ((rc = rec_sid(w, ev->name)) < 0)
+		if ((rc = rec_sid(w, CLS_NAMES, ev->name)) < 0)
 			return rc;
 		buf_append_varint(r, ev->dropped_attrs);
 		if ((rc = rec_attrs(w, &ev->attrs)) < 0)
@@ -400,7 +404,7 @@ static int add_span(struct block_writer *w, const struct span_batch *b, const st
 		const struct span_link *ln = &s->links[i];
 		buf_append(r, ln->trace_id, 16);
 		buf_append(r, ln->span_id, 8);
-		if ((rc = rec_sid(w, ln->trace_state)) < 0)
+		if ((rc = rec_sid(w, CLS_VALUES, ln->trace_state)) < 0)
 			return rc;
 		buf_append_varint(r, ln->flags);
 		buf_append_varint(r, ln->dropped_attrs);
@@ -632,7 +636,7 @@ struct bw_fin {
 	uint32_t *local[CLS_N];	       /* global string id -> page dictionary id */
 	uint32_t *used[CLS_N];
 	uint32_t n_used[CLS_N], cap_used[CLS_N];
-	uint8_t *seen; /* per global string: bit per class, for distinct counts */
+	uint8_t *seen[CLS_N]; /* per string of the class: seen on a page yet (distinct counts) */
 	uint64_t distinct[CLS_N];
 	struct pid_row *pids;
 	size_t cap_pids;
@@ -665,8 +669,8 @@ static inline void fin_sid(struct bw_fin *f, int cls, struct blk_cur *c, unsigne
 			f->used[cls] = xrealloc(f->used[cls], f->cap_used[cls] * sizeof(uint32_t));
 		}
 		f->used[cls][f->n_used[cls]++] = id;
-		if (!(f->seen[id] & (1u << cls))) {
-			f->seen[id] |= (uint8_t)(1u << cls);
+		if (!f->seen[cls][id]) {
+			f->seen[cls][id] = 1;
 			f->distinct[cls]++;
 		}
 	}
@@ -941,14 +945,14 @@ static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, ui
 	fin_walk(f, a, b);
 	for (int cls = 0; cls < CLS_N; cls++) { /* the page dictionaries, sorted */
 		if (f->n_used[cls] > 1) /* used[] is NULL while empty */
-			qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs);
+			qsort_r(f->used[cls], f->n_used[cls], sizeof(uint32_t), sid_cmp, &w->strs[cls]);
 		struct buf *d = &f->col[BCOL_DICT_NAMES + cls];
 		buf_clear(d);
 		buf_append_varint(d, f->n_used[cls]);
 		for (uint32_t i = 0; i < f->n_used[cls]; i++) {
 			uint32_t id = f->used[cls][i];
 			f->local[cls][id] = i;
-			struct slice s = intern_str(&w->strs, id);
+			struct slice s = intern_str(&w->strs[cls], id);
 			buf_append_varint(d, s.len);
 			buf_append(d, s.p, s.len);
 		}
@@ -1051,16 +1055,17 @@ int block_writer_finish(struct block_writer *w, struct fileops *ops, const char 
 		if (w->ents[i].start < f.min_start)
 			f.min_start = w->ents[i].start;
 	for (int cls = 0; cls < CLS_N; cls++) {
-		f.local[cls] = try_malloc(((size_t)w->strs.n + 1) * sizeof(uint32_t));
-		if (!f.local[cls]) {
+		f.local[cls] = try_malloc(((size_t)w->strs[cls].n + 1) * sizeof(uint32_t));
+		f.seen[cls] = try_calloc((size_t)w->strs[cls].n + 1, 1);
+		if (!f.local[cls] || !f.seen[cls]) {
 			rc = CLEW_ENOMEM;
 			goto out;
 		}
-		memset(f.local[cls], 0xff, ((size_t)w->strs.n + 1) * sizeof(uint32_t));
+		memset(f.local[cls], 0xff, ((size_t)w->strs[cls].n + 1) * sizeof(uint32_t));
 	}
 	for (int i = 0; i < BCOL_COUNT; i++)
 		buf_init(&f.col[i], BW_BUF_MAX);
-	if (!(f.seen = try_calloc((size_t)w->strs.n + 1, 1)) || !(f.cctx = ZSTD_createCCtx())) {
+	if (!(f.cctx = ZSTD_createCCtx())) {
 		rc = CLEW_ENOMEM;
 		goto out;
 	}
@@ -1196,13 +1201,13 @@ out:
 		ops->unlink(ops, renamed ? fin : tmp); /* never leave a block whose durability is unknown */
 	for (int cls = 0; cls < CLS_N; cls++) {
 		free(f.local[cls]);
+		free(f.seen[cls]);
 		free(f.used[cls]);
 	}
 	for (int i = 0; i < BCOL_COUNT; i++) {
 		buf_free(&f.col[i]);
 		free(f.ids[i].p);
 	}
-	free(f.seen);
 	free(f.pids);
 	free(f.dir);
 	free(f.zbuf);

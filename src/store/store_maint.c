@@ -567,7 +567,7 @@ static size_t pick_inputs(struct store *s, struct store_blk **out)
 {
 	int64_t win = s->o.compaction_window_ns;
 	int64_t open_window = floor_div(store_now_ns(s), win);
-	uint64_t small = s->o.compaction_max_mem_bytes / 8;
+	uint64_t small = s->o.compaction_max_mem_bytes / 32;
 	size_t n = 0;
 	*out = NULL;
 	pthread_mutex_lock(&s->mu);
