@@ -10,13 +10,14 @@
 #
 #   bash bench/clickhouse.sh --file SPANS --ids IDS --params PARAMS [--runs 5]
 #   bash bench/clickhouse.sh --print-queries PARAMS
+#   bash bench/clickhouse.sh --file FIFO --ids IDS --no-queries   (load + trace by id only)
 # PARAMS holds the file_spans and data_ lines bench/trace_by_id printed for
 # SPANS; --print-queries prints the query set filled in from them (name,
 # kind, TraceQL, SQL; tab-separated) and exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FILE= IDS= PARAMS= RUNS=5 BIN=build/release/bench PRINT=
+FILE= IDS= PARAMS= RUNS=5 BIN=build/release/bench PRINT= QUERIES=1
 while (($#)); do
 	case "$1" in
 	--file) FILE=$2; shift 2 ;;
@@ -24,6 +25,7 @@ while (($#)); do
 	--params) PARAMS=$2; shift 2 ;;
 	--print-queries) PARAMS=$2; PRINT=1; shift 2 ;;
 	--runs) RUNS=$2; shift 2 ;;
+	--no-queries) QUERIES=; shift ;;
 	*) echo "clickhouse.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -49,7 +51,7 @@ print_queries() {
 	done
 }
 
-[ -n "$PARAMS" ] && [ -f "$PARAMS" ] || { echo "usage: bench/clickhouse.sh --file F --ids IDS --params PARAMS [--runs N] | --print-queries PARAMS" >&2; exit 2; }
+{ [ -z "$QUERIES" ] && [ -z "$PRINT" ]; } || { [ -n "$PARAMS" ] && [ -f "$PARAMS" ]; } || { echo "usage: bench/clickhouse.sh --file F --ids IDS --params PARAMS [--runs N] | --print-queries PARAMS" >&2; exit 2; }
 if [ -n "$PRINT" ]; then
 	print_queries
 	exit 0
@@ -144,6 +146,7 @@ echo "ch_data_dir_bytes_per_span $(du -sb "$DIR/data" | awk -v n="$rows" '{ prin
 	sed 's/^/ch_/'
 
 # the fixed query set
+[ -n "$QUERIES" ] || exit 0
 print_queries | while IFS=$'\t' read -r name kind traceql q; do
 	out_rows=$(sql "$q FORMAT TabSeparated" | wc -l)
 	for _ in $(seq "$RUNS"); do

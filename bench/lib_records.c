@@ -16,6 +16,7 @@
 int rec_open(struct rec_file *f, const char *path)
 {
 	memset(f, 0, sizeof *f);
+	f->fd = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -24,6 +25,10 @@ int rec_open(struct rec_file *f, const char *path)
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		f->fd = fd;
+		return 0;
 	}
 	f->len = (size_t)st.st_size;
 	if (f->len) {
@@ -40,8 +45,46 @@ out:
 	return rc;
 }
 
+/* Read exactly n bytes from a pipe: 1, 0 at a clean end, or CLEW_EPARSE. */
+static int read_full(int fd, uint8_t *p, size_t n, int at_start)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return got == 0 && at_start ? 0 : CLEW_EPARSE;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+static int rec_next_stream(struct rec_file *f, struct slice *out)
+{
+	uint8_t h[4];
+	int r = read_full(f->fd, h, 4, 1);
+	if (r <= 0)
+		return r;
+	size_t n = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24;
+	if (n > f->cap) {
+		uint8_t *b = realloc(f->buf, n);
+		if (!b)
+			return CLEW_ENOMEM;
+		f->buf = b;
+		f->cap = n;
+	}
+	if (n && (r = read_full(f->fd, f->buf, n, 0)) <= 0)
+		return CLEW_EPARSE;
+	f->off += 4 + n;
+	*out = slice_make(f->buf, n);
+	return 1;
+}
+
 int rec_next(struct rec_file *f, struct slice *out)
 {
+	if (f->fd >= 0)
+		return rec_next_stream(f, out);
 	if (f->off == f->len)
 		return 0;
 	if (f->len - f->off < 4)
@@ -59,7 +102,11 @@ void rec_close(struct rec_file *f)
 {
 	if (f->p)
 		munmap((void *)f->p, f->len);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->buf);
 	memset(f, 0, sizeof *f);
+	f->fd = -1;
 }
 
 int rec_write(FILE *f, const uint8_t *p, size_t n)

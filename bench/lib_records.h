@@ -12,21 +12,25 @@
 
 #include "base/slice.h"
 
-/* A record file mapped read-only. */
+/* A record file mapped read-only, or a pipe read record by record. */
 struct rec_file {
 	const uint8_t *p;
 	size_t len;
-	size_t off; /* next record */
+	size_t off;    /* next record (bytes consumed, for a pipe) */
+	int fd;	       /* a pipe: >= 0, records are read into buf */
+	uint8_t *buf;  /* a pipe's current record */
+	size_t cap;
 };
 
-/* Map path; 0, or -errno. */
+/* Map path, or read it as a stream when it is not a regular file (a FIFO
+ * fed by `clew gen --out`); 0, or -errno. */
 int rec_open(struct rec_file *f, const char *path);
 
-/* The next record into *out: 1, 0 at the end, CLEW_EPARSE for a record
- * running past the end of the file. */
+/* The next record into *out (from a pipe: valid until the next call): 1, 0
+ * at the end, CLEW_EPARSE for a record running past the end of the file. */
 int rec_next(struct rec_file *f, struct slice *out);
 
-/* Unmap. */
+/* Unmap or close. */
 void rec_close(struct rec_file *f);
 
 /* Append one record (length prefix + bytes) to f; 0 or -1. */
