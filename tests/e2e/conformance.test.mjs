@@ -147,7 +147,10 @@ for (let n = 25; n <= 29; n++) {
 TRACES.push(tr(30, 400, [sp('a', null, 'late', { res: 'fe', scope: 'http', kind: 'server', dur: 5 })]));
 
 const model = buildModel(TRACES, RES, SCOPES);
-const PARTS = [[1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15], [16, 17, 18, 19, 20, 21, 22], [23, 24, 25, 26, 27, 28, 29, 30]];
+const PARTS = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20], [21, 22, 23, 24, 25, 26, 27, 28, 29, 30]];
+// A fourth block for the compaction: a trace in the same hour but outside the
+// time range every query of the suite asks for.
+const EXTRA = buildModel([tr(31, 3000, [sp('a', null, 'elsewhere', { res: 'fe', kind: 'server', dur: 5 })])], RES, SCOPES);
 
 const RANGE_START_S = Number(BASE_NS / 1000000000n);
 const RANGE_END_S = RANGE_START_S + 360;
@@ -606,7 +609,8 @@ const setKey = (spans, attrs) => {
 
 async function search(server, q) {
 	const [text, extra] = q.includes('&limit=') ? [q.slice(0, q.indexOf('&limit=')), q.slice(q.indexOf('&limit='))] : [q, '&limit=1000&spss=1000'];
-	return getJson(server.url('http', `/api/search?q=${encodeURIComponent(text)}${extra}`));
+	const range = `&start=${RANGE_START_S - 10}&end=${RANGE_START_S + 500}`;
+	return getJson(server.url('http', `/api/search?q=${encodeURIComponent(text)}${extra}${range}`));
 }
 
 async function metricsRange(server, q, instant = false) {
@@ -688,11 +692,11 @@ async function runAll(server, state) {
 	return failures;
 }
 
-async function send(server, part) {
+async function send(server, part, m = model) {
 	const r = await request(server.url('otlpHttp', '/v1/traces'), {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(otlpRequest(model, part)),
+		body: JSON.stringify(otlpRequest(m, part)),
 	});
 	assert.equal(r.status, 200, r.body.toString());
 }
@@ -742,12 +746,13 @@ test('TraceQL conformance: head, fresh blocks and compacted blocks give the refe
 		assert.equal(st.blockSpans, model.spans.length);
 		failures.push(...await runAll(blocks, 'blocks'));
 
-		// (c) compacted
+		// (c) compacted: a fourth block makes the window worth merging
+		await send(blocks, [31], EXTRA);
 		await flush(blocks, true);
 		const after = await stats(blocks);
 		assert.ok(after.compactions > st.compactions, 'a compaction ran');
-		assert.ok(after.blocks < st.blocks, `blocks merged (${st.blocks} -> ${after.blocks})`);
-		assert.equal(after.blockSpans, model.spans.length);
+		assert.ok(after.blocks < st.blocks + 1, `blocks merged (${st.blocks + 1} -> ${after.blocks})`);
+		assert.equal(after.blockSpans, model.spans.length + EXTRA.spans.length);
 		failures.push(...await runAll(blocks, 'compacted'));
 	} finally {
 		const problems = [...await head.stopClean(), ...await blocks.stopClean()];
