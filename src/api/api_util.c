@@ -1,10 +1,30 @@
-/* Small helpers for the read API handlers. */
+/* Small helpers for the read API handlers, and each query's limits: the
+ * budgets from clew serve's flags and the cancellation check the executor
+ * calls from its worker threads (throttled: one poll(2) per interval). */
 #include "api/api_util.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/codec.h"
+#include "base/err.h"
 #include "base/json.h"
+#include "base/metrics.h"
+
+/* How often a running query asks whether its client is still there. */
+#define API_CANCEL_CHECK_NS (20 * 1000000LL)
+
+/* The cancellation state of one query; in the request arena. */
+struct api_cancel {
+	struct http_request *req;
+	_Atomic int64_t next_check_ns;
+	_Atomic bool gone;
+	bool counted;
+};
+
+static struct metric *m_cancelled, *m_over_memory, *m_over_time;
 
 void api_error(struct http_response *resp, struct http_request *req, int status, const char *message)
 {
@@ -109,4 +129,120 @@ bool api_accepts_protobuf(const struct http_request *req)
 	if (!a)
 		return false;
 	return memmem(a->p, a->len, "/protobuf", 9) || memmem(a->p, a->len, "/x-protobuf", 11);
+}
+
+void api_query_metrics_init(void)
+{
+	m_cancelled = metric_counter("clew_queries_cancelled_total",
+				     "Queries stopped because their client went away.", NULL);
+	m_over_memory = metric_counter("clew_queries_over_budget_total",
+				       "Queries stopped by their budget (--query-max-bytes, --query-timeout).",
+				       "budget=\"memory\"");
+	m_over_time = metric_counter("clew_queries_over_budget_total",
+				     "Queries stopped by their budget (--query-max-bytes, --query-timeout).",
+				     "budget=\"time\"");
+}
+
+/* exec_options.cancelled: called from the scan's worker threads. */
+static bool client_gone(void *ctx)
+{
+	struct api_cancel *c = ctx;
+	if (atomic_load(&c->gone))
+		return true;
+	int64_t now = clock_mono_ns();
+	int64_t next = atomic_load(&c->next_check_ns);
+	if (now < next || !atomic_compare_exchange_strong(&c->next_check_ns, &next, now + API_CANCEL_CHECK_NS))
+		return false;
+	if (!http_request_client_gone(c->req))
+		return false;
+	atomic_store(&c->gone, true);
+	return true;
+}
+
+void api_query_limits(const struct query_api *q, struct http_request *req, struct exec_options *o)
+{
+	if (q) {
+		if (q->query_mem_bytes && (!o->mem_bytes || q->query_mem_bytes < o->mem_bytes))
+			o->mem_bytes = q->query_mem_bytes;
+		/* an endpoint's own smaller budgets (tag values, dependencies) stay */
+		if (q->query_time_ns && (!o->time_ns || q->query_time_ns < o->time_ns))
+			o->time_ns = q->query_time_ns;
+	}
+	struct api_cancel *c = arena_zalloc(req->arena, sizeof *c);
+	if (!c)
+		return;
+	c->req = req;
+	o->cancelled = client_gone;
+	o->cancel_ctx = c;
+}
+
+bool api_query_cancelled(struct http_response *resp, struct http_request *req, const struct exec_options *o)
+{
+	if (o->cancelled != client_gone || !o->cancel_ctx)
+		return false;
+	struct api_cancel *c = o->cancel_ctx;
+	if (!atomic_load(&c->gone) && !http_request_client_gone(req))
+		return false;
+	atomic_store(&c->gone, true);
+	if (!c->counted && m_cancelled)
+		metric_add(m_cancelled, 1);
+	c->counted = true;
+	api_error(resp, req, 499, "the client closed the request; the query was stopped");
+	return true;
+}
+
+/* A size in the unit a person would write it in. */
+static void size_text(char *out, size_t len, uint64_t n)
+{
+	if (n >= (1ull << 30) && n % (1ull << 30) == 0)
+		snprintf(out, len, "%llu GiB", (unsigned long long)(n >> 30));
+	else if (n >= (1ull << 20))
+		snprintf(out, len, "%llu MiB", (unsigned long long)(n >> 20));
+	else if (n >= 1024)
+		snprintf(out, len, "%llu KiB", (unsigned long long)(n >> 10));
+	else
+		snprintf(out, len, "%llu bytes", (unsigned long long)n);
+}
+
+static void duration_text(char *out, size_t len, int64_t ns)
+{
+	if (ns >= 1000000000LL && ns % 1000000000LL == 0)
+		snprintf(out, len, "%lld s", (long long)(ns / 1000000000LL));
+	else
+		snprintf(out, len, "%lld ms", (long long)(ns / 1000000));
+}
+
+void api_query_error_text(int rc, const struct exec_options *o, const char *what, int *status, char *msg,
+			  size_t msglen)
+{
+	char amount[48];
+	if (rc == CLEW_ELIMIT) {
+		if (m_over_memory)
+			metric_add(m_over_memory, 1);
+		size_text(amount, sizeof amount, o->mem_bytes ? o->mem_bytes : EXEC_DEFAULT_MEM_BYTES);
+		snprintf(msg, msglen, "query exceeded its memory budget (%s); narrow the time range or the query",
+			 amount);
+		*status = 413;
+	} else if (rc == CLEW_EBUSY) {
+		if (m_over_time)
+			metric_add(m_over_time, 1);
+		duration_text(amount, sizeof amount, o->time_ns ? o->time_ns : EXEC_DEFAULT_TIME_NS);
+		snprintf(msg, msglen, "query exceeded its time budget (%s); narrow the time range or the query",
+			 amount);
+		*status = 504;
+	} else {
+		snprintf(msg, msglen, "%s failed: %s", what, err_str(rc));
+		*status = 500;
+	}
+}
+
+void api_query_error(struct http_response *resp, struct http_request *req, int rc, const struct exec_options *o,
+		     const char *what)
+{
+	if (api_query_cancelled(resp, req, o))
+		return;
+	char msg[256];
+	int status;
+	api_query_error_text(rc, o, what, &status, msg, sizeof msg);
+	api_error(resp, req, status, msg);
 }

@@ -1,12 +1,15 @@
 /* Helpers shared by the read API handlers: JSON errors in the native shape,
- * path and query-string parsing, trace id parsing. */
+ * path and query-string parsing, trace id parsing, and each query's limits
+ * (memory and time budgets, cancellation when the client goes away). */
 #ifndef CLEW_API_API_UTIL_H
 #define CLEW_API_API_UTIL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/query_api.h"
 #include "net/http.h"
+#include "query/exec.h"
 
 /* {"error":{"code":status,"message":message}} with that HTTP status. */
 void api_error(struct http_response *resp, struct http_request *req, int status, const char *message);
@@ -32,5 +35,35 @@ bool api_path_rest(struct slice path, const char *prefix, struct slice *rest);
 
 /* True if the request asks for protobuf in its Accept header. */
 bool api_accepts_protobuf(const struct http_request *req);
+
+/* Register the query limit metrics (clew_queries_cancelled_total and
+ * clew_queries_over_budget_total); query_api_init calls it. */
+void api_query_metrics_init(void);
+
+/* Set o's memory and time budgets from q (clew serve --query-max-bytes,
+ * --query-timeout; 0 keeps the executor's defaults) and its cancellation
+ * from req's client: the executor stops when the client has gone away.
+ * The cancellation state lives in req's arena. Every query entry point
+ * calls this before it runs a scan. */
+void api_query_limits(const struct query_api *q, struct http_request *req, struct exec_options *o);
+
+/* After a scan run with api_query_limits' options: if the client went
+ * away, count it in clew_queries_cancelled_total, answer 499 (nobody reads
+ * it) and return true, whatever rc says (the executor may stop early with a
+ * partial result). false otherwise. */
+bool api_query_cancelled(struct http_response *resp, struct http_request *req, const struct exec_options *o);
+
+/* The status and message api_query_error would answer for rc (and the
+ * budget overrun counted), for APIs with their own error shape (Jaeger,
+ * Zipkin). */
+void api_query_error_text(int rc, const struct exec_options *o, const char *what, int *status /* out */,
+			  char *msg, size_t msglen);
+
+/* Answer a failed scan (rc < 0) and count budget overruns: 413 over the
+ * memory budget, 504 over the time budget (both name the budget and say to
+ * narrow the query), 499 if the client went away, 500 otherwise with
+ * "<what> failed: <reason>". */
+void api_query_error(struct http_response *resp, struct http_request *req, int rc, const struct exec_options *o,
+		     const char *what);
 
 #endif

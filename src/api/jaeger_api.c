@@ -222,9 +222,7 @@ int jaeger_find_traces(struct store *store, struct http_request *req, struct sli
 	rc = exec_search(&store_embedded_query_ops, store, xq, o, &r);
 	exec_query_free(xq);
 	if (rc < 0) {
-		*status = rc == CLEW_ELIMIT ? 413 : rc == CLEW_EBUSY ? 504 : 500;
-		snprintf(msg, msglen, "search failed: %s%s", err_str(rc),
-			 rc == CLEW_ELIMIT || rc == CLEW_EBUSY ? "; narrow the time range or the query" : "");
+		api_query_error_text(rc, o, "search", status, msg, msglen);
 		goto out;
 	}
 	struct arena ta;
@@ -408,8 +406,9 @@ static int cmp_dep(const void *x, const void *y)
 	return c ? c : cmp_slice(&a->child, &b->child);
 }
 
-int jaeger_dependencies(struct store *store, struct arena *a, int64_t start_ns, int64_t end_ns,
-			struct jaeger_dep **out, uint32_t *n)
+/* jaeger_dependencies under limits (budgets, cancellation; NULL: none). */
+static int dependencies_scan(struct store *store, struct arena *a, int64_t start_ns, int64_t end_ns,
+			     const struct exec_options *limits, struct jaeger_dep **out, uint32_t *n)
 {
 	struct dep_ctx c;
 	struct tql_error e;
@@ -425,7 +424,11 @@ int jaeger_dependencies(struct store *store, struct arena *a, int64_t start_ns, 
 	struct exec_query *xq = q && c.edges ? exec_compile(q, a, &rc, err, sizeof err) : NULL;
 	if (!xq)
 		return CLEW_ENOMEM;
-	struct exec_options o = {.start_ns = start_ns, .end_ns = end_ns, .time_ns = JAEGER_DEP_TIME_NS};
+	struct exec_options o = {.time_ns = JAEGER_DEP_TIME_NS};
+	if (limits)
+		o = *limits;
+	o.start_ns = start_ns;
+	o.end_ns = end_ns;
 	rc = exec_scan(&store_embedded_query_ops, store, xq, &o, visit_deps, &c, NULL);
 	exec_query_free(xq);
 	free(c.ids);
@@ -441,6 +444,12 @@ int jaeger_dependencies(struct store *store, struct arena *a, int64_t start_ns, 
 	*out = c.edges;
 	*n = k;
 	return 0;
+}
+
+int jaeger_dependencies(struct store *store, struct arena *a, int64_t start_ns, int64_t end_ns,
+			struct jaeger_dep **out, uint32_t *n)
+{
+	return dependencies_scan(store, a, start_ns, end_ns, NULL, out, n);
 }
 
 /* ---- the legacy endpoints ---- */
@@ -522,12 +531,15 @@ static void values_error(struct http_response *resp, struct http_request *req, i
 	err(resp, req, rc == CLEW_EINVAL ? 400 : 500, msg);
 }
 
-static void services(struct store *store, bool v3, struct http_request *req, struct http_response *resp)
+static void services(const struct query_api *q, bool v3, struct http_request *req, struct http_response *resp)
 {
 	struct exec_options o = {0};
 	struct slice *v;
 	uint32_t n;
-	int rc = jaeger_values(store, req, "resource.service.name", (struct slice){0}, &o, &v, &n);
+	api_query_limits(q, req, &o);
+	int rc = jaeger_values(q->store, req, "resource.service.name", (struct slice){0}, &o, &v, &n);
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	if (rc < 0) {
 		values_error(resp, req, rc, v3 ? v3_error : legacy_error);
 		return;
@@ -560,7 +572,7 @@ static int span_kind_param(struct http_request *req)
 }
 
 /* Operations of service: names (kinds false) or {name, spanKind}. */
-static void operations(struct store *store, struct slice service, bool kinds, bool v3, struct http_request *req,
+static void operations(const struct query_api *q, struct slice service, bool kinds, bool v3, struct http_request *req,
 		       struct http_response *resp)
 {
 	error_fn err = v3 ? v3_error : legacy_error;
@@ -571,6 +583,7 @@ static void operations(struct store *store, struct slice service, bool kinds, bo
 		return;
 	}
 	struct exec_options o = {0};
+	api_query_limits(q, req, &o);
 	struct json j;
 	struct buf out;
 	buf_init(&out, resp->body.max_bytes ? resp->body.max_bytes : 64 << 20);
@@ -592,7 +605,7 @@ static void operations(struct store *store, struct slice service, bool kinds, bo
 			snprintf(term, sizeof term, "kind = %s", kind_names[k]);
 			jaeger_filter_term(&f, term);
 		}
-		int rc = jaeger_filter_text(&f, req->arena, &text) ? jaeger_values(store, req, "name", text, &o, &v, &n)
+		int rc = jaeger_filter_text(&f, req->arena, &text) ? jaeger_values(q->store, req, "name", text, &o, &v, &n)
 								    : CLEW_EINVAL;
 		jaeger_filter_free(&f);
 		if (rc < 0) {
@@ -815,7 +828,7 @@ static int write_found(void *ctx, const struct span_batch *b)
 }
 
 /* Traces by the repeated traceID parameter, those that exist. */
-static void traces_by_id(struct store *store, struct http_request *req, struct http_response *resp)
+static void traces_by_id(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct json j;
 	struct slice v;
@@ -836,7 +849,7 @@ static void traces_by_id(struct store *store, struct http_request *req, struct h
 			return;
 		}
 		span_batch_init(&b, &ta);
-		if (store_get_trace(store, id, &b) == 0 && b.n_spans)
+		if (store_get_trace(q->store, id, &b) == 0 && b.n_spans)
 			write_found(&w, &b);
 		arena_reset(&ta);
 	}
@@ -845,12 +858,12 @@ static void traces_by_id(struct store *store, struct http_request *req, struct h
 	finish(resp, req, legacy_error);
 }
 
-static void find_traces(struct store *store, bool v3, struct http_request *req, struct http_response *resp)
+static void find_traces(const struct query_api *q, bool v3, struct http_request *req, struct http_response *resp)
 {
 	error_fn err = v3 ? v3_error : legacy_error;
 	struct slice v;
 	if (!v3 && api_query_param(req, "traceID", &v)) {
-		traces_by_id(store, req, resp);
+		traces_by_id(q, req, resp);
 		return;
 	}
 	struct jaeger_filter f;
@@ -870,6 +883,7 @@ static void find_traces(struct store *store, bool v3, struct http_request *req, 
 		err(resp, req, status, msg);
 		return;
 	}
+	api_query_limits(q, req, &o);
 	struct json j;
 	json_init(&j, &resp->body);
 	json_obj_begin(&j);
@@ -883,7 +897,9 @@ static void find_traces(struct store *store, bool v3, struct http_request *req, 
 		json_arr_begin(&j);
 	}
 	struct write_ctx w = {.j = &j, .body = &resp->body, .v3 = v3};
-	int rc = jaeger_find_traces(store, req, text, &o, write_found, &w, &status, msg, sizeof msg);
+	int rc = jaeger_find_traces(q->store, req, text, &o, write_found, &w, &status, msg, sizeof msg);
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	if (rc < 0 && !resp->body.err) {
 		err(resp, req, status, msg);
 		return;
@@ -900,7 +916,7 @@ static void find_traces(struct store *store, bool v3, struct http_request *req, 
 	finish(resp, req, err);
 }
 
-static void dependencies(struct store *store, struct http_request *req, struct http_response *resp)
+static void dependencies(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct slice v;
 	int64_t end_ms = clock_now_unix_ns() / 1000000, lookback_ms = JAEGER_DEFAULT_LOOKBACK_MS;
@@ -919,8 +935,12 @@ static void dependencies(struct store *store, struct http_request *req, struct h
 	int64_t start_ms = end_ms > lookback_ms ? end_ms - lookback_ms : 0;
 	struct jaeger_dep *d;
 	uint32_t n;
-	int rc = jaeger_dependencies(store, req->arena, start_ms * 1000000 + (start_ms == 0), end_ms * 1000000 + 999999,
-				     &d, &n);
+	struct exec_options limits = {.time_ns = JAEGER_DEP_TIME_NS};
+	api_query_limits(q, req, &limits);
+	int rc = dependencies_scan(q->store, req->arena, start_ms * 1000000 + (start_ms == 0),
+				   end_ms * 1000000 + 999999, &limits, &d, &n);
+	if (api_query_cancelled(resp, req, &limits))
+		return;
 	if (rc < 0) {
 		legacy_error(resp, req, 500, "could not compute the dependencies");
 		return;
@@ -945,11 +965,11 @@ static void dependencies(struct store *store, struct http_request *req, struct h
 	finish(resp, req, legacy_error);
 }
 
-bool jaeger_api_handle(struct store *store, struct http_request *req, struct http_response *resp)
+bool jaeger_api_handle(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct slice p = req->path, rest;
 	if (slice_eq_cstr(p, "/jaeger/api/services")) {
-		services(store, false, req, resp);
+		services(q, false, req, resp);
 	} else if (api_path_rest(p, "/jaeger/api/services/", &rest) && rest.len > 11 &&
 		   memcmp(rest.p + rest.len - 11, "/operations", 11) == 0) {
 		struct slice svc = slice_make(rest.p, rest.len - 11);
@@ -969,22 +989,22 @@ bool jaeger_api_handle(struct store *store, struct http_request *req, struct htt
 				dec[n++] = (char)svc.p[i];
 			}
 		}
-		operations(store, slice_make(dec, n), false, false, req, resp);
+		operations(q, slice_make(dec, n), false, false, req, resp);
 	} else if (slice_eq_cstr(p, "/jaeger/api/operations") || slice_eq_cstr(p, "/jaeger/api/v3/operations")) {
 		bool v3 = p.len > 22;
 		struct slice svc;
 		if (!api_query_param(req, "service", &svc) || !svc.len)
 			(v3 ? v3_error : legacy_error)(resp, req, 400, "parameter 'service' is required");
 		else
-			operations(store, svc, true, v3, req, resp);
+			operations(q, svc, true, v3, req, resp);
 	} else if (slice_eq_cstr(p, "/jaeger/api/traces")) {
-		find_traces(store, false, req, resp);
+		find_traces(q, false, req, resp);
 	} else if (slice_eq_cstr(p, "/jaeger/api/v3/traces")) {
-		find_traces(store, true, req, resp);
+		find_traces(q, true, req, resp);
 	} else if (slice_eq_cstr(p, "/jaeger/api/v3/services")) {
-		services(store, true, req, resp);
+		services(q, true, req, resp);
 	} else if (slice_eq_cstr(p, "/jaeger/api/dependencies")) {
-		dependencies(store, req, resp);
+		dependencies(q, req, resp);
 	} else {
 		return false;
 	}

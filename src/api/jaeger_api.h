@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/query_api.h"
 #include "base/buf.h"
 #include "ingest/span.h"
 #include "net/http.h"
@@ -19,7 +20,7 @@
 
 /* Answer req if its path is one of the Jaeger endpoints above; false (and
  * nothing written) when it is not, so the caller goes on routing. */
-bool jaeger_api_handle(struct store *store, struct http_request *req, struct http_response *resp);
+bool jaeger_api_handle(const struct query_api *q, struct http_request *req, struct http_response *resp);
 
 /* A TraceQL spanset filter under construction: terms joined by &&, user
  * values quoted and escaped. Overflow is the buf's sticky error. */

@@ -4,6 +4,7 @@
  * QueryRangeResponse / QueryInstantResponse JSON. */
 #include "api/metrics_api.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,8 @@ static int status_of(int rc)
 	}
 }
 
-void metrics_api_query(struct store *store, bool instant, struct http_request *req, struct http_response *resp)
+void metrics_api_query(const struct query_api *qa, bool instant, struct http_request *req,
+		       struct http_response *resp)
 {
 	struct metrics_exec_options o;
 	struct slice text;
@@ -175,9 +177,24 @@ void metrics_api_query(struct store *store, bool instant, struct http_request *r
 		return;
 	struct series_set *set;
 	struct metrics_out_stats st;
-	rc = metrics_exec_run(&store_embedded_query_ops, store, q, &o, &set, &st, err, sizeof err);
+	api_query_limits(qa, req, &o.scan);
+	/* the series are the query's memory as much as the scan's */
+	o.max_bytes = o.scan.mem_bytes;
+	rc = metrics_exec_run(&store_embedded_query_ops, qa->store, q, &o, &set, &st, err, sizeof err);
+	/* the scan's budgets answer as every query's do; the series limits
+	 * keep the executor's own message */
+	if (rc == CLEW_EBUSY || rc == -ECANCELED ||
+	    (rc == CLEW_ELIMIT && strncmp(err, "query exceeded its memory budget", 32) == 0)) {
+		api_query_error(resp, req, rc, &o.scan, "metrics query");
+		return;
+	}
 	if (rc < 0) {
-		api_error(resp, req, status_of(rc), err);
+		if (!api_query_cancelled(resp, req, &o.scan))
+			api_error(resp, req, status_of(rc), err);
+		return;
+	}
+	if (api_query_cancelled(resp, req, &o.scan)) {
+		series_set_free(set);
 		return;
 	}
 	if (instant)

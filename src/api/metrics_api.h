@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/query_api.h"
 #include "net/http.h"
 #include "store/store.h"
 
@@ -23,7 +24,8 @@
  * position), a non-metrics query or what clew does not run yet (compare(),
  * metrics arithmetic); 413 past the series or memory limits; 504 past the
  * time budget. */
-void metrics_api_query(struct store *store, bool instant, struct http_request *req, struct http_response *resp);
+void metrics_api_query(const struct query_api *q, bool instant, struct http_request *req,
+		       struct http_response *resp);
 
 /* A time parameter as nanoseconds since the Unix epoch: a number (seconds
  * below 1e11, then milliseconds below 1e14, microseconds below 1e17,

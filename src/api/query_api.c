@@ -100,6 +100,7 @@ void query_api_init(struct query_api *q)
 	metric_gauge_fn("clew_memory_budget_used_bytes", "Bytes charged to the memory budget.", NULL,
 			g_memory_used, q->memory);
 	metric_gauge_fn("clew_memory_budget_limit_bytes", "The memory budget.", NULL, g_memory_limit, q->memory);
+	api_query_metrics_init();
 	metric_gauge_fn("clew_process_resident_memory_bytes", "Resident set size of the clew process.", NULL,
 			g_rss_bytes, NULL);
 }
@@ -153,15 +154,15 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		metrics_render(&resp->body);
 		api_ok(resp, req, "text/plain; version=0.0.4");
 	} else if (slice_eq_cstr(req->path, "/api/search")) {
-		search_api_search(q->store, req, resp);
+		search_api_search(q, req, resp);
 	} else if (slice_eq_cstr(req->path, "/api/metrics/query_range")) {
-		metrics_api_query(q->store, false, req, resp);
+		metrics_api_query(q, false, req, resp);
 	} else if (slice_eq_cstr(req->path, "/api/metrics/query")) {
-		metrics_api_query(q->store, true, req, resp);
+		metrics_api_query(q, true, req, resp);
 	} else if (slice_eq_cstr(req->path, "/api/search/tags") || slice_eq_cstr(req->path, "/api/v2/search/tags")) {
-		search_api_tags(q->store, req->path.len > 16, req, resp);
+		search_api_tags(q, req->path.len > 16, req, resp);
 	} else if (search_api_tag_path(req->path, &v2, &rest)) {
-		search_api_tag_values(q->store, v2, rest, req, resp);
+		search_api_tag_values(q, v2, rest, req, resp);
 	} else if (api_path_rest(req->path, "/api/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_TEMPO_V1, rest, req, resp);
 	} else if (api_path_rest(req->path, "/api/v2/traces/", &rest)) {
@@ -172,7 +173,7 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER, rest, req, resp);
 	} else if (api_path_rest(req->path, "/jaeger/api/v3/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER_V3, rest, req, resp);
-	} else if (analysis_api_handle(q, req, resp) || jaeger_api_handle(q->store, req, resp) || zipkin_api_handle(q->store, req, resp)) {
+	} else if (analysis_api_handle(q, req, resp) || jaeger_api_handle(q, req, resp) || zipkin_api_handle(q, req, resp)) {
 		/* answered */
 	} else {
 		api_error(resp, req, 404, "not found");

@@ -15,6 +15,11 @@ struct query_api {
 	struct budget *memory;
 	/* the service graph kept up to date as spans arrive; may be NULL */
 	struct service_graph_live *graph;
+	/* Each query's budgets (clew serve --query-max-bytes, --query-timeout);
+	 * 0 = the executor's defaults. Handlers apply them, and the stop when
+	 * the client goes away, with api_query_limits (api/api_util.h). */
+	size_t query_mem_bytes;
+	int64_t query_time_ns;
 };
 
 /* Register the query side's metrics (store gauges included); once. */

@@ -70,24 +70,6 @@ static bool time_range(struct http_request *req, struct http_response *resp, str
 	return true;
 }
 
-static void scan_error(struct http_response *resp, struct http_request *req, int rc, const struct exec_options *o)
-{
-	char msg[256];
-	if (rc == CLEW_ELIMIT) {
-		snprintf(msg, sizeof msg,
-			 "query exceeded its memory budget (%zu MiB); narrow the time range or the query",
-			 (o->mem_bytes ? o->mem_bytes : EXEC_DEFAULT_MEM_BYTES) >> 20);
-		api_error(resp, req, 413, msg);
-	} else if (rc == CLEW_EBUSY) {
-		snprintf(msg, sizeof msg, "query exceeded its time budget (%lld s); narrow the time range or the query",
-			 (long long)((o->time_ns ? o->time_ns : EXEC_DEFAULT_TIME_NS) / 1000000000LL));
-		api_error(resp, req, 504, msg);
-	} else {
-		snprintf(msg, sizeof msg, "search failed: %s", err_str(rc));
-		api_error(resp, req, 500, msg);
-	}
-}
-
 /* The legacy form: tags=k=v k2="v 2" (logfmt), minDuration, maxDuration,
  * as a TraceQL filter on unscoped attributes and the trace duration. */
 static bool legacy_query(struct http_request *req, struct buf *q)
@@ -310,7 +292,7 @@ static bool search_options(struct http_request *req, struct http_response *resp,
 	return true;
 }
 
-void search_api_search(struct store *store, struct http_request *req, struct http_response *resp)
+void search_api_search(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct exec_options o = {0};
 	struct slice text;
@@ -330,11 +312,13 @@ void search_api_search(struct store *store, struct http_request *req, struct htt
 	struct exec_query *xq = compile(req, resp, text, true);
 	if (!xq)
 		goto out;
+	api_query_limits(q, req, &o);
 	struct exec_result r;
-	int rc = exec_search(&store_embedded_query_ops, store, xq, &o, &r);
+	int rc = exec_search(&store_embedded_query_ops, q->store, xq, &o, &r);
 	exec_query_free(xq);
-	if (rc < 0) {
-		scan_error(resp, req, rc, &o);
+	if (rc < 0 || api_query_cancelled(resp, req, &o)) {
+		if (rc < 0)
+			api_query_error(resp, req, rc, &o, "search");
 		exec_result_free(&r);
 		goto out;
 	}
@@ -522,7 +506,8 @@ static int tag_scan(struct store *store, struct http_request *req, struct exec_q
 		    exec_visit_fn fn, struct exec_options *o)
 {
 	o->max_pages = SEARCH_TAG_PAGES;
-	o->time_ns = SEARCH_TAG_TIME_NS;
+	if (!o->time_ns || o->time_ns > SEARCH_TAG_TIME_NS)
+		o->time_ns = SEARCH_TAG_TIME_NS;
 	int rc = exec_scan(&store_embedded_query_ops, store, xq, o, fn, c, NULL);
 	return rc == 1 || rc == CLEW_EBUSY ? 0 : rc; /* a partial list is still an answer */
 }
@@ -543,7 +528,7 @@ static void write_names(struct json *j, struct strset *s, int kind)
 	free(v);
 }
 
-void search_api_tags(struct store *store, bool v2, struct http_request *req, struct http_response *resp)
+void search_api_tags(const struct query_api *qa, bool v2, struct http_request *req, struct http_response *resp)
 {
 	struct exec_options o = {0};
 	struct slice scope = {0}, q = {0};
@@ -575,13 +560,17 @@ void search_api_tags(struct store *store, bool v2, struct http_request *req, str
 		return;
 	}
 	int rc = 0;
+	o.time_ns = SEARCH_TAG_TIME_NS;
+	api_query_limits(qa, req, &o);
 	if (c.want[0] || c.want[1] || c.want[2] || c.want[3] || c.want[4])
-		rc = tag_scan(store, req, xq, &c, visit_names, &o);
+		rc = tag_scan(qa->store, req, xq, &c, visit_names, &o);
 	exec_query_free(xq);
 	if (rc < 0) {
-		scan_error(resp, req, rc, &o);
+		api_query_error(resp, req, rc, &o, "tag search");
 		return;
 	}
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	struct json j;
 	json_init(&j, &resp->body);
 	json_obj_begin(&j);
@@ -682,7 +671,7 @@ static struct tql_query *parse_kept(struct http_request *req, const struct buf *
 	return p ? tql_parse(p, text->len, req->arena, e) : NULL;
 }
 
-void search_api_tag_values(struct store *store, bool v2, struct slice tag, struct http_request *req,
+void search_api_tag_values(const struct query_api *qa, bool v2, struct slice tag, struct http_request *req,
 			   struct http_response *resp)
 {
 	struct exec_options o = {0};
@@ -740,13 +729,17 @@ void search_api_tag_values(struct store *store, bool v2, struct slice tag, struc
 	strset_init(&c.set, req->arena, SEARCH_MAX_TAGS);
 	c.field = field;
 	arena_init(&c.scratch, 64 << 20);
-	int rc = tag_scan(store, req, xq, &c, visit_values, &o);
+	o.time_ns = SEARCH_TAG_TIME_NS;
+	api_query_limits(qa, req, &o);
+	int rc = tag_scan(qa->store, req, xq, &c, visit_values, &o);
 	arena_reset(&c.scratch);
 	exec_query_free(xq);
 	if (rc < 0) {
-		scan_error(resp, req, rc, &o);
+		api_query_error(resp, req, rc, &o, "tag value search");
 		return;
 	}
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	struct json j;
 	json_init(&j, &resp->body);
 	json_obj_begin(&j);

@@ -7,21 +7,22 @@
 
 #include <stdbool.h>
 
+#include "api/query_api.h"
 #include "net/http.h"
 #include "query/exec.h"
 #include "store/store.h"
 
 /* GET /api/search: matching traces newest first, Tempo's SearchResponse
  * JSON. Parse errors 400, metrics queries 400, budgets 413 / 504. */
-void search_api_search(struct store *store, struct http_request *req, struct http_response *resp);
+void search_api_search(const struct query_api *q, struct http_request *req, struct http_response *resp);
 
 /* GET /api/search/tags (v2 false: {"tagNames": [...]}) and
  * /api/v2/search/tags (v2 true: {"scopes": [...]}). */
-void search_api_tags(struct store *store, bool v2, struct http_request *req, struct http_response *resp);
+void search_api_tags(const struct query_api *q, bool v2, struct http_request *req, struct http_response *resp);
 
 /* GET /api/search/tag/{tag}/values and the v2 form; tag is the path rest
  * before "/values" (percent-encoded, possibly twice as Grafana sends it). */
-void search_api_tag_values(struct store *store, bool v2, struct slice tag, struct http_request *req,
+void search_api_tag_values(const struct query_api *q, bool v2, struct slice tag, struct http_request *req,
 			   struct http_response *resp);
 
 /* The distinct values, as text, of the TraceQL field (an intrinsic or an

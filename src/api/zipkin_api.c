@@ -34,13 +34,16 @@ static void finish(struct http_response *resp, struct http_request *req)
 		api_ok(resp, req, "application/json");
 }
 
-static void write_values(struct store *store, struct http_request *req, struct http_response *resp,
+static void write_values(const struct query_api *q, struct http_request *req, struct http_response *resp,
 			 const char *field, struct slice filter)
 {
 	struct exec_options o = {0};
 	struct slice *v;
 	uint32_t n;
-	int rc = jaeger_values(store, req, field, filter, &o, &v, &n);
+	api_query_limits(q, req, &o);
+	int rc = jaeger_values(q->store, req, field, filter, &o, &v, &n);
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	if (rc < 0) {
 		api_error(resp, req, rc == CLEW_EINVAL ? 400 : 500, "could not list the values");
 		return;
@@ -55,7 +58,7 @@ static void write_values(struct store *store, struct http_request *req, struct h
 }
 
 /* Values of field over the spans of the serviceName parameter. */
-static void service_values(struct store *store, struct http_request *req, struct http_response *resp,
+static void service_values(const struct query_api *q, struct http_request *req, struct http_response *resp,
 			   const char *field)
 {
 	struct slice svc, text;
@@ -71,10 +74,10 @@ static void service_values(struct store *store, struct http_request *req, struct
 	if (!ok)
 		api_error(resp, req, 400, "serviceName is too long");
 	else
-		write_values(store, req, resp, field, text);
+		write_values(q, req, resp, field, text);
 }
 
-static void autocomplete_values(struct store *store, struct http_request *req, struct http_response *resp)
+static void autocomplete_values(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct slice key;
 	if (!api_query_param(req, "key", &key) || !key.len) {
@@ -91,7 +94,7 @@ static void autocomplete_values(struct store *store, struct http_request *req, s
 	if (!text)
 		api_error(resp, req, 400, "key is too long");
 	else
-		write_values(store, req, resp, text, (struct slice){0});
+		write_values(q, req, resp, text, (struct slice){0});
 }
 
 /* An integer parameter; *present false when absent. false when malformed. */
@@ -192,7 +195,7 @@ static int write_trace(void *ctx, const struct span_batch *b)
 	return c->j->out->err ? c->j->out->err : 0;
 }
 
-static void traces(struct store *store, struct http_request *req, struct http_response *resp)
+static void traces(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct jaeger_filter f;
 	struct exec_options o = {0};
@@ -206,13 +209,16 @@ static void traces(struct store *store, struct http_request *req, struct http_re
 	jaeger_filter_free(&f);
 	if (!ok)
 		return;
+	api_query_limits(q, req, &o);
 	struct json j;
 	json_init(&j, &resp->body);
 	json_arr_begin(&j);
 	struct list_ctx c = {&j};
 	char msg[300];
 	int status = 500;
-	int rc = jaeger_find_traces(store, req, text, &o, write_trace, &c, &status, msg, sizeof msg);
+	int rc = jaeger_find_traces(q->store, req, text, &o, write_trace, &c, &status, msg, sizeof msg);
+	if (api_query_cancelled(resp, req, &o))
+		return;
 	if (rc < 0 && !resp->body.err) {
 		api_error(resp, req, status, msg);
 		return;
@@ -323,19 +329,20 @@ static void dependencies(struct store *store, struct http_request *req, struct h
 	finish(resp, req);
 }
 
-bool zipkin_api_handle(struct store *store, struct http_request *req, struct http_response *resp)
+bool zipkin_api_handle(const struct query_api *q, struct http_request *req, struct http_response *resp)
 {
+	struct store *store = q->store;
 	struct slice p, rest;
 	if (!api_path_rest(req->path, "/zipkin/api/v2/", &p))
 		return false;
 	if (slice_eq_cstr(p, "services")) {
-		write_values(store, req, resp, "resource.service.name", (struct slice){0});
+		write_values(q, req, resp, "resource.service.name", (struct slice){0});
 	} else if (slice_eq_cstr(p, "spans")) {
-		service_values(store, req, resp, "name");
+		service_values(q, req, resp, "name");
 	} else if (slice_eq_cstr(p, "remoteServices")) {
-		service_values(store, req, resp, "span.peer.service");
+		service_values(q, req, resp, "span.peer.service");
 	} else if (slice_eq_cstr(p, "traces")) {
-		traces(store, req, resp);
+		traces(q, req, resp);
 	} else if (api_path_rest(p, "trace/", &rest)) {
 		trace_by_id(store, rest, req, resp);
 	} else if (slice_eq_cstr(p, "traceMany")) {
@@ -351,7 +358,7 @@ bool zipkin_api_handle(struct store *store, struct http_request *req, struct htt
 		json_arr_end(&j);
 		finish(resp, req);
 	} else if (slice_eq_cstr(p, "autocompleteValues")) {
-		autocomplete_values(store, req, resp);
+		autocomplete_values(q, req, resp);
 	} else {
 		return false;
 	}

@@ -7,11 +7,12 @@
 
 #include <stdbool.h>
 
+#include "api/query_api.h"
 #include "net/http.h"
 #include "store/store.h"
 
 /* Answer req if its path is one of the endpoints above; false (and nothing
  * written) when it is not, so the caller goes on routing. */
-bool zipkin_api_handle(struct store *store, struct http_request *req, struct http_response *resp);
+bool zipkin_api_handle(const struct query_api *q, struct http_request *req, struct http_response *resp);
 
 #endif

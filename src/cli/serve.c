@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "net/http.h"
+#include "query/exec.h"
 #include "store/store.h"
 
 struct serve_options {
@@ -33,6 +35,9 @@ struct serve_options {
 	int64_t idle_timeout_ns, request_timeout_ns;
 	int64_t retention_ns, block_interval_ns;
 	uint64_t max_disk_bytes, head_max_bytes;
+	int64_t query_timeout_ns;
+	uint64_t query_max_bytes;
+	uint64_t compaction_mb_per_sec;
 };
 
 static void serve_usage(FILE *f)
@@ -64,6 +69,13 @@ static void serve_usage(FILE *f)
 	      "                          0 = no limit [0]\n"
 	      "  --head-max-bytes SIZE   cut the in-memory head into a block past this [256MiB]\n"
 	      "  --block-interval DUR    or this long after its first span [2m]\n"
+	      "  --compaction-mb-per-sec N  read rate of block compaction in MiB/s, so merges\n"
+	      "                          leave disk bandwidth to ingest and queries; 0 = no\n"
+	      "                          limit [64]\n"
+	      "  --query-timeout DUR     time budget of each query; past it the query answers\n"
+	      "                          504 and stops [30s]\n"
+	      "  --query-max-bytes SIZE  memory budget of each query; past it the query answers\n"
+	      "                          413 and stops [512MiB]\n"
 	      "  --log-level LEVEL       debug, info, warn or error [info]\n"
 	      "  -h, --help              show this text\n"
 	      "\n"
@@ -81,7 +93,8 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	enum {
 		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
-		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL
+		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL, O_COMPACTION_RATE,
+		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES
 	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -101,6 +114,9 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"max-disk", required_argument, NULL, O_MAX_DISK},
 		{"head-max-bytes", required_argument, NULL, O_HEAD_MAX},
 		{"block-interval", required_argument, NULL, O_BLOCK_INTERVAL},
+		{"compaction-mb-per-sec", required_argument, NULL, O_COMPACTION_RATE},
+		{"query-timeout", required_argument, NULL, O_QUERY_TIMEOUT},
+		{"query-max-bytes", required_argument, NULL, O_QUERY_MAX_BYTES},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -178,6 +194,20 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			if (units_parse_duration_ns(optarg, &o->block_interval_ns) < 0 || o->block_interval_ns < 1000000000)
 				return bad_option("--block-interval", optarg, "expected a duration of at least 1s");
 			break;
+		case O_COMPACTION_RATE:
+			if (units_parse_u64(optarg, &o->compaction_mb_per_sec) < 0 || o->compaction_mb_per_sec > 1000000)
+				return bad_option("--compaction-mb-per-sec", optarg,
+						  "expected MiB per second, 0 (no limit) to 1000000");
+			break;
+		case O_QUERY_TIMEOUT:
+			if (units_parse_duration_ns(optarg, &o->query_timeout_ns) < 0 || o->query_timeout_ns < 1000000)
+				return bad_option("--query-timeout", optarg, "expected a duration of at least 1ms, such as 30s");
+			break;
+		case O_QUERY_MAX_BYTES:
+			if (units_parse_size(optarg, &o->query_max_bytes) < 0 || o->query_max_bytes < (64u << 10) ||
+			    o->query_max_bytes > SIZE_MAX / 2)
+				return bad_option("--query-max-bytes", optarg, "expected a size of at least 64k, such as 512M");
+			break;
 		case O_LOG:
 			if (strcmp(optarg, "debug") == 0)
 				log_set_level(LOG_DEBUG);
@@ -239,6 +269,9 @@ int cli_serve(int argc, char **argv)
 		.retention_ns = 7ll * 86400 * 1000000000,
 		.block_interval_ns = 120ll * 1000000000,
 		.head_max_bytes = 256ull << 20,
+		.query_timeout_ns = EXEC_DEFAULT_TIME_NS,
+		.query_max_bytes = EXEC_DEFAULT_MEM_BYTES,
+		.compaction_mb_per_sec = 64,
 	};
 	int prc = parse_options(argc, argv, &o);
 	if (prc == 1)
@@ -272,6 +305,7 @@ int cli_serve(int argc, char **argv)
 		.block_interval_ns = o.block_interval_ns,
 		.retention_ns = o.retention_ns,
 		.max_disk_bytes = o.max_disk_bytes,
+		.compaction_bytes_per_sec = o.compaction_mb_per_sec << 20,
 	};
 	struct store *store = store_open(&so, &rc, err, sizeof err);
 	if (!store) {
@@ -283,7 +317,10 @@ int cli_serve(int argc, char **argv)
 
 	struct receivers recv = {.store = store, .memory = &memory, .max_body_bytes = o.max_body_bytes};
 	receivers_init(&recv);
-	struct query_api qapi = {.store = store, .memory = &memory};
+	struct query_api qapi = {.store = store,
+				 .memory = &memory,
+				 .query_mem_bytes = (size_t)o.query_max_bytes,
+				 .query_time_ns = o.query_timeout_ns};
 	query_api_init(&qapi);
 
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
