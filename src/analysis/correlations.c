@@ -170,6 +170,49 @@ int corr_table_begin_trace(struct corr_table *t, const struct span_batch *b, uin
 	return 0;
 }
 
+int64_t corr_table_self_ns(const struct corr_table *t, uint32_t i)
+{
+	const struct span *s = &t->b->spans[i];
+	int64_t st = s->start_unix_ns, en = s->end_unix_ns;
+	if (en <= st)
+		return 0;
+	if (i < t->first || i - t->first >= t->n)
+		return en - st;
+	int64_t iv[64][2];
+	uint32_t n = 0;
+	int64_t covered = 0;
+	for (uint32_t c = t->child_first[i - t->first]; c != UINT32_MAX; c = t->child_next[c]) {
+		const struct span *cs = &t->b->spans[t->first + c];
+		int64_t a = cs->start_unix_ns > st ? cs->start_unix_ns : st;
+		int64_t b = cs->end_unix_ns < en ? cs->end_unix_ns : en;
+		if (b <= a)
+			continue;
+		if (n == 64) { /* a wide fan-out: children overlap anyway, cover all */
+			return 0;
+		}
+		uint32_t k = n++; /* insertion by start */
+		while (k > 0 && iv[k - 1][0] > a) {
+			iv[k][0] = iv[k - 1][0];
+			iv[k][1] = iv[k - 1][1];
+			k--;
+		}
+		iv[k][0] = a;
+		iv[k][1] = b;
+	}
+	int64_t cur_a = 0, cur_b = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (k == 0 || iv[k][0] > cur_b) {
+			covered += cur_b - cur_a;
+			cur_a = iv[k][0];
+			cur_b = iv[k][1];
+		} else if (iv[k][1] > cur_b) {
+			cur_b = iv[k][1];
+		}
+	}
+	covered += cur_b - cur_a;
+	return en - st - covered > 0 ? en - st - covered : 0;
+}
+
 /* ---- keys and values ---- */
 
 static struct cv_key *find_key(struct corr_table *t, uint8_t scope, struct slice name, bool insert)
@@ -810,7 +853,8 @@ static bool unit_bad(struct run *r, const struct span_batch *b, const uint32_t *
 
 static int one_unit(struct run *r, const struct span_batch *b, const uint32_t *spans, uint32_t n_spans)
 {
-	int64_t dur = corr_unit_duration(b, spans, n_spans);
+	int64_t dur = r->co->self_time && r->co->level == CORR_LEVEL_SPAN ? corr_table_self_ns(r->t, spans[0])
+									 : corr_unit_duration(b, spans, n_spans);
 	switch (r->pass) {
 	case PASS_QUANTILE:
 		if (r->ops) {
@@ -834,7 +878,7 @@ static int visit(void *ctx, const struct span_batch *b, uint32_t first, uint32_t
 	int rc;
 	if (n_matched == 0)
 		return 0;
-	if (r->pass != PASS_QUANTILE && (rc = corr_table_begin_trace(r->t, b, first, n)) < 0)
+	if ((r->pass != PASS_QUANTILE || r->co->self_time) && (rc = corr_table_begin_trace(r->t, b, first, n)) < 0)
 		return rc;
 	if (r->co->level == CORR_LEVEL_SPAN) {
 		for (uint32_t k = 0; k < n_matched; k++)

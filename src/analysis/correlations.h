@@ -72,6 +72,10 @@ int corr_table_begin_trace(struct corr_table *t, const struct span_batch *b, uin
  * unit. dur_ns goes to the population figures. 0 or CLEW_ENOMEM. */
 int corr_table_add(struct corr_table *t, const uint32_t *spans, uint32_t n_spans, bool bad, int64_t dur_ns);
 
+/* The self time of span b->spans[i] of the current trace: its duration
+ * minus the union of its children's intervals clipped to it. */
+int64_t corr_table_self_ns(const struct corr_table *t, uint32_t i);
+
 /* Units counted so far, bad and not. */
 void corr_table_counts(const struct corr_table *t, uint64_t *bad /* out */, uint64_t *rest /* out */);
 
@@ -124,6 +128,10 @@ struct corr_options {
 	 * (service and span name) instead of the whole population's, so a span
 	 * is bad when it is slow for what it does */
 	bool per_operation;
+	/* span level, latency: a span's self time (its duration minus the time
+	 * covered by its children) instead of its duration, so that a parent
+	 * slow only because of a child is not bad itself */
+	bool self_time;
 };
 
 struct corr_report {

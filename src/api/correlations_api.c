@@ -129,6 +129,14 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 			return;
 		}
 	}
+	if (api_query_param(req, "duration", &v) && v.len) {
+		if (slice_eq_cstr(v, "self")) {
+			co.self_time = true;
+		} else if (!slice_eq_cstr(v, "total")) {
+			api_error(resp, req, 400, "invalid duration: expected total or self");
+			return;
+		}
+	}
 	if (api_query_param(req, "limit", &v) && v.len) {
 		uint64_t n;
 		char tmp[16];
@@ -181,6 +189,10 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 	if (latency && co.per_operation && !co.threshold_ns && co.level == CORR_LEVEL_SPAN) {
 		json_key(&j, "relative");
 		json_cstr(&j, "operation");
+	}
+	if (latency && co.self_time && co.level == CORR_LEVEL_SPAN) {
+		json_key(&j, "duration");
+		json_cstr(&j, "self");
 	}
 	if (latency) {
 		json_key(&j, "thresholdMs");
