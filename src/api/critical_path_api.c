@@ -217,6 +217,8 @@ void critical_path_api_get(struct query_api *q, struct http_request *req, struct
 	json_obj_begin(&j);
 	json_key(&j, "traces");
 	json_uint(&j, cp_agg_traces(cur));
+	json_key(&j, "meanMs");
+	json_double(&j, cp_agg_traces(cur) ? (double)cp_agg_total_ns(cur) / 1e6 / (double)cp_agg_traces(cur) : 0);
 	if (baseline) {
 		json_key(&j, "baselineTraces");
 		json_uint(&j, cp_agg_traces(base));
