@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/service_graph.h"
 #include "api/query_api.h"
 #include "api/receivers.h"
 #include "base/budget.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -315,10 +317,16 @@ int cli_serve(int argc, char **argv)
 	if (o.wal_sync == WAL_SYNC_NONE)
 		log_warn("--wal-sync=none: acknowledged spans are lost on a crash; use it for benchmarks only");
 
-	struct receivers recv = {.store = store, .memory = &memory, .max_body_bytes = o.max_body_bytes};
+	/* the live service graph is complete from now on, or from the start if the store is empty */
+	struct store_stats sst;
+	store_get_stats(store, &sst);
+	struct sg_live_options sgo = {.covers_from_ns = sst.head_spans || sst.blocks ? clock_now_unix_ns() : 0};
+	struct service_graph_live *graph = sg_live_new(&sgo); /* NULL: graph queries scan the store */
+	struct receivers recv = {.store = store, .memory = &memory, .max_body_bytes = o.max_body_bytes, .graph = graph};
 	receivers_init(&recv);
 	struct query_api qapi = {.store = store,
 				 .memory = &memory,
+				 .graph = graph,
 				 .query_mem_bytes = (size_t)o.query_max_bytes,
 				 .query_time_ns = o.query_timeout_ns};
 	query_api_init(&qapi);
@@ -342,12 +350,14 @@ int cli_serve(int argc, char **argv)
 	    listen_on(srv, "http", o.http_addr, query_api_handle, &qapi, 1 << 20) < 0) {
 		http_server_free(srv);
 		store_close(store);
+		sg_live_free(graph);
 		return 1;
 	}
 	if ((rc = http_server_start(srv)) < 0) {
 		fprintf(stderr, "clew serve: cannot start the I/O threads: %s\n", err_str(rc));
 		http_server_free(srv);
 		store_close(store);
+		sg_live_free(graph);
 		return 1;
 	}
 	log_info("ready: data dir %s, %d I/O threads, WAL sync %s, memory limit %llu MiB", o.data_dir, io,
@@ -359,6 +369,7 @@ int cli_serve(int argc, char **argv)
 	log_info("received %s: stopping (finishing requests in flight)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(srv, 10000);
 	http_server_free(srv);
+	sg_live_free(graph);
 	rc = store_close(store);
 	if (rc < 0) {
 		log_error("final WAL sync failed: %s", err_str(rc));
