@@ -1,0 +1,333 @@
+/* TraceQL query speed over blocks: spans in range per CPU-second of the
+ * process (utime + stime of every thread, getrusage) and wall time, median
+ * of several runs, with the columnar path on and off (excol_set_enabled):
+ * (a) filter + count on service, span name and status, as a metrics query
+ * over one step and as a search (most_recent, so every block is read);
+ * (b) a p99 of durations by a high-cardinality attribute; (c) a count by
+ * service. The store is N spans of `clew gen` traffic written as blocks
+ * (no head), or an existing data directory.
+ *
+ *   query [--spans 10000000] [--data-dir DIR] [--runs 5] [--slow-runs 1]
+ *         [--threads 2] [--cache-mb 1024] [--dir DIR] [--seed 1]
+ * Prints one "name value unit" line per figure. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "gen/topology.h"
+#include "gen/tracegen.h"
+#include "query/exec_columnar.h"
+#include "query/metrics_exec.h"
+#include "store/block.h"
+#include "store/store.h"
+
+#define MAX_BLOCKS 256
+#define BLOCK_SPANS 1000000u
+#define MAX_RUNS 64
+
+static struct block *g_blocks[MAX_BLOCKS];
+static size_t g_n_blocks;
+static int64_t g_min_start = INT64_MAX, g_max_start = INT64_MIN;
+static uint64_t g_spans;
+
+static int bl_get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
+{
+	(void)impl;
+	int found = CLEW_ENOTFOUND;
+	for (size_t k = 0; k < g_n_blocks; k++) {
+		int rc = block_get_trace(g_blocks[k], id, out);
+		if (rc == 0)
+			found = 0;
+		else if (rc != CLEW_ENOTFOUND)
+			return rc;
+	}
+	return found;
+}
+
+static int bl_list(void *impl, struct store_block_list *out)
+{
+	(void)impl;
+	out->items = calloc(g_n_blocks + 1, sizeof *out->items);
+	if (!out->items)
+		return CLEW_ENOMEM;
+	for (size_t k = 0; k < g_n_blocks; k++) {
+		block_ref(g_blocks[k]);
+		out->items[k].block = g_blocks[k];
+		out->items[k].seq = k;
+		block_get_info(g_blocks[k], &out->items[k].info);
+	}
+	out->n = g_n_blocks;
+	return 0;
+}
+
+static void bl_release(struct store_block_list *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		block_unref(l->items[k].block);
+	free(l->items);
+}
+
+static int bl_heads(void *impl, head_batch_fn fn, void *ctx)
+{
+	(void)impl;
+	(void)fn;
+	(void)ctx;
+	return 0;
+}
+
+static const struct store_query_ops blocks_ops = {bl_get_trace, bl_list, bl_release, bl_heads};
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void note_block(struct block *b)
+{
+	struct block_info bi;
+	block_get_info(b, &bi);
+	g_blocks[g_n_blocks++] = b;
+	g_spans += bi.spans;
+	if (bi.spans && bi.min_start_ns < g_min_start)
+		g_min_start = bi.min_start_ns;
+	if (bi.spans && bi.max_start_ns > g_max_start)
+		g_max_start = bi.max_start_ns;
+}
+
+static int make_blocks(const char *dir, uint64_t n_spans, uint64_t seed)
+{
+	struct topo t;
+	struct gen g;
+	struct arena a;
+	struct span_batch b;
+	int rc;
+	topo_init(&t);
+	arena_init(&a, 0);
+	if ((rc = topo_default(&t)) < 0)
+		return rc;
+	struct gen_config c = {.seed = seed, .start_unix_ns = 1767225600000000000LL, .clock_rate = 10000,
+			       .accounts = 100000, .zipf_s = 1.0, .batch_spans = 10000, .topo = &t};
+	if ((rc = gen_init(&g, &c)) < 0)
+		return rc;
+	uint64_t done = 0;
+	double t0 = cpu_now();
+	while (done < n_spans && g_n_blocks < MAX_BLOCKS) {
+		struct block_writer *w = block_writer_new(NULL);
+		while (block_writer_spans(w) < BLOCK_SPANS && done + block_writer_spans(w) < n_spans) {
+			if ((rc = gen_next_batch(&g, &a, &b)) < 0 || (rc = block_writer_add(w, &b)) < 0)
+				return rc;
+		}
+		done += block_writer_spans(w);
+		char name[64];
+		snprintf(name, sizeof name, "q%03zu.blk", g_n_blocks);
+		if ((rc = block_writer_finish(w, fileops_posix(), dir, name, NULL)) < 0)
+			return rc;
+		block_writer_free(w);
+		char path[1024], err[256];
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		struct block *bk = block_open(fileops_posix(), path, &rc, err, sizeof err);
+		if (!bk) {
+			fprintf(stderr, "%s\n", err);
+			return rc;
+		}
+		block_mark_deleted(bk); /* the file goes with the benchmark */
+		note_block(bk);
+	}
+	printf("build_spans %llu spans\nbuild_cpu %.1f s\n", (unsigned long long)done, cpu_now() - t0);
+	gen_free(&g);
+	topo_free(&t);
+	arena_reset(&a);
+	return 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const struct store_query_ops *g_ops = &blocks_ops;
+static void *g_impl;
+static uint32_t g_threads = 2;
+
+/* One run of q: metrics over the whole range in one step, or a search. */
+static int run_once(const char *q, bool search, double *cpu, double *wall, uint64_t *out_n)
+{
+	struct arena a;
+	struct tql_error e;
+	char err[256];
+	int rc;
+	arena_init(&a, 0);
+	struct tql_query *tq = tql_parse(q, strlen(q), &a, &e);
+	if (!tq) {
+		fprintf(stderr, "%s: %s\n", q, e.msg);
+		return CLEW_EPARSE;
+	}
+	double c0 = cpu_now();
+	int64_t w0 = clock_mono_ns();
+	int64_t start = g_min_start, end = g_max_start + 1;
+	if (search) {
+		struct exec_query *xq = exec_compile(tq, &a, &rc, err, sizeof err);
+		if (!xq)
+			return rc;
+		struct exec_options o = {.threads = g_threads, .time_ns = 3600LL * 1000000000LL};
+		struct exec_result res;
+		rc = exec_search(g_ops, g_impl, xq, &o, &res);
+		*out_n = res.n_traces;
+		exec_result_free(&res);
+		exec_query_free(xq);
+	} else {
+		struct metrics_exec_options o = {.start_ns = start, .end_ns = end, .step_ns = end - start};
+		o.scan.threads = g_threads;
+		o.scan.time_ns = 3600LL * 1000000000LL;
+		o.max_series = 1000000; /* customer ids: more than the server's default 10,000 */
+		struct series_set *set = NULL;
+		struct metrics_out_stats st;
+		rc = metrics_exec_run(g_ops, g_impl, tq, &o, &set, &st, err, sizeof err);
+		if (rc < 0)
+			fprintf(stderr, "%s: %s\n", q, err);
+		*out_n = set ? series_count(set) : 0;
+		series_set_free(set);
+	}
+	*cpu = cpu_now() - c0;
+	*wall = (double)(clock_mono_ns() - w0) / 1e6;
+	arena_reset(&a);
+	return rc;
+}
+
+static int bench(const char *label, const char *q, bool search, int runs, int slow_runs)
+{
+	for (int mode = 1; mode >= 0; mode--) {
+		int n = mode ? runs : slow_runs;
+		double cpu[MAX_RUNS], wall[MAX_RUNS];
+		uint64_t res = 0;
+		if (n <= 0)
+			continue;
+		excol_set_enabled(mode);
+		double c, w;
+		int rc = run_once(q, search, &c, &w, &res); /* warm the column cache */
+		if (rc < 0)
+			return rc;
+		for (int k = 0; k < n && k < MAX_RUNS; k++)
+			if ((rc = run_once(q, search, &cpu[k], &wall[k], &res)) < 0)
+				return rc;
+		double mc = median(cpu, n < MAX_RUNS ? n : MAX_RUNS), mw = median(wall, n < MAX_RUNS ? n : MAX_RUNS);
+		const char *m = mode ? "columnar" : "span_by_span";
+		printf("%s_%s_spans_per_cpu_s %.0f spans/cpu-s\n", label, m, mc > 0 ? (double)g_spans / mc : 0);
+		printf("%s_%s_cpu %.3f s\n", label, m, mc);
+		printf("%s_%s_wall %.1f ms\n", label, m, mw);
+		printf("%s_%s_results %llu %s\n", label, m, (unsigned long long)res, search ? "traces" : "series");
+		fflush(stdout);
+	}
+	excol_set_enabled(true);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t spans = 10000000, seed = 1;
+	const char *data_dir = NULL, *dir = NULL;
+	int runs = 5, slow_runs = 1;
+	size_t cache_mb = 1024;
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			fprintf(stderr, "%s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (strcmp(argv[i], "--spans") == 0)
+			spans = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--data-dir") == 0)
+			data_dir = v;
+		else if (strcmp(argv[i], "--dir") == 0)
+			dir = v;
+		else if (strcmp(argv[i], "--runs") == 0)
+			runs = (int)strtol(v, NULL, 10);
+		else if (strcmp(argv[i], "--slow-runs") == 0)
+			slow_runs = (int)strtol(v, NULL, 10);
+		else if (strcmp(argv[i], "--threads") == 0)
+			g_threads = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(argv[i], "--cache-mb") == 0)
+			cache_mb = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--seed") == 0)
+			seed = strtoull(v, NULL, 10);
+		else {
+			fprintf(stderr, "unknown option %s\n", argv[i]);
+			return 2;
+		}
+		i++;
+	}
+	if (runs < 1 || runs > MAX_RUNS || slow_runs < 0 || slow_runs > MAX_RUNS) {
+		fprintf(stderr, "--runs 1..%d, --slow-runs 0..%d\n", MAX_RUNS, MAX_RUNS);
+		return 2;
+	}
+	block_cache_set_budget(cache_mb << 20);
+	struct store *st = NULL;
+	char tmp[] = "/tmp/clew-bench-query-XXXXXX";
+	int rc;
+	if (data_dir) {
+		char err[512];
+		struct store_options so = {.data_dir = data_dir, .manual_maintenance = 1};
+		if (!(st = store_open(&so, &rc, err, sizeof err))) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		struct store_block_list bl;
+		if (store_list_blocks(st, &bl) < 0)
+			return 1;
+		for (size_t k = 0; k < bl.n && g_n_blocks < MAX_BLOCKS; k++) {
+			block_ref(bl.items[k].block);
+			note_block(bl.items[k].block);
+		}
+		store_release_blocks(&bl);
+	} else {
+		if (!dir && !(dir = mkdtemp(tmp))) {
+			perror("mkdtemp");
+			return 1;
+		}
+		if ((rc = make_blocks(dir, spans, seed)) < 0) {
+			fprintf(stderr, "building the blocks: %s\n", err_str(rc));
+			return 1;
+		}
+	}
+	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_spans, g_n_blocks,
+	       g_threads);
+	static const char *filter =
+		"{resource.service.name=\"users\" && name=\"identity.v1.Users/Get\" && status=error}";
+	char a1[256], a2[300];
+	snprintf(a1, sizeof a1, "%s | count_over_time()", filter);
+	snprintf(a2, sizeof a2, "%s with (most_recent=true)", filter);
+	if ((rc = bench("filter_count", a1, false, runs, slow_runs)) < 0 ||
+	    (rc = bench("filter_search", a2, true, runs, slow_runs)) < 0 ||
+	    (rc = bench("quantile_by_customer",
+			"{resource.service.name=\"users\"} | quantile_over_time(duration, .99) by (span.customer.id)",
+			false, runs, slow_runs)) < 0 ||
+	    (rc = bench("count_by_service", "{} | count_over_time() by (resource.service.name)", false, runs,
+			slow_runs)) < 0) {
+		fprintf(stderr, "query failed: %s\n", err_str(rc));
+		return 1;
+	}
+	for (size_t k = 0; k < g_n_blocks; k++)
+		block_unref(g_blocks[k]);
+	if (st)
+		store_close(st);
+	if (dir == tmp)
+		rmdir(tmp);
+	return 0;
+}
