@@ -29,7 +29,7 @@ $(error BUILD must be release, debug or asan)
 endif
 CFLAGS := $(CFLAGS_COMMON) $(CFLAGS_MODE) $(EXTRA_CFLAGS)
 LDFLAGS := -pthread $(LDFLAGS_MODE)
-LDLIBS := -lnghttp2 -ljansson -lzstd -lz -lxxhash -lm -lcurl
+LDLIBS := -lnghttp2 -ljansson -lzstd -lz -lxxhash -lm -lcurl -lpcre2-8
 
 LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(gcc make pkg-config libnghttp2-dev libjansson-dev libzstd-dev zlib1g-dev libxxhash-dev
-      libcurl4-openssl-dev protobuf-compiler curl nodejs npm)
+      libcurl4-openssl-dev libpcre2-dev protobuf-compiler curl nodejs npm)
 
 missing=()
 for p in "${DEBS[@]}"; do
