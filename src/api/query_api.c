@@ -14,6 +14,7 @@
 #include "api/metrics_api.h"
 #include "api/search_api.h"
 #include "api/trace_api.h"
+#include "api/ui_api.h"
 #include "api/zipkin_api.h"
 #include "base/err.h"
 #include "base/metrics.h"
@@ -173,7 +174,8 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER, rest, req, resp);
 	} else if (api_path_rest(req->path, "/jaeger/api/v3/traces/", &rest)) {
 		trace_api_get(q->store, TRACE_SHAPE_JAEGER_V3, rest, req, resp);
-	} else if (analysis_api_handle(q, req, resp) || jaeger_api_handle(q, req, resp) || zipkin_api_handle(q, req, resp)) {
+	} else if (analysis_api_handle(q, req, resp) || jaeger_api_handle(q, req, resp) || zipkin_api_handle(q, req, resp) ||
+		   ui_api_handle(q, req, resp)) {
 		/* answered */
 	} else {
 		api_error(resp, req, 404, "not found");

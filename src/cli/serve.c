@@ -16,6 +16,7 @@
 #include "analysis/service_graph.h"
 #include "api/query_api.h"
 #include "api/receivers.h"
+#include "api/ui_api.h"
 #include "base/budget.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -40,6 +41,7 @@ struct serve_options {
 	int64_t query_timeout_ns;
 	uint64_t query_max_bytes;
 	uint64_t compaction_mb_per_sec;
+	const char *ui_dir; /* NULL: ../ui beside the binary */
 };
 
 static void serve_usage(FILE *f)
@@ -78,6 +80,8 @@ static void serve_usage(FILE *f)
 	      "                          504 and stops [30s]\n"
 	      "  --query-max-bytes SIZE  memory budget of each query; past it the query answers\n"
 	      "                          413 and stops [512MiB]\n"
+	      "  --ui-dir DIR            the built web UI served at / [../ui beside the binary,\n"
+	      "                          i.e. build/ui; build it with make ui]\n"
 	      "  --log-level LEVEL       debug, info, warn or error [info]\n"
 	      "  -h, --help              show this text\n"
 	      "\n"
@@ -96,7 +100,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	enum {
 		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
 		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL, O_COMPACTION_RATE,
-		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES
+		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES, O_UI_DIR
 	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -119,6 +123,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"compaction-mb-per-sec", required_argument, NULL, O_COMPACTION_RATE},
 		{"query-timeout", required_argument, NULL, O_QUERY_TIMEOUT},
 		{"query-max-bytes", required_argument, NULL, O_QUERY_MAX_BYTES},
+		{"ui-dir", required_argument, NULL, O_UI_DIR},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -209,6 +214,11 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			if (units_parse_size(optarg, &o->query_max_bytes) < 0 || o->query_max_bytes < (64u << 10) ||
 			    o->query_max_bytes > SIZE_MAX / 2)
 				return bad_option("--query-max-bytes", optarg, "expected a size of at least 64k, such as 512M");
+			break;
+		case O_UI_DIR:
+			if (ui_api_set_dir(optarg) < 0)
+				return bad_option("--ui-dir", optarg, "expected a directory path");
+			o->ui_dir = optarg;
 			break;
 		case O_LOG:
 			if (strcmp(optarg, "debug") == 0)
@@ -330,6 +340,8 @@ int cli_serve(int argc, char **argv)
 				 .query_mem_bytes = (size_t)o.query_max_bytes,
 				 .query_time_ns = o.query_timeout_ns};
 	query_api_init(&qapi);
+	if (!o.ui_dir)
+		ui_api_set_dir(NULL);
 
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int io = o.io_threads ? (int)o.io_threads : (int)(cpus > 0 ? cpus * 2 : 4);
