@@ -1,0 +1,262 @@
+/* Correlations speed over blocks: CPU time of the process (utime + stime of
+ * every thread, getrusage) and wall time, medians of several runs, for
+ * correlations of every span ({}) with signal=latency and a p99 threshold
+ * (three passes: quantile, counting, latency figures), with an absolute
+ * threshold (two passes) and with signal=error (one pass), and one compare
+ * by service version. The store is N spans of `clew gen` traffic written as
+ * blocks of 1M spans (no head).
+ *
+ *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1]
+ * Prints one "name value unit" line per figure. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "analysis/compare.h"
+#include "analysis/correlations.h"
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "gen/topology.h"
+#include "gen/tracegen.h"
+#include "store/block.h"
+#include "store/fileops.h"
+
+#define MAX_BLOCKS 256
+#define BLOCK_SPANS 1000000u
+#define MAX_RUNS 32
+
+static struct block *g_blocks[MAX_BLOCKS];
+static size_t g_n_blocks;
+static uint64_t g_spans;
+static uint32_t g_threads = 2;
+
+static int get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
+{
+	(void)impl;
+	int found = CLEW_ENOTFOUND;
+	for (size_t k = 0; k < g_n_blocks; k++) {
+		int rc = block_get_trace(g_blocks[k], id, out);
+		if (rc == 0)
+			found = 0;
+		else if (rc != CLEW_ENOTFOUND)
+			return rc;
+	}
+	return found;
+}
+
+static int list_blocks(void *impl, struct store_block_list *out)
+{
+	(void)impl;
+	out->items = calloc(g_n_blocks + 1, sizeof *out->items);
+	if (!out->items)
+		return CLEW_ENOMEM;
+	for (size_t k = 0; k < g_n_blocks; k++) {
+		block_ref(g_blocks[k]);
+		out->items[k].block = g_blocks[k];
+		out->items[k].seq = k;
+		block_get_info(g_blocks[k], &out->items[k].info);
+	}
+	out->n = g_n_blocks;
+	return 0;
+}
+
+static void release_blocks(struct store_block_list *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		block_unref(l->items[k].block);
+	free(l->items);
+}
+
+static int no_heads(void *impl, head_batch_fn fn, void *ctx)
+{
+	(void)impl;
+	(void)fn;
+	(void)ctx;
+	return 0;
+}
+
+static const struct store_query_ops ops = {get_trace, list_blocks, release_blocks, no_heads};
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int make_blocks(const char *dir, uint64_t n_spans, uint64_t seed)
+{
+	struct topo t;
+	struct gen g;
+	struct arena a;
+	struct span_batch b;
+	int rc;
+	topo_init(&t);
+	arena_init(&a, 0);
+	if ((rc = topo_default(&t)) < 0)
+		return rc;
+	struct gen_config c = {.seed = seed, .start_unix_ns = 1767225600000000000LL, .clock_rate = 10000,
+			       .accounts = 100000, .zipf_s = 1.0, .batch_spans = 10000, .topo = &t};
+	if ((rc = gen_init(&g, &c)) < 0)
+		return rc;
+	uint64_t done = 0;
+	while (done < n_spans && g_n_blocks < MAX_BLOCKS) {
+		struct block_writer *w = block_writer_new(NULL);
+		while (block_writer_spans(w) < BLOCK_SPANS && done + block_writer_spans(w) < n_spans)
+			if ((rc = gen_next_batch(&g, &a, &b)) < 0 || (rc = block_writer_add(w, &b)) < 0)
+				return rc;
+		done += block_writer_spans(w);
+		char name[64], path[1024], err[256];
+		snprintf(name, sizeof name, "c%03zu.blk", g_n_blocks);
+		if ((rc = block_writer_finish(w, fileops_posix(), dir, name, NULL)) < 0)
+			return rc;
+		block_writer_free(w);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		struct block *bk = block_open(fileops_posix(), path, &rc, err, sizeof err);
+		if (!bk) {
+			fprintf(stderr, "%s\n", err);
+			return rc;
+		}
+		block_mark_deleted(bk);
+		struct block_info bi;
+		block_get_info(bk, &bi);
+		g_spans += bi.spans;
+		g_blocks[g_n_blocks++] = bk;
+	}
+	gen_free(&g);
+	topo_free(&t);
+	arena_reset(&a);
+	return 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One run: correlations with co, or (co NULL) a compare by service version. */
+static int run_once(const struct corr_options *co, double *cpu, double *wall, char *top, size_t cap)
+{
+	struct arena a;
+	struct tql_error e;
+	char err[256];
+	int rc;
+	arena_init(&a, 0);
+	struct tql_query *tq = tql_parse("{}", 2, &a, &e);
+	struct exec_query *xq = tq ? exec_compile(tq, &a, &rc, err, sizeof err) : NULL;
+	if (!xq)
+		return CLEW_EPARSE;
+	struct exec_options o = {.threads = g_threads, .time_ns = 3600LL * 1000000000LL};
+	double c0 = cpu_now();
+	int64_t w0 = clock_mono_ns();
+	if (co) {
+		struct corr_report rep;
+		rc = corr_run(&ops, NULL, xq, &o, co, &rep);
+		if (rc == 0 && rep.n_results)
+			snprintf(top, cap, "%.*s=%.*s", (int)rep.results[0].key.len, (const char *)rep.results[0].key.p,
+				 (int)rep.results[0].value.len, (const char *)rep.results[0].value.p);
+		corr_report_free(&rep);
+	} else {
+		struct tql_query *bq = tql_parse("{ resource.service.name != nil }", 32, &a, &e);
+		struct cmp_options cmo = {.by = bq->root->items[0]->a->a,
+					  .by_text = slice_cstr("resource.service.name"),
+					  .a_value = slice_cstr("accounts"),
+					  .b_value = slice_cstr("billing")};
+		struct cmp_report rep;
+		rc = cmp_run(&ops, NULL, xq, &o, &cmo, &rep);
+		snprintf(top, cap, "a=%llu b=%llu", (unsigned long long)rep.a.count, (unsigned long long)rep.b.count);
+		cmp_report_free(&rep);
+	}
+	*cpu = cpu_now() - c0;
+	*wall = (double)(clock_mono_ns() - w0) / 1e6;
+	exec_query_free(xq);
+	arena_reset(&a);
+	return rc;
+}
+
+static int bench(const char *label, const struct corr_options *co, int runs)
+{
+	double cpu[MAX_RUNS], wall[MAX_RUNS], c, w;
+	char top[256] = "-";
+	int rc = run_once(co, &c, &w, top, sizeof top); /* warm the column cache */
+	if (rc < 0)
+		return rc;
+	for (int k = 0; k < runs; k++)
+		if ((rc = run_once(co, &cpu[k], &wall[k], top, sizeof top)) < 0)
+			return rc;
+	double mc = median(cpu, runs), mw = median(wall, runs);
+	printf("%s_cpu %.3f s\n%s_wall %.1f ms\n%s_spans_per_cpu_s %.0f spans/cpu-s\n%s_top %s -\n", label, mc, label,
+	       mw, label, mc > 0 ? (double)g_spans / mc : 0, label, top);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t spans = 10000000, seed = 1;
+	int runs = 3;
+	size_t cache_mb = 1024;
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			fprintf(stderr, "%s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (strcmp(argv[i], "--spans") == 0)
+			spans = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--runs") == 0)
+			runs = (int)strtol(v, NULL, 10);
+		else if (strcmp(argv[i], "--threads") == 0)
+			g_threads = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(argv[i], "--cache-mb") == 0)
+			cache_mb = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--seed") == 0)
+			seed = strtoull(v, NULL, 10);
+		else {
+			fprintf(stderr, "unknown option %s\n", argv[i]);
+			return 2;
+		}
+		i++;
+	}
+	if (runs < 1 || runs > MAX_RUNS) {
+		fprintf(stderr, "--runs 1..%d\n", MAX_RUNS);
+		return 2;
+	}
+	block_cache_set_budget(cache_mb << 20);
+	char dir[] = "/tmp/clew-bench-corr-XXXXXX";
+	int rc;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if ((rc = make_blocks(dir, spans, seed)) < 0) {
+		fprintf(stderr, "building the blocks: %s\n", err_str(rc));
+		return 1;
+	}
+	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_spans, g_n_blocks,
+	       g_threads);
+	struct corr_options p99 = {.signal = CORR_SIGNAL_LATENCY, .quantile = 0.99};
+	struct corr_options abs = {.signal = CORR_SIGNAL_LATENCY, .threshold_ns = 500000000LL};
+	struct corr_options err = {.signal = CORR_SIGNAL_ERROR};
+	if ((rc = bench("corr_error", &err, runs)) < 0 || (rc = bench("corr_latency_500ms", &abs, runs)) < 0 ||
+	    (rc = bench("corr_latency_p99", &p99, runs)) < 0 || (rc = bench("compare_by_service", NULL, runs)) < 0) {
+		fprintf(stderr, "correlations failed: %s\n", err_str(rc));
+		return 1;
+	}
+	for (size_t k = 0; k < g_n_blocks; k++)
+		block_unref(g_blocks[k]);
+	rmdir(dir);
+	return 0;
+}
