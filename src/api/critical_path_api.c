@@ -50,29 +50,18 @@ static bool time_param(struct http_request *req, struct http_response *resp, con
 	return false;
 }
 
-static void scan_failed(struct http_request *req, struct http_response *resp, int rc)
-{
-	if (rc == CLEW_ELIMIT)
-		api_error(resp, req, 413, "query exceeded its memory budget; narrow the time range or the query");
-	else if (rc == CLEW_EBUSY)
-		api_error(resp, req, 504, "query exceeded its time budget; narrow the time range or the query");
-	else if (rc == CLEW_ENOMEM)
-		api_error(resp, req, 503, "out of memory for the critical path; retry later");
-	else
-		api_error(resp, req, 500, "critical path scan failed");
-}
-
 /* Aggregate the traces of xq in [start, end] into a new aggregate. */
-static int aggregate(struct query_api *q, struct exec_query *xq, int64_t start_ns, int64_t end_ns,
-		     struct cp_agg **out)
+static int aggregate(struct query_api *q, struct http_request *req, struct exec_query *xq, int64_t start_ns,
+		     int64_t end_ns, struct exec_options *o, struct cp_agg **out)
 {
 	struct cp_scan c = {.agg = cp_agg_new()};
 	*out = NULL;
 	if (!c.agg)
 		return CLEW_ENOMEM;
 	arena_init(&c.scratch, 0);
-	struct exec_options o = {.start_ns = start_ns, .end_ns = end_ns};
-	int rc = exec_scan(&store_embedded_query_ops, q->store, xq, &o, visit_trace, &c, NULL);
+	*o = (struct exec_options){.start_ns = start_ns, .end_ns = end_ns};
+	api_query_limits(q, req, o);
+	int rc = exec_scan(&store_embedded_query_ops, q->store, xq, o, visit_trace, &c, NULL);
 	arena_reset(&c.scratch);
 	if (c.rc < 0)
 		rc = c.rc;
@@ -198,18 +187,21 @@ void critical_path_api_get(struct query_api *q, struct http_request *req, struct
 		return;
 	}
 	struct cp_agg *cur = NULL, *base = NULL;
-	rc = aggregate(q, xq, start, end, &cur);
-	if (rc == 0 && baseline)
-		rc = aggregate(q, xq, bstart, bend, &base);
+	struct exec_options o;
+	rc = aggregate(q, req, xq, start, end, &o, &cur);
+	if (rc == 0 && baseline && !api_query_cancelled(resp, req, &o))
+		rc = aggregate(q, req, xq, bstart, bend, &o, &base);
 	exec_query_free(xq);
+	if (api_query_cancelled(resp, req, &o))
+		goto out;
 	if (rc < 0) {
-		scan_failed(req, resp, rc);
+		api_query_error(resp, req, rc, &o, "critical path");
 		goto out;
 	}
 	struct cp_segment *seg;
 	uint32_t n;
 	if ((rc = cp_agg_segments(cur, req->arena, &seg, &n)) < 0) {
-		scan_failed(req, resp, rc);
+		api_error(resp, req, 503, "out of memory for the critical path; retry later");
 		goto out;
 	}
 	struct json j;

@@ -39,7 +39,7 @@ static int visit_trace(void *ctx, const struct span_batch *b, uint32_t first, ui
 
 /* The graph of [start, end) from the store. NULL with *rc. */
 static struct sg_graph *scan_graph(struct query_api *q, struct http_request *req, int64_t start_ns, int64_t end_ns,
-				   int *rc)
+				   struct exec_options *o, int *rc)
 {
 	struct tql_error e;
 	struct tql_query *tq = tql_parse("{}", 2, req->arena, &e);
@@ -55,8 +55,9 @@ static struct sg_graph *scan_graph(struct query_api *q, struct http_request *req
 		*rc = CLEW_ENOMEM;
 		return NULL;
 	}
-	struct exec_options o = {.start_ns = start_ns, .end_ns = end_ns};
-	*rc = exec_scan(&store_embedded_query_ops, q->store, xq, &o, visit_trace, &c, NULL);
+	*o = (struct exec_options){.start_ns = start_ns, .end_ns = end_ns};
+	api_query_limits(q, req, o);
+	*rc = exec_scan(&store_embedded_query_ops, q->store, xq, o, visit_trace, &c, NULL);
 	exec_query_free(xq);
 	if (c.rc < 0)
 		*rc = c.rc;
@@ -143,15 +144,18 @@ void service_graph_api_get(struct query_api *q, struct http_request *req, struct
 	}
 	bool live = want_live && q->graph && (!want_scan || sg_live_covers(q->graph, start, end, now));
 	int rc;
+	struct exec_options o = {0};
 	struct sg_graph *g =
-		live ? sg_live_query(q->graph, start, end, now, &rc) : scan_graph(q, req, start, end, &rc);
+		live ? sg_live_query(q->graph, start, end, now, &rc) : scan_graph(q, req, start, end, &o, &rc);
+	if (!live && api_query_cancelled(resp, req, &o)) {
+		sg_graph_free(g);
+		return;
+	}
 	if (!g) {
-		if (rc == CLEW_ELIMIT)
-			api_error(resp, req, 413, "query exceeded its memory budget; narrow the time range");
-		else if (rc == CLEW_EBUSY)
-			api_error(resp, req, 504, "query exceeded its time budget; narrow the time range");
+		if (live)
+			api_error(resp, req, 503, "out of memory for the service graph; retry later");
 		else
-			api_error(resp, req, rc == CLEW_ENOMEM ? 503 : 500, "service graph failed");
+			api_query_error(resp, req, rc, &o, "service graph");
 		return;
 	}
 	struct sg_node_out *nodes;
