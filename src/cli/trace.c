@@ -183,7 +183,8 @@ static void print_span(struct tree *t, size_t i, struct buf *prefix, bool last, 
 	fmt_dur(dur, sizeof dur, s->end_ns - s->start_ns);
 	printf("%10s  %10s  ", off, dur);
 	print_bar(t, s);
-	fwrite(prefix->p, 1, prefix->len, stdout);
+	if (prefix->len)
+		fwrite(prefix->p, 1, prefix->len, stdout);
 	if (!root)
 		fputs(last ? "`- " : "+- ", stdout);
 	json_t *status = json_object_get(s->j, "status");
@@ -206,7 +207,8 @@ static void print_span(struct tree *t, size_t i, struct buf *prefix, bool last, 
 			printf("%10s  %10s  ", "", "");
 			if (t->width > 0)
 				printf("%*s", t->width + 4, "");
-			fwrite(prefix->p, 1, prefix->len, stdout);
+			if (prefix->len)
+				fwrite(prefix->p, 1, prefix->len, stdout);
 			fputs(s->first_child != NONE ? "|    " : "     ", stdout);
 			printf("%s = ", str_of(a, "key"));
 			print_value(json_object_get(a, "value"));
