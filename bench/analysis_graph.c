@@ -96,8 +96,8 @@ static int setup(struct topo *t, struct gen *g, int64_t start_ns, double clock_r
 
 int main(int argc, char **argv)
 {
-	long traces_want = argc > 1 ? atol(argv[1]) : 100000;
-	int runs = argc > 2 ? atoi(argv[2]) : 5;
+	long traces_want = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
+	int runs = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 5;
 	if (traces_want <= 0 || runs <= 0 || runs > 99) {
 		fprintf(stderr, "usage: analysis_graph [traces] [runs]\n");
 		return 2;
