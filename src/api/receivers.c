@@ -80,6 +80,12 @@ static enum ingest_outcome receive(struct receivers *r, enum proto_idx p, enum i
 		ingest_receive(&in, &limits, &arena, res);
 	}
 	if (res->outcome == INGEST_OK && res->payload) {
+		/* The batch's strings point into the payload, which the store owns
+		 * (and may free with its head) once store_append returns: feed the
+		 * live service graph first. A refused batch is counted there when
+		 * its retry is counted again: the graph is a rate, not a ledger. */
+		if (r->graph)
+			sg_live_add_batch(r->graph, &res->batch, clock_now_unix_ns());
 		int rc = store_append(r->store, res->payload, res->payload_len, &res->batch);
 		res->payload = NULL; /* the store owns it now */
 		if (rc < 0) {
@@ -87,8 +93,6 @@ static enum ingest_outcome receive(struct receivers *r, enum proto_idx p, enum i
 			res->outcome = INGEST_BUSY;
 			snprintf(res->message, sizeof res->message,
 				 "could not make the spans durable (%s); nothing was stored, retry later", err_str(rc));
-		} else if (r->graph) {
-			sg_live_add_batch(r->graph, &res->batch, clock_now_unix_ns());
 		}
 	}
 	if (res->outcome == INGEST_OK) {
