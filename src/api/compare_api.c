@@ -135,16 +135,15 @@ void compare_api_get(struct query_api *q, struct http_request *req, struct http_
 		api_error(resp, req, rc == CLEW_ENOMEM ? 500 : 400, err);
 		return;
 	}
+	api_query_limits(q, req, &o);
 	rc = cmp_run(&store_embedded_query_ops, q->store, xq, &o, &co, &rep);
 	exec_query_free(xq);
+	if (api_query_cancelled(resp, req, &o)) {
+		cmp_report_free(&rep);
+		return;
+	}
 	if (rc < 0) {
-		int status = rc == CLEW_ELIMIT ? 413 : rc == CLEW_EBUSY ? 504 : 500;
-		if (rc == CLEW_ELIMIT || rc == CLEW_EBUSY)
-			snprintf(err, sizeof err, "compare exceeded the query %s budget; narrow the windows or q",
-				 rc == CLEW_ELIMIT ? "memory" : "time");
-		else
-			snprintf(err, sizeof err, "compare failed: %s", err_str(rc));
-		api_error(resp, req, status, err);
+		api_query_error(resp, req, rc, &o, "compare");
 		cmp_report_free(&rep);
 		return;
 	}

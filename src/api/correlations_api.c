@@ -61,15 +61,6 @@ static bool parse_threshold(struct slice v, struct corr_options *co)
 	return true;
 }
 
-static int status_of(int rc)
-{
-	switch (rc) {
-	case CLEW_ELIMIT: return 413;
-	case CLEW_EBUSY: return 504;
-	default: return 500;
-	}
-}
-
 void correlations_api_get(struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct exec_options o;
@@ -165,16 +156,15 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 		api_error(resp, req, rc == CLEW_ENOMEM ? 500 : 400, err);
 		return;
 	}
+	api_query_limits(q, req, &o);
 	rc = corr_run(&store_embedded_query_ops, q->store, xq, &o, &co, &rep);
 	exec_query_free(xq);
+	if (api_query_cancelled(resp, req, &o)) {
+		corr_report_free(&rep);
+		return;
+	}
 	if (rc < 0) {
-		if (rc == CLEW_ELIMIT)
-			snprintf(err, sizeof err, "correlations exceeded the query memory budget; narrow the time range or q");
-		else if (rc == CLEW_EBUSY)
-			snprintf(err, sizeof err, "correlations exceeded the query time budget; narrow the time range or q");
-		else
-			snprintf(err, sizeof err, "correlations failed: %s", err_str(rc));
-		api_error(resp, req, status_of(rc), err);
+		api_query_error(resp, req, rc, &o, "correlations");
 		corr_report_free(&rep);
 		return;
 	}
