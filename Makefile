@@ -4,6 +4,7 @@
 #   make test            build and run every test (see scripts/test.sh)
 #   make run             build, start clew serve with demo traffic
 #   make unit fuzz-replay bench fuzz
+#   make ui              the web UI (npm ci + esbuild) into build/ui
 
 BUILD ?= release
 CC ?= cc
@@ -42,8 +43,8 @@ BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(OUT)/%.o)
 BENCH_SRC := $(filter-out $(BENCH_LIB_SRC),$(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
-.PHONY: all clew unit test run fuzz-replay fuzz bench clean compdb
-all: $(OUT)/clew
+.PHONY: all clew unit test run fuzz-replay fuzz bench clean compdb ui
+all: $(OUT)/clew ui
 
 clew: $(OUT)/clew
 
@@ -84,10 +85,18 @@ fuzz:
 	  clang -std=c17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined $$f $(LIB_SRC) \
 	    -o build/fuzz/fuzz_$$n $(LDLIBS) -pthread || exit 1; done
 
-test:
+# The web UI: npm packages from ui/package-lock.json, bundled by esbuild.
+UI_SRC := $(wildcard ui/src/*.ts ui/src/*/*.ts ui/src/*.css) ui/index.html ui/build.mjs ui/package-lock.json
+ui: build/ui/index.html
+
+build/ui/index.html: $(UI_SRC)
+	@cd ui && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error; fi && node build.mjs
+
+test: ui
 	bash scripts/test.sh
 
-run:
+run: ui
 	bash scripts/run.sh
 
 compdb:

@@ -1,0 +1,75 @@
+// Customers: the account attribute is configurable (?attr=, default
+// customer.id); the top accounts by traffic, latency and errors; one
+// account's latency, errors and slowest operations over time, and the
+// root-cause panel scoped to that account.
+import { api, label, tqlString } from '../api';
+import { Ctx, View } from '../app';
+import { lineChart } from '../charts';
+import { emptyState, h } from '../dom';
+import { fmtMs, fmtPct, fmtRate } from '../format';
+import { addCondition } from '../traceql';
+import { buildUrl } from '../url';
+import { align, byLabel, mean, quantileName, sum } from './common';
+import { correlationsPanel, stepFor } from './explore';
+import { fill } from './service';
+
+export function customersView(ctx: Ctx): View {
+	const el = h('div', { class: 'view customers' });
+	const attr = ctx.params.get('attr') || 'customer.id';
+	const key = /^(span|resource)\./.test(attr) ? attr : `span.${attr}`;
+	const account = ctx.params.get('account') || '';
+	const attrIn = h('input', { type: 'text', value: attr, 'aria-label': 'Account attribute', size: '24' });
+	el.append(h('div', { class: 'page-head' }, h('h2', null, 'Customers'),
+		h('form', { class: 'inline', onsubmit: (e: Event) => { e.preventDefault(); ctx.navigate(buildUrl({ page: 'customers' }, { attr: attrIn.value.trim() || 'customer.id' }, ctx.range)); } },
+			h('label', null, 'Account attribute ', attrIn), h('button', { type: 'submit' }, 'Use'))));
+	const top = h('div', { class: 'three-col' });
+	const detail = h('div');
+	el.append(top, detail);
+	const pick = (acct: string) => ctx.navigate(buildUrl({ page: 'customers' }, { attr: attr === 'customer.id' ? null : attr, account: acct }, ctx.range));
+	const load = () => {
+		const [start, end] = ctx.window();
+		const step = Math.max(60, Math.ceil((end - start) / 1000 / 6));
+		const table = (title: string, q: string, score: (s: { samples: { value: number }[] }) => number, fmt: (v: number) => string) => {
+			const box = h('section', { class: 'panel' });
+			fill(box, title, api.metrics(q, start, end, step, ctx.signal), (r) => {
+				const by = byLabel(r.series, key);
+				const rows = [...by.entries()].filter(([k]) => k && k !== 'nil').map(([k, ss]) => ({ k, v: Math.max(...ss.map(score)) }))
+					.filter((x) => x.v > 0).sort((a, b) => b.v - a.v).slice(0, 10);
+				return h('div', null, h('h3', null, title), rows.length ? h('table', { class: 'grid' }, h('tbody', null, rows.map((x) => h('tr', { class: x.k === account ? 'sel' : '' },
+					h('td', null, h('button', { class: 'linkish', 'data-account': x.k, onclick: () => pick(x.k) }, x.k)), h('td', { class: 'num' }, fmt(x.v)))))) : emptyState(`No spans carry ${key}`));
+			});
+			return box;
+		};
+		top.replaceChildren(
+			table('Top by traffic', `{ kind = server && ${key} != nil } | rate() by (${key}) | topk(10)`, mean, fmtRate),
+			table('Top by p99 latency', `{ kind = server && ${key} != nil } | quantile_over_time(duration, .99) by (${key}) | topk(10)`, (s) => Math.max(...s.samples.map((p) => p.value).filter(Number.isFinite)) * 1000, fmtMs),
+			table('Top by errors', `{ kind = server && status = error && ${key} != nil } | count_over_time() by (${key}) | topk(10)`, sum, (v) => String(Math.round(v))));
+		detail.replaceChildren();
+		if (!account) { detail.appendChild(h('div', { class: 'muted pad' }, 'Pick an account to see its latency, errors, slowest operations and what sets its slow requests apart.')); return; }
+		const sel = `${key} = ${tqlString(account)}`;
+		const st = stepFor(start, end);
+		const lat = h('div', { class: 'chart-cell' }), err = h('div', { class: 'chart-cell' });
+		const ops = h('section', { class: 'panel' }), corr = h('div');
+		detail.append(h('h2', null, `Account ${account}`), h('div', { class: 'chart-grid two' }, lat, err), h('div', { class: 'two-col' }, ops, corr));
+		fill(lat, 'Latency', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .5, .99)`, start, end, st, ctx.signal), (r) => {
+			const a = align(r.series, quantileName, 1000);
+			return lineChart('Latency p50 / p99', a.xs, a.lines, fmtMs);
+		});
+		fill(err, 'Errors', api.metrics(`{ kind = server && ${sel} && status = error } | count_over_time()`, start, end, st, ctx.signal), (r) => {
+			const a = align(r.series, () => 'errors');
+			return lineChart('Errors', a.xs, a.lines.map((l) => ({ ...l, color: '#e8684a' })), (v) => v.toFixed(0));
+		});
+		fill(ops, 'Slowest operations', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .99) by (resource.service.name, name)`, start, end, step, ctx.signal), (r) => {
+			const rows = r.series.map((s) => ({ svc: label(s, 'resource.service.name'), name: label(s, 'name'), p99: Math.max(...s.samples.map((p) => p.value).filter(Number.isFinite)) * 1000 }))
+				.filter((x) => x.p99 > 0).sort((a, b) => b.p99 - a.p99).slice(0, 10);
+			return h('div', null, h('h3', null, 'Slowest operations'), rows.length ? h('table', { class: 'grid' }, h('tbody', null, rows.map((x) => h('tr', null,
+				h('td', null, h('a', { href: buildUrl({ page: 'explore' }, { q: `{ ${sel} && resource.service.name = ${tqlString(x.svc)} && name = ${tqlString(x.name)} }` }, ctx.range), 'data-nav': '1' }, `${x.svc}: ${x.name}`)),
+				h('td', { class: 'num' }, `p99 ${fmtMs(x.p99)}`))))) : emptyState('No spans'));
+		});
+		fill(corr, 'Root cause', api.correlations({ q: `{ kind = server && ${sel} }`, signal: 'latency', threshold: 'p99', relative: 'operation', start: Math.floor(start / 1000), end: Math.ceil(end / 1000) }, ctx.signal),
+			(c) => correlationsPanel(ctx, `Why is ${account} slow?`, c, (k, v, vt) => ctx.navigate(buildUrl({ page: 'explore' }, { q: addCondition(`{ ${sel} }`, k, v, vt) }, ctx.range))));
+		void fmtPct;
+	};
+	load();
+	return { el, refresh: load };
+}
