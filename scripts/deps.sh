@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(gcc make pkg-config libnghttp2-dev libjansson-dev libzstd-dev zlib1g-dev libxxhash-dev
-      libcurl4-openssl-dev libpcre2-dev protobuf-compiler curl nodejs npm)
+      libcurl4-openssl-dev libpcre2-dev protobuf-compiler curl nodejs npm
+      chromium)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -24,6 +25,14 @@ if ((${#missing[@]})); then
 	[ "$(id -u)" = 0 ] || SUDO=sudo
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# the web UI's build (esbuild) and chart and graph libraries
+if [ -f ui/package-lock.json ]; then
+	if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+		echo "deps: installing npm packages for the web UI"
+		(cd ui && npm ci --no-audit --no-fund --loglevel=error)
+	fi
 fi
 
 if [ "${1:-}" != "--no-npm" ] && [ -f tests/e2e/package-lock.json ]; then

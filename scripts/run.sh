@@ -28,6 +28,7 @@ done
 
 bash scripts/deps.sh --no-npm
 make -s -j"$(nproc)" BUILD=release build/release/clew
+make -s ui
 mkdir -p "$DATA"
 
 build/release/clew serve --data-dir "$DATA" --http "$HOST:$HTTP" --otlp-grpc "$HOST:$GRPC" \
@@ -65,7 +66,8 @@ cat <<MSG
 clew is running, with simulated traffic from about 40 services ($RATE spans/s,
 faults cycling in and out; their ground truth goes to $DATA/faults.log).
 
-  Query APIs and UI   http://$LOCAL:$HTTP/
+  Web UI              http://$LOCAL:$HTTP/
+  Query APIs          http://$LOCAL:$HTTP/api/search?q={}
   A trace             http://$LOCAL:$HTTP/api/v1/traces/<trace id>
   Grafana (Tempo)     data source URL http://$LOCAL:$HTTP
   Grafana (Jaeger)    data source URL http://$LOCAL:$HTTP/jaeger

@@ -27,6 +27,9 @@ fi
 if ! make -s -j"$JOBS" BUILD=asan WERROR=1 build/asan/clew build/asan/unit_tests; then
 	echo "asan build failed"; echo "0 passed, 1 failed"; exit 1
 fi
+if ! make -s ui; then
+	echo "web UI build failed"; echo "0 passed, 1 failed"; exit 1
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -47,6 +50,15 @@ else
 	echo "unit tests crashed"
 	count unit 0 1
 fi
+
+note "web UI unit tests"
+out=$(cd ui && node build.mjs --tests && node --test --test-reporter=tap ../build/ui-test/ 2>&1)
+echo "$out" | grep -E '^(not ok|# (tests|pass|fail))' | head -n 40
+echo "$out" | grep -E -A 20 '^not ok' | head -n 80
+p=$(echo "$out" | grep -E '^# pass [0-9]+' | tail -1 | awk '{print $3}')
+f=$(echo "$out" | grep -E '^# fail [0-9]+' | tail -1 | awk '{print $3}')
+if [ -z "$p" ]; then echo "web UI unit tests did not run"; p=0; f=1; fi
+count ui-unit "$p" "${f:-0}"
 
 note "fuzz corpus replay (asan)"
 for src in fuzz/*.c; do
