@@ -8,7 +8,9 @@
  * (no head), or an existing data directory.
  *
  *   query [--spans 10000000] [--data-dir DIR] [--runs 5] [--slow-runs 1]
- *         [--threads 2] [--cache-mb 1024] [--dir DIR] [--seed 1]
+ *         [--threads 2] [--cache-mb 1024] [--dir DIR] [--seed 1] [--only NAME]
+ * (--only runs one figure: filter_count, filter_search, quantile_by_customer
+ * or count_by_service.)
  * Prints one "name value unit" line per figure. */
 #include <math.h>
 #include <stdio.h>
@@ -165,6 +167,7 @@ static double median(double *v, int n)
 static const struct store_query_ops *g_ops = &blocks_ops;
 static void *g_impl;
 static uint32_t g_threads = 2;
+static const char *g_only;
 
 /* One run of q: metrics over the whole range in one step, or a search. */
 static int run_once(const char *q, bool search, double *cpu, double *wall, uint64_t *out_n)
@@ -213,6 +216,8 @@ static int run_once(const char *q, bool search, double *cpu, double *wall, uint6
 
 static int bench(const char *label, const char *q, bool search, int runs, int slow_runs)
 {
+	if (g_only && strcmp(g_only, label) != 0)
+		return 0;
 	for (int mode = 1; mode >= 0; mode--) {
 		int n = mode ? runs : slow_runs;
 		double cpu[MAX_RUNS], wall[MAX_RUNS];
@@ -267,6 +272,8 @@ int main(int argc, char **argv)
 			cache_mb = strtoull(v, NULL, 10);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--only") == 0)
+			g_only = v;
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;

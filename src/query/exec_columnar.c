@@ -69,8 +69,7 @@ struct spred {
 struct keyslot {
 	struct slice key;
 	uint32_t kid;	 /* id in the page's key dictionary, UINT32_MAX absent */
-	uint32_t *aref;	 /* per span: first attribute with the key, or UINT32_MAX */
-	size_t cap_aref;
+	struct block_key_col kc; /* per span: its first attribute with the key */
 	bool page_done, refs_done;
 	struct exec_value *res; /* per scope of the current block: the resource's value */
 	bool block_done;
@@ -368,9 +367,9 @@ static unsigned field_want(const struct excol_field *f)
 	case XF_KIND: return BLOCK_COLS_KIND_STATUS;
 	case XF_DURATION: return BLOCK_COLS_DURATION;
 	case XF_STATUS_MSG: return BLOCK_COLS_STATUS_MSG;
-	case XF_SPAN: return BLOCK_COLS_SPAN_ATTRS;
+	case XF_SPAN: return BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES; /* and block_cols_key */
 	case XF_RES: return BLOCK_COLS_SCOPE;
-	case XF_ANY: return BLOCK_COLS_SPAN_ATTRS | BLOCK_COLS_SCOPE;
+	case XF_ANY: return BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES | BLOCK_COLS_SCOPE;
 	}
 	return 0;
 }
@@ -510,7 +509,7 @@ void excol_worker_free(struct excol_worker *w)
 		free(w->vec[k]);
 	free(w->vec);
 	for (uint32_t k = 0; k < w->n_slots; k++)
-		free(w->slots[k].aref);
+		block_key_col_free(&w->slots[k].kc);
 	free(w);
 }
 
@@ -591,28 +590,11 @@ static int slot_res(struct excol_worker *w, struct keyslot *s)
 /* The first attribute of each span with slot s's key, on this page. */
 static int slot_refs(struct excol_worker *w, struct keyslot *s)
 {
-	const struct block_cols *c = &w->cols;
 	if (s->refs_done)
 		return 0;
-	if (s->cap_aref < (size_t)c->spans + 1) {
-		free(s->aref);
-		s->cap_aref = (size_t)c->spans + 1;
-		if (!(s->aref = try_malloc(s->cap_aref * sizeof *s->aref))) {
-			s->cap_aref = 0;
-			return CLEW_ENOMEM;
-		}
-	}
-	uint32_t kid = s->kid;
-	for (uint32_t i = 0; i < c->spans; i++) {
-		uint32_t r = UINT32_MAX;
-		if (kid != UINT32_MAX)
-			for (uint32_t k = c->attr_first[i]; k < c->attr_first[i + 1]; k++)
-				if (c->attr_key[k] == kid) {
-					r = k;
-					break;
-				}
-		s->aref[i] = r;
-	}
+	int rc = block_cols_key(w->blk, w->page, &w->cols, s->kid, &s->kc);
+	if (rc < 0)
+		return rc;
 	s->refs_done = true;
 	return 0;
 }
@@ -628,26 +610,26 @@ static void slot_page(struct excol_worker *w, struct keyslot *s)
 	s->refs_done = false;
 }
 
-/* The value of attribute k (an index into the page's span attributes). */
-static void attr_val(const struct block_cols *c, uint32_t k, struct exec_value *out)
+/* The value of span i's attribute in kc (type not BLOCK_KEY_NONE). */
+static void key_val(const struct block_cols *c, const struct block_key_col *kc, uint32_t i, struct exec_value *out)
 {
-	uint32_t v = c->attr_val[k];
-	switch (c->attr_type[k]) {
+	uint64_t v = kc->val[i];
+	switch (kc->type[i]) {
 	case ANY_STRING:
 		out->type = TQL_T_STRING;
-		out->u.s = c->dict[2][c->attr_str[v]];
+		out->u.s = c->dict[2][v];
 		break;
 	case ANY_BOOL:
 		out->type = TQL_T_BOOL;
-		out->u.b = c->attr_bool[v];
+		out->u.b = v != 0;
 		break;
 	case ANY_INT:
 		out->type = TQL_T_INT;
-		out->u.i = c->attr_int[v];
+		out->u.i = (int64_t)v;
 		break;
 	case ANY_DOUBLE:
 		out->type = TQL_T_FLOAT;
-		out->u.f = c->attr_dbl[v];
+		memcpy(&out->u.f, &v, sizeof out->u.f);
 		break;
 	default:
 		out->type = TQL_T_UNKNOWN;
@@ -921,14 +903,15 @@ static void eval_leaf(struct excol_worker *w, const struct leaf *l, struct leafs
 	case XF_ANY: {
 		const struct keyslot *s = &w->slots[st->ks];
 		bool str_lit = l->op >= TQL_OP_EQ && l->op <= TQL_OP_NRE && (l->lit.type == TQL_T_STRING || l->op >= TQL_OP_RE);
+		const uint8_t *kt = s->kc.type;
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t k = s->aref[i];
-			if (k == UINT32_MAX) {
+			uint8_t t = kt[i];
+			if (t == BLOCK_KEY_NONE) {
 				out[i] = l->fld.f == XF_ANY ? st->scope_truth[c->scope[i]] : 0;
-			} else if (c->attr_type[k] == ANY_STRING && str_lit) {
-				out[i] = spred_test(&st->sp[2], l, c->dict[2], c->attr_str[c->attr_val[k]]);
+			} else if (t == ANY_STRING && str_lit) {
+				out[i] = spred_test(&st->sp[2], l, c->dict[2], (uint32_t)s->kc.val[i]);
 			} else {
-				attr_val(c, k, &v);
+				key_val(c, &s->kc, i, &v);
 				out[i] = leaf_value(l, &v);
 			}
 		}
@@ -1119,9 +1102,8 @@ void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint
 	case XF_SPAN:
 	case XF_ANY: {
 		const struct keyslot *s = &w->slots[w->fslot[j]];
-		uint32_t k = s->aref[i];
-		if (k != UINT32_MAX)
-			attr_val(c, k, out);
+		if (s->kc.type[i] != BLOCK_KEY_NONE)
+			key_val(c, &s->kc, i, out);
 		else if (f->f == XF_ANY)
 			*out = s->res[c->scope[i]];
 		return;

@@ -374,65 +374,139 @@ static int sketch_step_add(struct series_set *s, struct group *g, uint32_t step,
 	return 0;
 }
 
+/* Account value for group g at step (checks done by the caller). */
+static inline int group_acc(struct series_set *s, struct group *g, uint32_t step, double value)
+{
+	double *a;
+	switch (s->cfg.fn) {
+	case TQL_M_RATE:
+	case TQL_M_COUNT_OVER_TIME:
+	case TQL_M_HISTOGRAM_OVER_TIME:
+		g->acc[step] += 1;
+		return 0;
+	case TQL_M_SUM_OVER_TIME:
+		a = &g->acc[step];
+		*a = isnan(*a) ? value : *a + value;
+		return 0;
+	case TQL_M_AVG_OVER_TIME:
+		g->acc[2 * step] += value;
+		g->acc[2 * step + 1] += 1;
+		return 0;
+	case TQL_M_MIN_OVER_TIME:
+		a = &g->acc[step];
+		if (!(value >= *a))
+			*a = value;
+		return 0;
+	case TQL_M_MAX_OVER_TIME:
+		a = &g->acc[step];
+		if (!(value <= *a))
+			*a = value;
+		return 0;
+	case TQL_M_QUANTILE_OVER_TIME: {
+		struct sketch *sk = g->sk[step];
+		/* the common case inline: the sketch exists and the bucket too */
+		if (__builtin_expect(sk != NULL && value > 2.2250738585072014e-308 && value < 1.7976931348623157e308, 1)) {
+			int32_t k = sketch_key(sk, value);
+			uint32_t i = (uint32_t)k - (uint32_t)sk->offset;
+			if (__builtin_expect(i < sk->len, 1)) {
+				sk->count++;
+				sk->sum += value;
+				if (!(value >= sk->min))
+					sk->min = value;
+				if (!(value <= sk->max))
+					sk->max = value;
+				sk->counts[i]++;
+				return 0;
+			}
+		}
+		return sketch_step_add(s, g, step, value);
+	}
+	default:
+		return CLEW_EUNSUPPORTED;
+	}
+}
+
+/* The canonical group key of by (and value's bucket for histograms); false
+ * when a histogram value has no bucket. */
+static bool make_key(const struct series_set *s, const struct tql_value *by, double value, struct tql_value *key)
+{
+	uint32_t n_by = s->cfg.n_by;
+	for (uint32_t i = 0; i < n_by; i++) {
+		key[i] = by[i];
+		canonical(&key[i]);
+	}
+	if (s->cfg.fn == TQL_M_HISTOGRAM_OVER_TIME) {
+		double b = hist_bucket(value);
+		if (b == 0)
+			return false;
+		key[n_by].type = TQL_T_FLOAT;
+		key[n_by].u.f = b;
+	}
+	return true;
+}
+
 int series_add(struct series_set *s, const struct tql_value *by, int64_t ts_ns, double value)
 {
 	if (s->finished)
 		return CLEW_ESTATE;
 	if (ts_ns < s->cfg.start_ns || ts_ns >= s->cfg.end_ns)
 		return 0;
-	enum tql_metric_fn fn = s->cfg.fn;
-	if (is_value_fn(fn) && isnan(value))
+	if (is_value_fn(s->cfg.fn) && isnan(value))
 		return 0;
 	uint32_t step = (uint32_t)((uint64_t)(ts_ns - s->cfg.start_ns) / (uint64_t)s->cfg.step_ns);
 	struct tql_value key[SERIES_MAX_BY + 1];
-	uint32_t n_by = s->cfg.n_by;
-	for (uint32_t i = 0; i < n_by; i++) {
-		key[i] = by[i];
-		canonical(&key[i]);
-	}
-	if (fn == TQL_M_HISTOGRAM_OVER_TIME) {
-		double b = hist_bucket(value);
-		if (b == 0)
-			return 0;
-		key[n_by].type = TQL_T_FLOAT;
-		key[n_by].u.f = b;
-	}
+	if (!make_key(s, by, value, key))
+		return 0;
 	uint64_t h = hash_key(key, s->n_key);
 	struct group *g = group_find(s, key, h);
 	int rc = 0;
 	if (!g && !(g = group_new(s, key, h, &rc)))
 		return rc;
-	double *a;
-	switch (fn) {
-	case TQL_M_RATE:
-	case TQL_M_COUNT_OVER_TIME:
-	case TQL_M_HISTOGRAM_OVER_TIME:
-		g->acc[step] += 1;
-		break;
-	case TQL_M_SUM_OVER_TIME:
-		a = &g->acc[step];
-		*a = isnan(*a) ? value : *a + value;
-		break;
-	case TQL_M_AVG_OVER_TIME:
-		g->acc[2 * step] += value;
-		g->acc[2 * step + 1] += 1;
-		break;
-	case TQL_M_MIN_OVER_TIME:
-		a = &g->acc[step];
-		if (!(value >= *a))
-			*a = value;
-		break;
-	case TQL_M_MAX_OVER_TIME:
-		a = &g->acc[step];
-		if (!(value <= *a))
-			*a = value;
-		break;
-	case TQL_M_QUANTILE_OVER_TIME:
-		return sketch_step_add(s, g, step, value);
-	default:
+	return group_acc(s, g, step, value);
+}
+
+int series_group(struct series_set *s, const struct tql_value *by, uint32_t *gi)
+{
+	if (s->finished)
+		return CLEW_ESTATE;
+	if (s->cfg.fn == TQL_M_HISTOGRAM_OVER_TIME)
 		return CLEW_EUNSUPPORTED;
-	}
-	return rc;
+	struct tql_value key[SERIES_MAX_BY + 1];
+	make_key(s, by, 0, key);
+	uint64_t h = hash_key(key, s->n_key);
+	struct group *g = group_find(s, key, h);
+	int rc = 0;
+	if (!g && !(g = group_new(s, key, h, &rc)))
+		return rc;
+	*gi = (uint32_t)(g - s->groups);
+	return 0;
+}
+
+int series_add_group(struct series_set *s, uint32_t gi, int64_t ts_ns, double value)
+{
+	if (s->finished)
+		return CLEW_ESTATE;
+	if (gi >= s->n_groups || s->cfg.fn == TQL_M_HISTOGRAM_OVER_TIME)
+		return CLEW_EINVAL;
+	if (ts_ns < s->cfg.start_ns || ts_ns >= s->cfg.end_ns)
+		return 0;
+	if (is_value_fn(s->cfg.fn) && isnan(value))
+		return 0;
+	uint32_t step = (uint32_t)((uint64_t)(ts_ns - s->cfg.start_ns) / (uint64_t)s->cfg.step_ns);
+	return group_acc(s, &s->groups[gi], step, value);
+}
+
+int series_add_count(struct series_set *s, uint32_t gi, int64_t ts_ns, uint64_t n)
+{
+	if (s->finished)
+		return CLEW_ESTATE;
+	if (gi >= s->n_groups || (s->cfg.fn != TQL_M_RATE && s->cfg.fn != TQL_M_COUNT_OVER_TIME))
+		return CLEW_EINVAL;
+	if (ts_ns < s->cfg.start_ns || ts_ns >= s->cfg.end_ns)
+		return 0;
+	uint32_t step = (uint32_t)((uint64_t)(ts_ns - s->cfg.start_ns) / (uint64_t)s->cfg.step_ns);
+	s->groups[gi].acc[step] += (double)n;
+	return 0;
 }
 
 int series_merge(struct series_set *dst, const struct series_set *src)

@@ -68,6 +68,24 @@ void series_set_free(struct series_set *s);
  * (series_error says which), CLEW_ENOMEM, CLEW_ESTATE after series_finish. */
 int series_add(struct series_set *s, const struct tql_value *by, int64_t ts_ns, double value);
 
+/* The group handle of label values by[cfg.n_by] (as series_add finds or
+ * creates the group), for series_add_group: 0 with *g set, CLEW_ELIMIT
+ * past max_series or max_bytes, CLEW_ENOMEM, CLEW_ESTATE after
+ * series_finish, CLEW_EUNSUPPORTED for histogram_over_time (whose group
+ * depends on the value: use series_add). A handle stays valid until
+ * series_finish. Create a group only for a span series_add would account
+ * (in range, value not NaN), or results differ. */
+int series_group(struct series_set *s, const struct tql_value *by, uint32_t *g /* out */);
+
+/* series_add for a span of group handle g: the same result, without
+ * hashing the labels. Returns 0, CLEW_ELIMIT past max_bytes, CLEW_ENOMEM,
+ * CLEW_EINVAL for a bad handle. */
+int series_add_group(struct series_set *s, uint32_t g, int64_t ts_ns, double value);
+
+/* n spans of group g at ts_ns for rate and count_over_time (others:
+ * CLEW_EINVAL): the same as n calls of series_add_group. */
+int series_add_count(struct series_set *s, uint32_t g, int64_t ts_ns, uint64_t n);
+
 /* Add every group of src into dst (same config). src is left unchanged.
  * Returns 0, CLEW_EINVAL for sets of different configs, or series_add's
  * errors. */

@@ -232,6 +232,32 @@ void block_cols_free(struct block_cols *c);
  * -errno. */
 int block_cols_load(struct block *b, uint32_t p, unsigned want, struct block_cols *c);
 
+#define BLOCK_KEY_NONE 0xff /* block_key_col.type: the span has no attribute with the key */
+
+/* One span attribute key of a page, decoded by block_cols_key: per span
+ * the type (enum any_type, or BLOCK_KEY_NONE) of its first attribute with
+ * the key and its value: the dict[2] id of a string, the bits of an int64
+ * or of a double, 0 or 1 for a bool, 0 for other types. */
+struct block_key_col {
+	uint32_t spans;
+	uint8_t *type;
+	uint64_t *val;
+	size_t cap;
+};
+
+/* Free the arrays of k (it may be reused afterwards, zeroed). */
+void block_key_col_free(struct block_key_col *k);
+
+/* Decode into out, for every span of page p, its first attribute with key
+ * id kid of dict[1] (UINT32_MAX: a key absent from the page), reading the
+ * span attribute group without decoding other keys' values: the count,
+ * key and type columns are checked in full, the string stream's framing
+ * too, and every value decoded is checked (an id against dict[2]); values
+ * of other keys in the int, double and bool streams are not looked at.
+ * c is loaded for p first (dict[1] and dict[2] are). 0, or
+ * block_cols_load's errors. */
+int block_cols_key(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, struct block_key_col *out);
+
 /* The resource of scope si of the block's scope table (si < scopes). */
 uint32_t block_scope_resource(const struct block *b, uint32_t si);
 

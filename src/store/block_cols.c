@@ -17,6 +17,7 @@ struct cols_priv {
 	const struct block *blk; /* what is loaded: page of blk, the want bits done */
 	uint32_t page;
 	unsigned have;
+	bool first_done; /* attr_first and n_attrs of the page are decoded */
 	size_t cap_tn, cap_tf, cap_start, cap_dur, cap_scope, cap_name, cap_smsg;
 	size_t cap_first, cap_key, cap_val, cap_type, cap_str, cap_int, cap_dbl, cap_bool, cap_dict[3];
 };
@@ -32,6 +33,7 @@ static void cols_drop(struct cols_priv *pv)
 		blk_col_release(&pv->col[i]);
 	pv->blk = NULL;
 	pv->have = 0;
+	pv->first_done = false;
 }
 
 void block_cols_free(struct block_cols *c)
@@ -173,22 +175,29 @@ static int cols_zz(struct cols_ld *l, int col, uint32_t n, int64_t *out)
 	return 0;
 }
 
-static int cols_attrs(struct cols_ld *l)
+/* attr_first of every span from the count column, bounded by the type
+ * column (one type byte per attribute). */
+static int cols_first(struct cols_ld *l)
 {
 	struct block_cols *c = l->c;
 	struct cols_priv *pv = l->pv;
 	const int g = BCOL_SPAN_ATTR;
-	struct blk_cur cnt, typ, str, in, dbl, bol, oth;
+	struct blk_cur cnt, typ;
 	int rc;
+	if (pv->first_done)
+		return 0;
 	if ((rc = cols_grow(&c->attr_first, &pv->cap_first, (size_t)c->spans + 1, sizeof(uint32_t))) < 0)
 		return rc;
 	if ((rc = cols_sec(l, g + BATTR_COUNT, &cnt)) < 0 || (rc = cols_sec(l, g + BATTR_TYPE, &typ)) < 0)
 		return rc;
-	/* every attribute has one type byte: the type column bounds the total */
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < c->spans; i++) {
 		c->attr_first[i] = (uint32_t)total;
-		uint64_t v = blk_rd_varint(&cnt);
+		uint64_t v;
+		if (cnt.p < cnt.end && !(*cnt.p & 0x80))
+			v = *cnt.p++;
+		else
+			v = blk_rd_varint(&cnt);
 		if (cnt.err || v > blk_left(&typ) - total)
 			CL_FAIL(l, g + BATTR_COUNT);
 		total += v;
@@ -198,6 +207,21 @@ static int cols_attrs(struct cols_ld *l)
 		CL_FAIL(l, g + BATTR_COUNT);
 	if (total != blk_left(&typ))
 		CL_FAIL(l, g + BATTR_TYPE);
+	c->n_attrs = (uint32_t)total;
+	pv->first_done = true;
+	return 0;
+}
+
+static int cols_attrs(struct cols_ld *l)
+{
+	struct block_cols *c = l->c;
+	struct cols_priv *pv = l->pv;
+	const int g = BCOL_SPAN_ATTR;
+	struct blk_cur typ, str, in, dbl, bol, oth;
+	int rc;
+	if ((rc = cols_first(l)) < 0 || (rc = cols_sec(l, g + BATTR_TYPE, &typ)) < 0)
+		return rc;
+	uint64_t total = c->n_attrs;
 	uint32_t n = (uint32_t)total;
 	c->n_attrs = n;
 	if ((rc = cols_grow(&c->attr_key, &pv->cap_key, (size_t)n + 1, sizeof(uint32_t))) < 0 ||
@@ -410,3 +434,209 @@ int block_cols_load(struct block *b, uint32_t p, unsigned want, struct block_col
 	return rc;
 }
 
+
+/* ---- one attribute key ---- */
+
+void block_key_col_free(struct block_key_col *k)
+{
+	free(k->type);
+	free(k->val);
+	memset(k, 0, sizeof *k);
+}
+
+/* Bytes of p[0, n) that end a varint. */
+static uint64_t varint_ends(const uint8_t *p, size_t n)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < n; i++)
+		t += !(p[i] >> 7);
+	return t;
+}
+
+/* Past the next m varints of [p, end), or NULL when there are fewer. */
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t m)
+{
+	while (end - p >= 64) {
+		uint64_t t = varint_ends(p, 64);
+		if (t >= m)
+			break;
+		p += 64;
+		m -= t;
+	}
+	for (; m && p < end; p++)
+		m -= !(*p >> 7);
+	return m ? NULL : p;
+}
+
+static uint32_t count_type(const uint8_t *t, size_t n, uint8_t want)
+{
+	uint32_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += t[i] == want;
+	return c;
+}
+
+/* A typed value stream walked to the values of the key's attributes:
+ * pos is the attribute index up to which types were counted, ord the
+ * values of this type before pos, at the stream position of value ord. */
+struct key_stream {
+	struct blk_cur cur;
+	uint32_t pos, ord, at;
+	bool open;
+};
+
+/* Move s to the value of attribute k (of type t), *ord its ordinal among
+ * the values of its type: 0, or CL_FAIL. */
+static int key_stream_to(struct cols_ld *l, int col, struct key_stream *s, const uint8_t *typ, uint32_t k, uint8_t t,
+			 uint32_t *ord)
+{
+	int rc;
+	if (!s->open) {
+		if ((rc = cols_sec(l, col, &s->cur)) < 0)
+			return rc;
+		s->open = true;
+	}
+	*ord = s->ord + count_type(typ + s->pos, k - s->pos, t);
+	s->ord = *ord + 1;
+	s->pos = k + 1;
+	if (t == ANY_STRING || t == ANY_INT) {
+		const uint8_t *q = skip_varints(s->cur.p, s->cur.end, *ord - s->at);
+		if (!q)
+			CL_FAIL(l, col);
+		s->cur.p = q;
+		s->at = *ord;
+	}
+	return 0;
+}
+
+static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
+{
+	struct block_cols *c = l->c;
+	const int g = BCOL_SPAN_ATTR;
+	struct blk_cur kc, typ;
+	struct key_stream ss = {0}, is = {0}, ds = {0}, bs = {0};
+	int rc;
+	uint32_t ns = c->spans;
+	if (o->cap < (size_t)ns + 1) {
+		size_t cap = (size_t)ns + 1 + ns / 4;
+		free(o->type);
+		free(o->val);
+		o->cap = 0;
+		o->type = try_malloc(cap);
+		o->val = try_malloc(cap * sizeof *o->val);
+		if (!o->type || !o->val)
+			return CLEW_ENOMEM;
+		o->cap = cap;
+	}
+	o->spans = ns;
+	memset(o->type, BLOCK_KEY_NONE, ns);
+	if (kid == UINT32_MAX)
+		return 0;
+	if (kid >= c->dict_n[1])
+		return CLEW_EINVAL;
+	if ((rc = cols_first(l)) < 0 || (rc = cols_sec(l, g + BATTR_TYPE, &typ)) < 0 ||
+	    (rc = cols_sec(l, g + BATTR_KEY, &kc)) < 0)
+		return rc;
+	uint32_t n = c->n_attrs;
+	uint8_t tmax = 0;
+	for (uint32_t k = 0; k < n; k++)
+		tmax = typ.p[k] > tmax ? typ.p[k] : tmax;
+	if (tmax > ANY_BYTES)
+		CL_FAIL(l, g + BATTR_TYPE);
+	uint32_t n_keys = c->dict_n[1], n_values = c->dict_n[2];
+	bool bytes = blk_left(&kc) == n; /* every key id one byte */
+	if (bytes) {
+		uint8_t kmax = 0;
+		for (uint32_t k = 0; k < n; k++)
+			kmax = kc.p[k] > kmax ? kc.p[k] : kmax;
+		if (n && (kmax >= 0x80 || kmax >= n_keys))
+			CL_FAIL(l, g + BATTR_KEY);
+	}
+	uint32_t span = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (bytes) {
+			if (kid >= 0x80)
+				break;
+			const uint8_t *m = memchr(kc.p + k, (int)kid, n - k);
+			if (!m)
+				break;
+			k = (uint32_t)(m - kc.p);
+		} else {
+			uint64_t v = blk_rd_varint(&kc);
+			if (kc.err || v >= n_keys)
+				CL_FAIL(l, g + BATTR_KEY);
+			if (v != kid)
+				continue;
+		}
+		while (c->attr_first[span + 1] <= k)
+			span++;
+		if (o->type[span] != BLOCK_KEY_NONE)
+			continue; /* not the span's first attribute with the key */
+		uint8_t t = typ.p[k];
+		uint64_t val = 0;
+		uint32_t ord;
+		switch (t) {
+		case ANY_STRING:
+			if ((rc = key_stream_to(l, g + BATTR_STR, &ss, typ.p, k, t, &ord)) < 0)
+				return rc;
+			val = blk_rd_varint(&ss.cur);
+			if (ss.cur.err || val >= n_values)
+				CL_FAIL(l, g + BATTR_STR);
+			ss.at++;
+			break;
+		case ANY_INT:
+			if ((rc = key_stream_to(l, g + BATTR_INT, &is, typ.p, k, t, &ord)) < 0)
+				return rc;
+			val = (uint64_t)blk_unzigzag(blk_rd_varint(&is.cur));
+			if (is.cur.err)
+				CL_FAIL(l, g + BATTR_INT);
+			is.at++;
+			break;
+		case ANY_DOUBLE:
+			if ((rc = key_stream_to(l, g + BATTR_DOUBLE, &ds, typ.p, k, t, &ord)) < 0)
+				return rc;
+			if (blk_left(&ds.cur) / 8 <= ord)
+				CL_FAIL(l, g + BATTR_DOUBLE);
+			val = blk_le64(ds.cur.p + (size_t)ord * 8);
+			break;
+		case ANY_BOOL:
+			if ((rc = key_stream_to(l, g + BATTR_BOOL, &bs, typ.p, k, t, &ord)) < 0)
+				return rc;
+			if (blk_left(&bs.cur) <= ord || bs.cur.p[ord] > 1)
+				CL_FAIL(l, g + BATTR_BOOL);
+			val = bs.cur.p[ord];
+			break;
+		default:
+			break;
+		}
+		o->type[span] = t;
+		o->val[span] = val;
+	}
+	if (!bytes && !kc.err && kc.p != kc.end) {
+		/* the loop may stop early only in the byte form; finish checking */
+		CL_FAIL(l, g + BATTR_KEY);
+	}
+	/* the string stream's framing: one varint per string attribute */
+	if (!ss.open && (rc = cols_sec(l, g + BATTR_STR, &ss.cur)) < 0)
+		return rc;
+	uint64_t strings = ss.ord + count_type(typ.p + ss.pos, n - ss.pos, ANY_STRING);
+	size_t left = blk_left(&ss.cur);
+	if (ss.at + varint_ends(ss.cur.p, left) != strings || (left && (ss.cur.end[-1] & 0x80)))
+		CL_FAIL(l, g + BATTR_STR);
+	return 0;
+}
+
+int block_cols_key(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, struct block_key_col *out)
+{
+	int rc;
+	if ((rc = block_cols_load(b, p, BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES, c)) < 0)
+		return rc;
+	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = c->priv, .bad_col = -1};
+	block_get_info(b, &l.info);
+	rc = cols_key(&l, kid, out);
+	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
+		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
+	if (rc < 0)
+		cols_drop(l.pv);
+	return rc;
+}
