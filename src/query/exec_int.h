@@ -32,6 +32,9 @@ struct exec_query {
 	uint32_t n_prune;
 	const struct tql_node **out_fields; /* attributes returned with result spans */
 	uint32_t n_out_fields;
+	/* Filters and select() on conditions about one span each: a trace split
+	 * over blocks is answered part by part, the parts merged. */
+	bool per_span;
 };
 
 /* One trace being evaluated: spans b->spans[first, first+n), local index i

@@ -4,7 +4,12 @@
  * outside the time range and pages whose dictionaries lack a required name,
  * key or value. A pool of worker threads takes pages from a shared cursor;
  * each decodes its page and evaluates it trace by trace in its own arenas
- * (capped: the memory budget) against a deadline (the time budget). */
+ * (capped: the memory budget) against a deadline (the time budget).
+ * A trace may be split over the heads and several blocks. Queries whose
+ * answer for a span depends on that span alone evaluate each part where it
+ * lies, and the search result merges the parts of one trace id; any other
+ * query evaluates a part that may live elsewhere on the whole trace
+ * (get_trace), once: only the part holding the trace's earliest span does. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -169,6 +174,70 @@ static void prune_sets(struct compile *c, const struct tql_node *nd)
 	}
 }
 
+/* Does condition nd of a filter depend on the span alone (and its
+ * resource, scope, events and links), never on other spans of the trace? */
+static bool cond_per_span(const struct tql_node *nd)
+{
+	if (!nd)
+		return true;
+	switch (nd->kind) {
+	case TQL_N_STATIC:
+		return true;
+	case TQL_N_INTRINSIC:
+		switch (nd->u.intrinsic) {
+		case TQL_I_CHILD_COUNT:
+		case TQL_I_PARENT:
+		case TQL_I_ROOT_NAME:
+		case TQL_I_ROOT_SERVICE:
+		case TQL_I_TRACE_DURATION:
+		case TQL_I_NESTED_SET_LEFT:
+		case TQL_I_NESTED_SET_RIGHT:
+		case TQL_I_NESTED_SET_PARENT: return false;
+		default: return true;
+		}
+	case TQL_N_ATTR:
+		return !nd->u.attr.parent;
+	case TQL_N_BINARY:
+	case TQL_N_UNARY:
+		break;
+	default:
+		return false;
+	}
+	if (!cond_per_span(nd->a) || !cond_per_span(nd->b))
+		return false;
+	for (uint32_t k = 0; k < nd->n_items; k++)
+		if (!cond_per_span(nd->items[k]))
+			return false;
+	return true;
+}
+
+/* A spans query of filters and select() only, on per-span conditions: its
+ * answer for a trace is the union of its answers for the trace's parts. */
+static bool query_per_span(const struct tql_query *q)
+{
+	if (q->kind != TQL_Q_SPANS || !q->root)
+		return false;
+	const struct tql_node *r = q->root;
+	if (r->kind == TQL_N_FILTER)
+		return cond_per_span(r->a);
+	if (r->kind != TQL_N_PIPELINE)
+		return false;
+	for (uint32_t k = 0; k < r->n_items; k++) {
+		const struct tql_node *st = r->items[k];
+		if (st->kind == TQL_N_FILTER) {
+			if (!cond_per_span(st->a))
+				return false;
+		} else if (st->kind == TQL_N_SELECT) {
+			for (uint32_t f = 0; f < st->n_items; f++)
+				if (!cond_per_span(st->items[f]))
+					return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 struct exec_query *exec_compile(const struct tql_query *q, struct arena *a, int *rc, char *err, size_t errlen)
 {
 	if (errlen)
@@ -184,6 +253,7 @@ struct exec_query *exec_compile(const struct tql_query *q, struct arena *a, int 
 		return NULL;
 	}
 	xq->q = q;
+	xq->per_span = query_per_span(q);
 	struct compile c = {xq, a, 0, err, errlen};
 	walk(&c, q->root);
 	if (c.rc == 0 && q->kind == TQL_Q_SPANS)
@@ -227,6 +297,14 @@ struct job {
 	uint64_t bytes;
 };
 
+/* The part of a trace in the heads: its span count and earliest span. */
+struct head_part {
+	int64_t min_start_ns;
+	uint8_t min_span_id[8];
+	uint32_t spans;
+	bool in_range; /* a span starts before the query's end */
+};
+
 struct scan {
 	const struct store_query_ops *ops;
 	void *impl;
@@ -236,7 +314,9 @@ struct scan {
 	size_t n_jobs;
 	atomic_size_t next_job;
 	uint8_t (*head_ids)[16];
+	struct head_part *head_parts; /* per head id: its spans in the heads */
 	size_t n_head_ids, cap_head_ids;
+	struct store_block_list bl; /* the blocks scanned, for split traces */
 	uint32_t *head_tab; /* open addressing over head_ids, for dedup */
 	size_t tab_cap;
 	atomic_size_t next_head;
@@ -276,8 +356,49 @@ static uint32_t tid_hash(const uint8_t id[16])
 	return (uint32_t)(a ^ (a >> 29));
 }
 
-static int head_add_id(struct scan *s, const uint8_t id[16])
+/* Is span (start, sid) earlier than (start2, sid2)? Ties by span id. */
+static bool key_less(int64_t start, const uint8_t sid[8], int64_t start2, const uint8_t sid2[8])
 {
+	return start < start2 || (start == start2 && memcmp(sid, sid2, 8) < 0);
+}
+
+/* The earliest span of spans [first, first+n) of b (n > 0). */
+static const struct span *earliest_span(const struct span_batch *b, uint32_t first, uint32_t n)
+{
+	const struct span *e = &b->spans[first];
+	for (uint32_t i = first + 1; i < first + n; i++)
+		if (key_less(b->spans[i].start_unix_ns, b->spans[i].span_id, e->start_unix_ns, e->span_id))
+			e = &b->spans[i];
+	return e;
+}
+
+/* The index of id among the head ids, or -1. Read-only once collected. */
+static int64_t head_find(const struct scan *s, const uint8_t id[16])
+{
+	if (!s->tab_cap)
+		return -1;
+	size_t h = tid_hash(id) & (s->tab_cap - 1);
+	while (s->head_tab[h] != UINT32_MAX) {
+		if (memcmp(s->head_ids[s->head_tab[h]], id, 16) == 0)
+			return s->head_tab[h];
+		h = (h + 1) & (s->tab_cap - 1);
+	}
+	return -1;
+}
+
+static void head_part_add(const struct scan *s, struct head_part *hp, const struct span *sp)
+{
+	if (!s->o.end_ns || sp->start_unix_ns <= s->o.end_ns)
+		hp->in_range = true; /* a trace with a span inside the range gets in */
+	if (hp->spans++ == 0 || key_less(sp->start_unix_ns, sp->span_id, hp->min_start_ns, hp->min_span_id)) {
+		hp->min_start_ns = sp->start_unix_ns;
+		memcpy(hp->min_span_id, sp->span_id, 8);
+	}
+}
+
+static int head_add_span(struct scan *s, const struct span *sp)
+{
+	const uint8_t *id = sp->trace_id;
 	if ((s->n_head_ids + 1) * 2 > s->tab_cap) {
 		size_t cap = s->tab_cap ? s->tab_cap * 2 : 1024;
 		uint32_t *tab = try_malloc(cap * sizeof *tab);
@@ -296,8 +417,10 @@ static int head_add_id(struct scan *s, const uint8_t id[16])
 	}
 	size_t h = tid_hash(id) & (s->tab_cap - 1);
 	while (s->head_tab[h] != UINT32_MAX) {
-		if (memcmp(s->head_ids[s->head_tab[h]], id, 16) == 0)
+		if (memcmp(s->head_ids[s->head_tab[h]], id, 16) == 0) {
+			head_part_add(s, &s->head_parts[s->head_tab[h]], sp);
 			return 0;
+		}
 		h = (h + 1) & (s->tab_cap - 1);
 	}
 	if (s->n_head_ids == s->cap_head_ids) {
@@ -306,9 +429,14 @@ static int head_add_id(struct scan *s, const uint8_t id[16])
 		if (!p)
 			return CLEW_ENOMEM;
 		s->head_ids = p;
+		if (!(p = try_realloc(s->head_parts, cap * sizeof *s->head_parts)))
+			return CLEW_ENOMEM;
+		s->head_parts = p;
 		s->cap_head_ids = cap;
 	}
 	memcpy(s->head_ids[s->n_head_ids], id, 16);
+	memset(&s->head_parts[s->n_head_ids], 0, sizeof *s->head_parts);
+	head_part_add(s, &s->head_parts[s->n_head_ids], sp);
 	s->head_tab[h] = (uint32_t)s->n_head_ids++;
 	return 0;
 }
@@ -321,9 +449,7 @@ static int head_collect(void *ctx, const struct span_batch *b)
 		const struct span *sp = &b->spans[i];
 		if (sp->invalid_reason)
 			continue;
-		if (s->o.end_ns && sp->start_unix_ns > s->o.end_ns)
-			continue; /* a trace with a span inside the range still gets in by another span */
-		if ((rc = head_add_id(s, sp->trace_id)) < 0)
+		if ((rc = head_add_span(s, sp)) < 0)
 			return rc;
 	}
 	return 0;
@@ -357,6 +483,85 @@ static bool want_locked(struct scan *s, const uint8_t id[16], int64_t start, siz
 	return true;
 }
 
+/* The result slot of trace id, or -1. Under mu. */
+static int64_t find_trace_locked(const struct exec_result *r, const uint8_t id[16])
+{
+	for (size_t k = 0; k < r->n_traces; k++)
+		if (memcmp(r->traces[k].trace_id, id, 16) == 0)
+			return (int64_t)k;
+	return -1;
+}
+
+/* Spanset x's spans into d's, in trace order, up to spss; matched summed. */
+static int merge_spanset(struct exec_spanset *d, const struct exec_spanset *x, struct arena *a, uint32_t spss)
+{
+	uint32_t n = d->n_spans + x->n_spans;
+	if (n > spss)
+		n = spss;
+	struct exec_span *sp = arena_array(a, n + 1, sizeof *sp);
+	if (!sp)
+		return CLEW_ENOMEM;
+	uint32_t i = 0, j = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		bool from_d = j >= x->n_spans ||
+			      (i < d->n_spans && !key_less(x->spans[j].start_unix_ns, x->spans[j].span_id,
+							   d->spans[i].start_unix_ns, d->spans[i].span_id));
+		sp[k] = from_d ? d->spans[i++] : x->spans[j++];
+	}
+	d->spans = sp;
+	d->n_spans = n;
+	d->matched += x->matched;
+	return 0;
+}
+
+/* Merge x, another part of trace d, into d as Tempo's combiner does: the
+ * earliest start, the latest end, the root from the part that holds it,
+ * spansets and service figures summed. New arrays in a. */
+static int merge_trace(struct exec_trace *d, const struct exec_trace *x, struct arena *a, uint32_t spss)
+{
+	int rc;
+	if (x->start_unix_ns < d->start_unix_ns)
+		d->start_unix_ns = x->start_unix_ns;
+	if (x->end_unix_ns > d->end_unix_ns)
+		d->end_unix_ns = x->end_unix_ns;
+	if (!d->root_name.len && !d->root_service.len) {
+		d->root_name = x->root_name;
+		d->root_service = x->root_service;
+	}
+	uint32_t nss = d->n_spansets > x->n_spansets ? d->n_spansets : x->n_spansets;
+	struct exec_spanset *ss = arena_array(a, nss + 1, sizeof *ss);
+	struct exec_service_stat *sv = arena_array(a, (size_t)d->n_services + x->n_services + 1, sizeof *sv);
+	if (!ss || !sv)
+		return CLEW_ENOMEM;
+	for (uint32_t k = 0; k < nss; k++) {
+		if (k >= d->n_spansets) {
+			ss[k] = x->spansets[k];
+			continue;
+		}
+		ss[k] = d->spansets[k];
+		if (k < x->n_spansets && (rc = merge_spanset(&ss[k], &x->spansets[k], a, spss)) < 0)
+			return rc;
+	}
+	d->spansets = ss;
+	d->n_spansets = nss;
+	uint32_t nsv = d->n_services;
+	memcpy(sv, d->services, nsv * sizeof *sv);
+	for (uint32_t k = 0; k < x->n_services; k++) {
+		uint32_t i = 0;
+		while (i < nsv && !slice_eq(sv[i].name, x->services[k].name))
+			i++;
+		if (i == nsv) {
+			sv[nsv++] = x->services[k];
+		} else {
+			sv[i].spans += x->services[k].spans;
+			sv[i].errors += x->services[k].errors;
+		}
+	}
+	d->services = sv;
+	d->n_services = nsv;
+	return 0;
+}
+
 static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_arena, const uint32_t *matched,
 		    uint32_t n_matched)
 {
@@ -370,8 +575,9 @@ static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_
 	}
 	size_t slot;
 	const uint8_t *id = t->b->spans[t->first].trace_id;
+	bool merge = s->xq->per_span; /* another part of the trace may be in the result */
 	pthread_mutex_lock(&s->mu);
-	bool want = want_locked(s, id, t->start_ns, &slot);
+	bool want = want_locked(s, id, t->start_ns, &slot) || (merge && find_trace_locked(s->res, id) >= 0);
 	pthread_mutex_unlock(&s->mu);
 	if (!want)
 		return 0;
@@ -380,7 +586,10 @@ static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_
 		return rc;
 	rc = 0;
 	pthread_mutex_lock(&s->mu);
-	if (want_locked(s, id, t->start_ns, &slot)) {
+	int64_t have = merge ? find_trace_locked(s->res, id) : -1;
+	if (have >= 0) {
+		rc = merge_trace(&s->res->traces[have], &tr, out_arena, s->o.spss);
+	} else if (want_locked(s, id, t->start_ns, &slot)) {
 		if (slot == s->res->n_traces) {
 			if (s->res->n_traces == s->cap_traces) {
 				size_t cap = s->cap_traces ? s->cap_traces * 2 : 32;
@@ -406,6 +615,9 @@ struct worker {
 	struct scan *s;
 	uint32_t idx;
 	struct arena batch, scratch, out;
+	struct arena whole; /* a split trace fetched whole, or its other parts */
+	uint32_t *others;   /* blocks whose time range meets the page's (indexes into s->bl) */
+	uint32_t n_others;
 	struct excol_worker *xw; /* the columnar path's state, on first use */
 };
 
@@ -468,10 +680,10 @@ static bool may_want(struct scan *s, const uint8_t id[16])
 	struct exec_result *r = s->res;
 	bool want = true;
 	pthread_mutex_lock(&s->mu);
-	for (size_t k = 0; k < r->n_traces && want; k++)
-		if (memcmp(r->traces[k].trace_id, id, 16) == 0)
-			want = false;
-	if (want && r->n_traces >= s->o.limit && !s->xq->most_recent)
+	int64_t have = find_trace_locked(r, id);
+	if (have >= 0) /* another part of a per-span query's trace merges into it */
+		want = s->xq->per_span;
+	else if (r->n_traces >= s->o.limit && !s->xq->most_recent)
 		want = false;
 	pthread_mutex_unlock(&s->mu);
 	return want;
@@ -537,6 +749,134 @@ out:
 	return rc;
 }
 
+/* The other blocks whose time range meets page j's into w->others: only
+ * those may hold another part of one of the page's traces. */
+static void page_others(struct worker *w, const struct job *j)
+{
+	struct scan *s = w->s;
+	const struct block_page_info *pi = block_page(j->blk, j->page);
+	int64_t end = pi->max_start_ns + (pi->max_dur_ns > 0 ? pi->max_dur_ns : 0);
+	w->n_others = 0;
+	for (size_t k = 0; k < s->bl.n; k++) {
+		const struct store_block *ob = &s->bl.items[k];
+		if (ob->block != j->blk && ob->info.spans && ob->info.min_start_ns <= end &&
+		    ob->info.max_end_ns >= pi->min_start_ns)
+			w->others[w->n_others++] = (uint32_t)k;
+	}
+}
+
+/* May the trace of spans [first, first+n) of b have spans outside this
+ * page: in the heads, or in a block whose time range and trace-id filter
+ * admit it? False positives only cost a fetch. */
+static bool may_live_elsewhere(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+{
+	struct scan *s = w->s;
+	const uint8_t *id = b->spans[first].trace_id;
+	if (s->n_head_ids && head_find(s, id) >= 0)
+		return true;
+	if (w->n_others == 0)
+		return false;
+	int64_t start = INT64_MAX, end = INT64_MIN;
+	for (uint32_t i = first; i < first + n; i++) {
+		if (b->spans[i].start_unix_ns < start)
+			start = b->spans[i].start_unix_ns;
+		if (b->spans[i].end_unix_ns > end)
+			end = b->spans[i].end_unix_ns;
+	}
+	for (uint32_t k = 0; k < w->n_others; k++) {
+		const struct store_block *ob = &s->bl.items[w->others[k]];
+		if (ob->info.min_start_ns <= end && ob->info.max_end_ns >= start && block_may_contain(ob->block, id))
+			return true;
+	}
+	return false;
+}
+
+/* Keep only the spans of trace id in b (a fetched trace may carry others'
+ * resources, never others' spans, but be safe); their count. */
+static uint32_t own_spans(struct span_batch *b, const uint8_t id[16])
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < b->n_spans; i++)
+		if (memcmp(b->spans[i].trace_id, id, 16) == 0)
+			b->spans[n++] = b->spans[i];
+	return n;
+}
+
+/* A part [first, first+n) of b of a trace that may live elsewhere, for a
+ * query that needs whole traces: evaluate the whole trace if this part
+ * holds its earliest span (ties: the smallest span id), else leave it to
+ * the part that does. */
+static int eval_whole(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+{
+	struct scan *s = w->s;
+	const struct span *pe = earliest_span(b, first, n);
+	uint8_t id[16];
+	memcpy(id, b->spans[first].trace_id, 16);
+	atomic_fetch_add(&s->inspected_traces, 1);
+	atomic_fetch_add(&s->inspected_spans, n);
+	struct span_batch wb;
+	arena_reset(&w->whole);
+	span_batch_init(&wb, &w->whole);
+	int rc = s->ops->get_trace(s->impl, id, &wb);
+	if (rc == CLEW_ENOTFOUND)
+		return eval_one(w, b, first, n, false); /* replaced meanwhile: this part is all there is */
+	if (rc < 0)
+		return rc;
+	uint32_t m = own_spans(&wb, id);
+	if (m == 0)
+		return eval_one(w, b, first, n, false);
+	const struct span *we = earliest_span(&wb, 0, m);
+	if (we->start_unix_ns != pe->start_unix_ns || memcmp(we->span_id, pe->span_id, 8) != 0)
+		return 0; /* another part owns the trace */
+	return eval_one(w, &wb, 0, m, false);
+}
+
+static int cmp_span_id(const void *x, const void *y)
+{
+	return memcmp(x, y, 8);
+}
+
+/* A per-span query over a head trace b[0, *n) that also has spans in
+ * blocks: drop the spans the blocks hold (their pages answer for them). */
+static int keep_head_spans(struct worker *w, struct span_batch *b, uint32_t *n)
+{
+	struct scan *s = w->s;
+	const uint8_t *id = b->spans[0].trace_id;
+	int64_t start = INT64_MAX, end = INT64_MIN;
+	for (uint32_t i = 0; i < *n; i++) {
+		if (b->spans[i].start_unix_ns < start)
+			start = b->spans[i].start_unix_ns;
+		if (b->spans[i].end_unix_ns > end)
+			end = b->spans[i].end_unix_ns;
+	}
+	struct span_batch bb;
+	arena_reset(&w->whole);
+	span_batch_init(&bb, &w->whole);
+	for (size_t k = 0; k < s->bl.n; k++) {
+		const struct store_block *ob = &s->bl.items[k];
+		if (ob->info.min_start_ns > end || ob->info.max_end_ns < start || !block_may_contain(ob->block, id))
+			continue;
+		int rc = block_get_trace(ob->block, id, &bb);
+		if (rc < 0 && rc != CLEW_ENOTFOUND)
+			return rc;
+	}
+	uint8_t (*ids)[8] = arena_array(&w->whole, (size_t)bb.n_spans + 1, 8);
+	if (!ids)
+		return CLEW_ENOMEM;
+	uint32_t nid = 0;
+	for (uint32_t i = 0; i < bb.n_spans; i++)
+		if (memcmp(bb.spans[i].trace_id, id, 16) == 0)
+			memcpy(ids[nid++], bb.spans[i].span_id, 8);
+	if (nid > 1)
+		qsort(ids, nid, 8, cmp_span_id);
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < *n; i++)
+		if (!nid || !bsearch(b->spans[i].span_id, ids, nid, 8, cmp_span_id))
+			b->spans[m++] = b->spans[i];
+	*n = m;
+	return 0;
+}
+
 static int run_page(struct worker *w, const struct job *j)
 {
 	struct scan *s = w->s;
@@ -561,6 +901,9 @@ static int run_page(struct worker *w, const struct job *j)
 	if ((rc = block_read_page(j->blk, j->page, &b)) < 0)
 		return rc;
 	atomic_fetch_add(&s->inspected_bytes, j->bytes);
+	bool whole = !s->xq->per_span; /* the query needs whole traces */
+	if (whole)
+		page_others(w, j);
 	for (uint32_t i = 0; i < b.n_spans;) {
 		uint32_t e = i + 1;
 		while (e < b.n_spans && memcmp(b.spans[e].trace_id, b.spans[i].trace_id, 16) == 0)
@@ -568,17 +911,25 @@ static int run_page(struct worker *w, const struct job *j)
 		if ((rc = check_budget(s)) != 0)
 			return rc;
 		arena_reset(&w->scratch);
-		if ((rc = eval_one(w, &b, i, e - i, true)) != 0)
+		if (whole && may_live_elsewhere(w, &b, i, e - i))
+			rc = eval_whole(w, &b, i, e - i);
+		else
+			rc = eval_one(w, &b, i, e - i, true);
+		if (rc != 0)
 			return rc;
 		i = e;
 	}
 	return 0;
 }
 
-static int run_head_trace(struct worker *w, const uint8_t id[16])
+static int run_head_trace(struct worker *w, size_t h)
 {
 	struct scan *s = w->s;
+	const uint8_t *id = s->head_ids[h];
+	const struct head_part *hp = &s->head_parts[h];
 	struct span_batch b;
+	if (!hp->in_range)
+		return 0;
 	arena_reset(&w->batch);
 	arena_reset(&w->scratch);
 	span_batch_init(&b, &w->batch);
@@ -587,11 +938,51 @@ static int run_head_trace(struct worker *w, const uint8_t id[16])
 		return 0; /* flushed and expired meanwhile */
 	if (rc < 0)
 		return rc;
-	uint32_t n = 0; /* a merged trace holds only its own spans; keep them together */
-	for (uint32_t i = 0; i < b.n_spans; i++)
-		if (memcmp(b.spans[i].trace_id, id, 16) == 0)
-			b.spans[n++] = b.spans[i];
+	uint32_t n = own_spans(&b, id); /* a merged trace holds only its own spans; keep them together */
+	if (n > hp->spans) { /* some spans are in blocks too */
+		if (s->xq->per_span) {
+			if ((rc = keep_head_spans(w, &b, &n)) < 0)
+				return rc;
+		} else {
+			const struct span *we = earliest_span(&b, 0, n);
+			if (we->start_unix_ns != hp->min_start_ns || memcmp(we->span_id, hp->min_span_id, 8) != 0)
+				return 0; /* the part in a block owns the trace */
+		}
+	}
 	return n ? eval_one(w, &b, 0, n, true) : 0;
+}
+
+/* Search mode, per-span queries: the parts of a split trace were merged
+ * into its result, but only the parts that matched; the trace's root, times
+ * and service figures need every part. Re-evaluate each result trace that
+ * more than one place may hold on the whole trace (at most limit fetches;
+ * a Bloom false positive costs one). */
+static int whole_results(struct worker *w)
+{
+	struct scan *s = w->s;
+	int rc = 0;
+	for (size_t k = 0; k < s->res->n_traces && rc >= 0; k++) {
+		struct exec_trace *tr = &s->res->traces[k];
+		uint32_t holders = head_find(s, tr->trace_id) >= 0;
+		for (size_t i = 0; i < s->bl.n && holders < 2; i++)
+			holders += block_may_contain(s->bl.items[i].block, tr->trace_id) > 0;
+		if (holders < 2)
+			continue;
+		struct span_batch b;
+		arena_reset(&w->batch);
+		arena_reset(&w->scratch);
+		span_batch_init(&b, &w->batch);
+		if ((rc = s->ops->get_trace(s->impl, tr->trace_id, &b)) < 0) {
+			rc = rc == CLEW_ENOTFOUND ? 0 : rc;
+			continue;
+		}
+		uint32_t n = own_spans(&b, tr->trace_id);
+		struct exec_trace whole;
+		rc = n ? exec_eval_trace(s->xq, &b, 0, n, &w->scratch, &w->out, s->o.spss, &whole) : 0;
+		if (rc > 0)
+			*tr = whole;
+	}
+	return rc < 0 ? rc : 0;
 }
 
 static void *worker_main(void *arg)
@@ -604,7 +995,7 @@ static void *worker_main(void *arg)
 		if (h >= s->n_head_ids)
 			break;
 		if ((rc = check_budget(s)) == 0)
-			rc = run_head_trace(w, s->head_ids[h]);
+			rc = run_head_trace(w, h);
 	}
 	while (rc == 0 && !atomic_load(&s->stop)) {
 		size_t k = atomic_fetch_add(&s->next_job, 1);
@@ -647,6 +1038,7 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 		goto out;
 	if (bl.n > 1) /* items is NULL when there are no blocks */
 		qsort(bl.items, bl.n, sizeof *bl.items, cmp_block_newest);
+	s->bl = bl;
 	size_t n_pages = 0;
 	for (size_t k = 0; k < bl.n; k++)
 		n_pages += bl.items[k].info.pages;
@@ -684,9 +1076,12 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	for (uint32_t k = 0; k < nt; k++) {
 		ws[k].s = s;
 		ws[k].idx = k;
-		arena_init(&ws[k].batch, s->worker_bytes / 2);
+		arena_init(&ws[k].batch, s->worker_bytes / 8 * 3);
+		arena_init(&ws[k].whole, s->worker_bytes / 8);
 		arena_init(&ws[k].scratch, s->worker_bytes / 4);
 		arena_init(&ws[k].out, s->worker_bytes / 4);
+		if (!(ws[k].others = try_malloc((bl.n + 1) * sizeof *ws[k].others)))
+			fail(s, CLEW_ENOMEM);
 	}
 	uint32_t started = 0;
 	for (uint32_t k = 1; k < nt; k++)
@@ -697,9 +1092,14 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	worker_main(&ws[0]);
 	for (uint32_t k = 1; k <= started; k++)
 		pthread_join(th[k], NULL);
+	if (s->res && s->xq->per_span && (s->bl.n > 1 || (s->bl.n && s->n_head_ids)) && s->rc == 0 &&
+	    (rc = whole_results(&ws[0])) < 0)
+		fail(s, rc == CLEW_ENOMEM ? CLEW_ELIMIT : rc);
 	for (uint32_t k = 0; k < nt; k++) {
 		excol_worker_free(ws[k].xw);
+		free(ws[k].others);
 		arena_reset(&ws[k].batch);
+		arena_reset(&ws[k].whole);
 		arena_reset(&ws[k].scratch);
 		if (s->res) { /* the results point into the out arenas: the result keeps them */
 			struct arena *keep = xmalloc(sizeof *keep);
@@ -734,6 +1134,7 @@ out:
 		s->ops->release_blocks(&bl);
 	free(s->jobs);
 	free(s->head_ids);
+	free(s->head_parts);
 	free(s->head_tab);
 	pthread_mutex_destroy(&s->mu);
 	return rc;

@@ -767,8 +767,7 @@ test('TraceQL conformance: head, fresh blocks and compacted blocks give the refe
 // each) must answer as one trace, as it does while a part is still in the
 // head and after compaction merged the blocks. Block pages are evaluated
 // piece by piece today (src/query/exec_scan.c): the first piece found wins.
-test('a trace split across fresh blocks answers as one trace', { skip: skipReason,
-	todo: 'exec_scan evaluates block pages per piece of a trace' }, async () => {
+test('a trace split across fresh blocks answers as one trace', { skip: skipReason }, async () => {
 	const server = await startClew({ args: ['--retention', '0', '--block-interval', '1h'] });
 	try {
 		const t5 = model.traces.find((t) => t.n === 5);
