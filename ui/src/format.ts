@@ -50,8 +50,22 @@ export function serviceColor(name: string): string {
 		h ^= name.charCodeAt(i);
 		h = Math.imul(h, 16777619);
 	}
-	const hue = (h >>> 0) % 360;
-	return `hsl(${hue} 55% 55%)`;
+	h ^= h >>> 16;
+	h = Math.imul(h, 0x85ebca6b);
+	h ^= h >>> 13;
+	return SERVICE_PALETTE[(h >>> 0) % SERVICE_PALETTE.length];
+}
+
+// Well-separated colours for services.
+export const SERVICE_PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7',
+	'#9c755f', '#bab0ac', '#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#d62728',
+	'#aec7e8', '#98df8a'];
+
+// One distinct colour per service of a trace, in order of appearance.
+export function traceColors(services: string[]): Map<string, string> {
+	const m = new Map<string, string>();
+	services.forEach((s, i) => m.set(s, SERVICE_PALETTE[i % SERVICE_PALETTE.length]));
+	return m;
 }
 
 // Health colour class from an error ratio and p99 latency.

@@ -70,7 +70,7 @@ function buildRangeMenu(r: TimeRange): void {
 
 function updateChrome(route: Route, r: TimeRange): void {
 	for (const [k, a] of Object.entries(navLinks)) a.classList.toggle('active', route.page === k);
-	rangeBtn.textContent = `🕑 ${rangeLabel(r)}`;
+	rangeBtn.textContent = `${rangeLabel(r)} ▾`;
 	liveBtn.setAttribute('aria-pressed', String(r.live && canLive(r)));
 	liveBtn.classList.toggle('on', r.live && canLive(r));
 	(liveBtn as HTMLButtonElement).disabled = !canLive(r);

@@ -22,7 +22,7 @@ function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, s
 export function serviceMap(ctx: Ctx, g: ServiceGraph): Element {
 	if (!g.nodes.length) return emptyState('No services yet', 'Send spans to clew (OTLP on :4317/:4318, Zipkin on :9411) or run `clew gen`.');
 	const dg = new dagre.graphlib.Graph();
-	dg.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 10, marginy: 10 });
+	dg.setGraph({ rankdir: 'LR', nodesep: 12, ranksep: 60, marginx: 10, marginy: 10 });
 	dg.setDefaultEdgeLabel(() => ({}));
 	const W = 150, H = 40;
 	for (const n of g.nodes) dg.setNode(n.id, { width: W, height: H });
@@ -30,7 +30,7 @@ export function serviceMap(ctx: Ctx, g: ServiceGraph): Element {
 	dagre.layout(dg);
 	const gg = dg.graph();
 	const width = (gg.width || 600) + 20, height = (gg.height || 400) + 20;
-	const svg = s('svg', { class: 'map', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Service map' });
+	const svg = s('svg', { class: 'map', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'xMidYMin meet', style: `max-width:${width}px`, role: 'img', 'aria-label': 'Service map' });
 	const defs = s('defs', {});
 	const marker = s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' });
 	marker.appendChild(s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' }));

@@ -6,7 +6,7 @@
 import { api } from '../api';
 import { Ctx, View } from '../app';
 import { clear, emptyState, errorState, h, link, loading } from '../dom';
-import { fmtDateTime, fmtMs, serviceColor } from '../format';
+import { fmtDateTime, fmtMs, serviceColor as hashColor, traceColors } from '../format';
 import {
 	SpanNode, TraceModel, anyToString, barGeometry, buildTrace, criticalPath, criticalSpans, searchSpans, serviceSelfTime, visibleRows,
 	KeyValue, CritSegment,
@@ -56,7 +56,7 @@ function kvTable(title: string, kvs: KeyValue[] | undefined): HTMLElement | null
 		h('tbody', null, kvs.map((kv) => h('tr', null, h('th', null, kv.key), h('td', null, anyToString(kv.value)))))));
 }
 
-function spanDetails(ctx: Ctx, m: TraceModel, n: SpanNode, crit: Map<string, number>): HTMLElement {
+function spanDetails(ctx: Ctx, m: TraceModel, n: SpanNode, crit: Map<string, number>, serviceColor: (s: string) => string = hashColor): HTMLElement {
 	const raw = n.raw;
 	const res = raw.resource !== undefined ? m.raw.resources?.[raw.resource] : undefined;
 	const scope = raw.scope !== undefined ? m.raw.scopes?.[raw.scope] : undefined;
@@ -90,6 +90,8 @@ function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
 	const crit = criticalSpans(segs);
 	const segsBySpan = new Map<string, CritSegment[]>();
 	for (const s of segs) (segsBySpan.get(s.spanId) || segsBySpan.set(s.spanId, []).get(s.spanId)!).push(s);
+	const palette = traceColors(m.services);
+	const serviceColor = (svc: string) => palette.get(svc) || '#888';
 	const errors = m.spans.filter((s) => s.error).length;
 	const skewed = m.spans.filter((s) => s.skew).length;
 	const collapsed = new Set<string>();
@@ -146,12 +148,12 @@ function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
 	scroller.appendChild(sizer);
 	const body = h('div', { class: 'wf-body' }, axis, scroller);
 	const detailsBox = h('div', { class: 'wf-details' });
-	out.appendChild(h('div', { class: compact ? 'wf compact' : 'wf' }, body, detailsBox));
+	out.appendChild(h('div', { class: compact ? 'wf compact' : 'wf', 'data-critical': [...crit.keys()].join(' ') }, body, detailsBox));
 
 	const renderDetails = () => {
 		clear(detailsBox);
 		const n = selected ? m.byId.get(selected) : undefined;
-		detailsBox.appendChild(n ? spanDetails(ctx, m, n, crit) : h('div', { class: 'muted pad' }, 'Select a span to see its attributes, events, links, resource and scope. ↑ ↓ move, ← → fold, / searches.'));
+		detailsBox.appendChild(n ? spanDetails(ctx, m, n, crit, serviceColor) : h('div', { class: 'muted pad' }, 'Select a span to see its attributes, events, links, resource and scope. ↑ ↓ move, ← → fold, / searches.'));
 	};
 	let lastFirst = -1, lastLast = -1;
 	const drawRows = (force = false) => {
