@@ -465,7 +465,9 @@ static int check_metrics_fn(struct checker *c, struct tql_node *n)
 		if (n->u.metrics.topn <= 0)
 			return fail(c, n, "compare() needs a positive number of top values");
 		int64_t s = n->u.metrics.start_ns, e = n->u.metrics.end_ns;
-		if ((s || e) && (s < 0 || e <= s))
+		if ((s || e) && (s <= 0 || e <= 0))
+			return fail(c, n, "compare() times must be positive Unix nanoseconds");
+		if ((s || e) && e <= s)
 			return fail(c, n, "compare() needs start < end");
 		return 0;
 	}

@@ -378,6 +378,11 @@ TEST(traceql_syntax_errors)
 	ERR("{} | rate() | topk(x)", "1:20: expected an integer but found the identifier 'x'");
 	ERR("{} | compare(.a)", "1:14: expected a spanset filter '{ ... }' as compare()'s first argument but found "
 			    "the attribute .a");
+	ERR("{} | compare({ .a = 1 }, 0)", "1:6: compare() needs a positive number of top values");
+	ERR("{} | compare({ .a = 1 }, 3, 0, 5)", "1:6: compare() times must be positive Unix nanoseconds");
+	ERR("{} | compare({ .a = 1 }, 3, 9, 5)", "1:6: compare() needs start < end");
+	ERR("{} | compare({ .a = 1 }, 3, 9)", "1:30: expected ',' and the end time but found ')'");
+	ERR("{} | compare({ .a = 1 }) by (.b)", "1:26: expected an operator, '|' or the end of the query but found 'by'");
 	ERR("{} | quantile_over_time(duration)", "1:33: expected ',' and at least one quantile, as in "
 					      "quantile_over_time(duration, 0.99) but found ')'");
 	ERR("{} | sum_over_time(.a + 1)", "1:23: expected ',' or ')' but found '+'");
