@@ -1110,3 +1110,48 @@ void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint
 	}
 	}
 }
+
+uint32_t excol_field_codes(const struct excol_worker *w, const struct excol_field *f, uint32_t j, uint32_t *codes)
+{
+	const struct block_cols *c = &w->cols;
+	uint32_t n = c->spans;
+	switch (f->f) {
+	case XF_NAME:
+		memcpy(codes, c->name, (size_t)n * sizeof *codes);
+		return c->dict_n[0];
+	case XF_STATUS_MSG:
+		memcpy(codes, c->status_msg, (size_t)n * sizeof *codes);
+		return c->dict_n[2];
+	case XF_STATUS:
+	case XF_KIND: {
+		int o = f->f == XF_STATUS;
+		for (uint32_t i = 0; i < n; i++)
+			codes[i] = c->kind_status[2 * i + o];
+		return 256;
+	}
+	case XF_RES:
+		memcpy(codes, c->scope, (size_t)n * sizeof *codes);
+		return w->n_scopes;
+	case XF_SPAN:
+	case XF_ANY: {
+		/* dictionary ids, then nil (span) or the scope (unscoped) */
+		const struct keyslot *s = &w->slots[w->fslot[j]];
+		uint32_t nv = c->dict_n[2];
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t t = s->kc.type[i];
+			if (t == ANY_STRING)
+				codes[i] = (uint32_t)s->kc.val[i];
+			else if (t != BLOCK_KEY_NONE)
+				codes[i] = UINT32_MAX;
+			else
+				codes[i] = f->f == XF_SPAN ? nv : nv + c->scope[i];
+		}
+		return f->f == XF_SPAN ? nv + 1 : nv + w->n_scopes;
+	}
+	case XF_DURATION:
+		break;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		codes[i] = UINT32_MAX;
+	return 0;
+}

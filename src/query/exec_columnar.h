@@ -68,4 +68,12 @@ int excol_fields_prepare(struct excol_worker *w, struct excol_field *const *f, u
 void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint32_t j, uint32_t i,
 		       struct exec_value *out);
 
+/* Codes standing for field j's values on the last prepared page, one per
+ * span into codes[cols.spans]: spans with equal codes have equal
+ * excol_field_value, so a caller may resolve each code once per page.
+ * UINT32_MAX for a value without a code (numbers other than status and
+ * kind: take excol_field_value). Returns the bound of the other codes. */
+uint32_t excol_field_codes(const struct excol_worker *w, const struct excol_field *f, uint32_t j,
+			   uint32_t *codes /* out */);
+
 #endif

@@ -186,6 +186,15 @@ struct colworker {
 	struct series_set *set;
 	int rc;
 	char err[160];
+	/* the page's by() codes and their groups: gmap[code] is the group
+	 * handle when its high half is the page's epoch */
+	uint32_t *codes;
+	size_t cap_codes;
+	uint64_t *gmap;
+	uint32_t *cnt, *first; /* count per code in one step, and its first span */
+	uint32_t *touched;
+	size_t cap_map;
+	uint32_t epoch;
 };
 
 struct colrun {
@@ -201,6 +210,123 @@ static int col_fail(struct colworker *cw, int rc, const char *msg)
 {
 	cw->rc = rc;
 	snprintf(cw->err, sizeof cw->err, "%s", msg);
+	return rc;
+}
+
+/* The group of span i of the page (its by() values as series_add takes
+ * them), through the page's code map when code is not UINT32_MAX. */
+static int col_group(struct colrun *cr, struct colworker *cw, uint32_t i, uint32_t code, uint32_t *g)
+{
+	struct run *r = cr->r;
+	if (code != UINT32_MAX && (uint32_t)(cw->gmap[code] >> 32) == cw->epoch) {
+		*g = (uint32_t)cw->gmap[code];
+		return 0;
+	}
+	struct tql_value by[SERIES_MAX_BY + 1];
+	struct exec_value v;
+	for (uint32_t f = 0; f < r->n_by; f++) {
+		excol_field_value(cw->xw, cr->f[f], f, i, &v);
+		to_tql_value(&v, &by[f]);
+	}
+	int rc = series_group(cw->set, by, g);
+	if (rc < 0)
+		return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
+	if (code != UINT32_MAX)
+		cw->gmap[code] = (uint64_t)cw->epoch << 32 | *g;
+	return 0;
+}
+
+/* Room for the codes of n spans and a map of bound codes; a new epoch. */
+static int col_maps(struct colworker *cw, uint32_t n, uint32_t bound)
+{
+	if (cw->cap_codes < (size_t)n + 1) {
+		free(cw->codes);
+		cw->cap_codes = 0;
+		if (!(cw->codes = try_malloc(((size_t)n + 1) * sizeof *cw->codes)))
+			return CLEW_ENOMEM;
+		cw->cap_codes = (size_t)n + 1;
+	}
+	if (cw->cap_map < (size_t)bound + 1) {
+		size_t cap = (size_t)bound + 1 + bound / 2;
+		free(cw->gmap);
+		free(cw->cnt);
+		free(cw->first);
+		free(cw->touched);
+		cw->cap_map = 0;
+		cw->gmap = try_calloc(cap, sizeof *cw->gmap);
+		cw->cnt = try_calloc(cap, sizeof *cw->cnt);
+		cw->first = try_malloc(cap * sizeof *cw->first);
+		cw->touched = try_malloc(cap * sizeof *cw->touched);
+		if (!cw->gmap || !cw->cnt || !cw->first || !cw->touched)
+			return CLEW_ENOMEM;
+		cw->cap_map = cap;
+		cw->epoch = 0;
+	}
+	if (++cw->epoch == 0) { /* wrapped: old entries could look current */
+		memset(cw->gmap, 0, cw->cap_map * sizeof *cw->gmap);
+		cw->epoch = 1;
+	}
+	return 0;
+}
+
+/* The matched spans of the page into the set, span by span. */
+static int col_spans(struct colrun *cr, struct colworker *cw, const uint8_t *sel, bool one_step, int64_t ts1)
+{
+	struct run *r = cr->r;
+	const struct block_cols *c = excol_cols(cw->xw);
+	struct tql_value by[SERIES_MAX_BY + 1];
+	struct exec_value v;
+	bool has_value = r->n_fields > r->n_by;
+	int rc;
+	for (uint32_t i = 0; i < c->spans; i++) {
+		if (!sel[i])
+			continue;
+		int64_t ts = one_step ? ts1 : c->start[i];
+		if (ts < r->start_ns || ts >= r->end_ns)
+			continue;
+		for (uint32_t f = 0; f < r->n_by; f++) {
+			excol_field_value(cw->xw, cr->f[f], f, i, &v);
+			to_tql_value(&v, &by[f]);
+		}
+		double value = 0;
+		if (has_value) {
+			excol_field_value(cw->xw, cr->f[r->n_by], r->n_by, i, &v);
+			value = to_number(&v);
+		}
+		if ((rc = series_add(cw->set, by, ts, value)) < 0)
+			return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
+	}
+	return 0;
+}
+
+/* Counts in one step by one code per span: spans counted per code, then
+ * added per group. */
+static int col_counts(struct colrun *cr, struct colworker *cw, const uint8_t *sel, const uint32_t *codes, int64_t ts)
+{
+	const struct block_cols *c = excol_cols(cw->xw);
+	uint32_t n_t = 0, g;
+	int rc;
+	for (uint32_t i = 0; i < c->spans; i++) {
+		if (!sel[i])
+			continue;
+		uint32_t code = codes ? codes[i] : 0;
+		if (code == UINT32_MAX) {
+			if ((rc = col_group(cr, cw, i, code, &g)) < 0 || (rc = series_add_count(cw->set, g, ts, 1)) < 0)
+				return rc;
+			continue;
+		}
+		if (cw->cnt[code]++ == 0) {
+			cw->first[code] = i;
+			cw->touched[n_t++] = code;
+		}
+	}
+	rc = 0;
+	for (uint32_t k = 0; k < n_t; k++) {
+		uint32_t code = cw->touched[k];
+		if (rc == 0 && (rc = col_group(cr, cw, cw->first[code], code, &g)) == 0)
+			rc = series_add_count(cw->set, g, ts, cw->cnt[code]);
+		cw->cnt[code] = 0;
+	}
 	return rc;
 }
 
@@ -232,26 +358,43 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 		return rc;
 	if ((rc = excol_fields_prepare(cw->xw, cr->f, r->n_fields)) < 0)
 		return rc;
+	enum tql_metric_fn fn = cr->cfg->fn;
+	if (r->n_by > 1 || fn == TQL_M_HISTOGRAM_OVER_TIME)
+		return col_spans(cr, cw, sel, one_step, pi->min_start_ns);
+	/* zero or one by() field: each code's group looked up once a page */
 	const struct block_cols *c = excol_cols(cw->xw);
-	struct tql_value by[SERIES_MAX_BY + 1];
-	struct exec_value v;
+	uint32_t bound = 1;
+	if ((rc = col_maps(cw, c->spans, r->n_by ? c->dict_n[2] + 256 + c->spans : 1)) < 0)
+		return col_fail(cw, rc, "out of memory for the series");
+	const uint32_t *codes = NULL;
+	if (r->n_by) {
+		bound = excol_field_codes(cw->xw, cr->f[0], 0, cw->codes);
+		if (bound > cw->cap_map && (rc = col_maps(cw, 0, bound)) < 0)
+			return col_fail(cw, rc, "out of memory for the series");
+		codes = cw->codes;
+	}
+	if (one_step && (fn == TQL_M_RATE || fn == TQL_M_COUNT_OVER_TIME))
+		return col_counts(cr, cw, sel, codes, pi->min_start_ns);
 	bool has_value = r->n_fields > r->n_by;
+	bool value_fn = fn != TQL_M_RATE && fn != TQL_M_COUNT_OVER_TIME;
+	struct exec_value v;
+	uint32_t g;
 	for (uint32_t i = 0; i < c->spans; i++) {
 		if (!sel[i])
 			continue;
 		int64_t ts = one_step ? pi->min_start_ns : c->start[i];
 		if (ts < r->start_ns || ts >= r->end_ns)
 			continue;
-		for (uint32_t f = 0; f < r->n_by; f++) {
-			excol_field_value(cw->xw, cr->f[f], f, i, &v);
-			to_tql_value(&v, &by[f]);
-		}
 		double value = 0;
 		if (has_value) {
 			excol_field_value(cw->xw, cr->f[r->n_by], r->n_by, i, &v);
 			value = to_number(&v);
+			if (value_fn && isnan(value))
+				continue; /* series_add would not create the group */
 		}
-		if ((rc = series_add(cw->set, by, ts, value)) < 0)
+		if ((rc = col_group(cr, cw, i, codes ? codes[i] : 0, &g)) < 0)
+			return rc;
+		if ((rc = series_add_group(cw->set, g, ts, value)) < 0)
 			return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
 	}
 	return 0;
@@ -295,8 +438,12 @@ static void col_finish(struct colrun *cr, struct run *r)
 		}
 		series_set_free(cw->set);
 		excol_worker_free(cw->xw);
-		cw->set = NULL;
-		cw->xw = NULL;
+		free(cw->codes);
+		free(cw->gmap);
+		free(cw->cnt);
+		free(cw->first);
+		free(cw->touched);
+		memset(cw, 0, sizeof *cw);
 	}
 }
 
