@@ -51,7 +51,8 @@ else
 	count unit 0 1
 fi
 
-note "web UI unit tests"
+note "web UI type check and unit tests"
+if (cd ui && node_modules/.bin/tsc -p .); then count ui-typecheck 1 0; else count ui-typecheck 0 1; fi
 out=$(cd ui && node build.mjs --tests && node --test --test-reporter=tap ../build/ui-test/ 2>&1)
 echo "$out" | grep -E '^(not ok|# (tests|pass|fail))' | head -n 40
 echo "$out" | grep -E -A 20 '^not ok' | head -n 80

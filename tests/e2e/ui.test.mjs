@@ -71,11 +71,18 @@ async function anyTraceId() {
 
 test('every page renders real data, fast, with no console errors', { skip, timeout: 90000 }, async () => {
 	const page = await newPage(browser, { allow: allowAlerts });
-	const t0 = Date.now();
 	await page.goto(`${base}/`);
 	await page.waitForSelector('svg.map .node', { timeout: 10000 });
+	// the first view of a fresh tab (the browser itself warm): well under 1 s
+	// on an idle machine; the bound leaves room for a busy test machine
+	const fresh = await newPage(browser, { allow: allowAlerts });
+	const t0 = Date.now();
+	await fresh.goto(`${base}/`);
+	await fresh.waitForSelector('svg.map .node', { timeout: 10000 });
 	const firstView = Date.now() - t0;
-	assert.ok(firstView < 3000, `the service map appeared after ${firstView} ms`);
+	assert.ok(firstView < 2500, `the service map appeared after ${firstView} ms`);
+	assert.deepEqual(fresh.problems, []);
+	await fresh.close();
 	assert.ok(await page.locator('svg.map .node').count() >= 20, 'the generator\'s services are on the map');
 	assert.ok(await page.locator('svg.map .edge').count() >= 20, 'with their dependencies');
 	await page.waitForSelector('text=Alerting is not enabled');
@@ -90,7 +97,7 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await page.waitForSelector('.chart-cell .uplot', { timeout: 10000 });
 	await page.waitForSelector('text=owned by');
 	await page.waitForSelector('.panel table.grid tbody tr');
-	assert.ok(await page.locator('.heat-canvas').count() === 1, 'latency heatmap');
+	await page.waitForSelector('.heat-canvas', { timeout: 10000 });
 	await page.waitForSelector('text=Calls');
 	await page.waitForSelector('section.panel:has(h3:text("Versions deployed")) table');
 	await shot(page, 'service');
@@ -218,6 +225,51 @@ test('deep links restore the view; history and keyboard work', { skip, timeout: 
 	await page.waitForSelector('svg.map .node');
 	assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme, 'the theme is remembered');
 	await shot(page, `home-${theme}`);
+	assert.deepEqual(page.problems, []);
+});
+
+test('two traces side by side, and a 10,000-span trace scrolls as a virtual list', { skip, timeout: 60000 }, async () => {
+	const page = await newPage(browser, { allow: allowAlerts });
+	const r = await getJson(`${base}/api/search?q=${encodeURIComponent('{ span.db.system = "postgresql" }')}&limit=2`);
+	const [a, b] = r.json.traces.map((t) => t.traceID);
+	await page.goto(`${base}/trace/${a}?compare=${b}`);
+	await page.waitForFunction(() => document.querySelectorAll('.compare-grid .wf').length === 2, null, { timeout: 10000 });
+	await shot(page, 'trace-compare');
+	await page.click('text=Close comparison');
+	await page.waitForFunction(() => !location.search.includes('compare'));
+
+	// one trace of 10,000 spans: a root with 100 children of 99 children each
+	const traceId = 'ab'.repeat(16);
+	const t0 = BigInt(Date.now() - 60000) * 1000000n;
+	const spans = [{ traceId, spanId: '1'.padStart(16, '0'), name: 'root', kind: 2, startTimeUnixNano: String(t0), endTimeUnixNano: String(t0 + 10_000_000_000n) }];
+	for (let i = 0; i < 100; i++) {
+		const pid = (0x1000 + i).toString(16).padStart(16, '0');
+		const ps = t0 + BigInt(i) * 100_000_000n;
+		spans.push({ traceId, spanId: pid, parentSpanId: spans[0].spanId, name: `child ${i}`, kind: 3, startTimeUnixNano: String(ps), endTimeUnixNano: String(ps + 99_000_000n) });
+		for (let j = 0; j < 99; j++) {
+			const s = ps + BigInt(j) * 1_000_000n;
+			spans.push({ traceId, spanId: (0x100000 + i * 100 + j).toString(16).padStart(16, '0'), parentSpanId: pid, name: `leaf ${i}.${j}`, kind: 1,
+				startTimeUnixNano: String(s), endTimeUnixNano: String(s + 900_000n), attributes: [{ key: 'leaf', value: { intValue: String(j) } }] });
+		}
+	}
+	const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'big' } }] }, scopeSpans: [{ scope: { name: 'ui-test' }, spans }] }] });
+	const post = await fetch(server.url('otlpHttp', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+	assert.equal(post.status, 200, await post.text());
+	const started = Date.now();
+	await page.goto(`${base}/trace/${traceId}`);
+	await page.waitForSelector('.wf-row', { timeout: 15000 });
+	const shown = Date.now() - started;
+	assert.match(await page.textContent('.facts'), /10001\s*spans/);
+	const rows = await page.locator('.wf-row').count();
+	assert.ok(rows > 10 && rows < 200, `${rows} rows in the DOM, not 10,000`);
+	assert.ok(shown < 5000, `rendered in ${shown} ms`);
+	// jump to the end and back with the keyboard
+	await page.locator('.wf-row').first().click();
+	await page.locator('.wf-scroll').focus();
+	await page.keyboard.press('End');
+	await page.waitForSelector('.wf-row.sel:has-text("leaf 99.98")');
+	await page.keyboard.press('Home');
+	await page.waitForSelector('.wf-row.sel:has-text("root")');
 	assert.deepEqual(page.problems, []);
 });
 

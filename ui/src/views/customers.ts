@@ -2,7 +2,7 @@
 // customer.id); the top accounts by traffic, latency and errors; one
 // account's latency, errors and slowest operations over time, and the
 // root-cause panel scoped to that account.
-import { api, label, tqlString } from '../api';
+import { Series, api, label, tqlString } from '../api';
 import { Ctx, View } from '../app';
 import { lineChart } from '../charts';
 import { emptyState, h } from '../dom';
@@ -29,7 +29,7 @@ export function customersView(ctx: Ctx): View {
 	const load = () => {
 		const [start, end] = ctx.window();
 		const step = Math.max(60, Math.ceil((end - start) / 1000 / 6));
-		const table = (title: string, q: string, score: (s: { samples: { value: number }[] }) => number, fmt: (v: number) => string) => {
+		const table = (title: string, q: string, score: (s: Series) => number, fmt: (v: number) => string) => {
 			const box = h('section', { class: 'panel' });
 			fill(box, title, api.metrics(q, start, end, step, ctx.signal), (r) => {
 				const by = byLabel(r.series, key);

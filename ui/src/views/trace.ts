@@ -23,7 +23,7 @@ export function traceView(ctx: Ctx, traceId: string): View {
 		const left = h('div', { class: 'pane' });
 		const right = h('div', { class: 'pane' });
 		el.append(h('div', { class: 'compare-head' }, h('h2', null, 'Compare traces'),
-			h('button', { onclick: () => ctx.setParams({ compare: null }, false) || ctx.navigate(location.pathname + location.search) }, 'Close comparison')),
+			h('button', { onclick: () => ctx.navigate(buildUrl({ page: 'trace', traceId }, { span: ctx.params.get('span') }, ctx.range)) }, 'Close comparison')),
 		h('div', { class: 'compare-grid' }, left, right));
 		loadInto(ctx, traceId, left, true);
 		loadInto(ctx, compareId, right, true);
