@@ -2,7 +2,7 @@
 // customer.id); the top accounts by traffic, latency and errors; one
 // account's latency, errors and slowest operations over time, and the
 // root-cause panel scoped to that account.
-import { Series, api, label, tqlString } from '../api';
+import { ApiError, MetricsResult, Series, api, label, tqlString } from '../api';
 import { Ctx, View } from '../app';
 import { lineChart } from '../charts';
 import { emptyState, h } from '../dom';
@@ -12,6 +12,24 @@ import { buildUrl } from '../url';
 import { align, byLabel, mean, quantileName, sum } from './common';
 import { correlationsPanel, stepFor } from './explore';
 import { fill } from './service';
+
+// A query by account over [start, end); when the range holds more accounts
+// than one query may group (413), the same over the last 15, 5 or 1
+// minutes, where the busiest accounts still stand out.
+async function metricsShrinking(q: string, start: number, end: number, signal: AbortSignal): Promise<{ r: MetricsResult; windowMin: number }> {
+	const windows = [0, 15, 5, 1].filter((m) => m === 0 || m * 60000 < end - start);
+	let last: unknown;
+	for (const m of windows) {
+		const s = m ? end - m * 60000 : start;
+		try {
+			return { r: await api.metrics(q, s, end, Math.max(60, Math.ceil((end - s) / 1000 / 6)), signal), windowMin: m };
+		} catch (e) {
+			if (!(e instanceof ApiError) || e.status !== 413) throw e;
+			last = e;
+		}
+	}
+	throw last;
+}
 
 export function customersView(ctx: Ctx): View {
 	const el = h('div', { class: 'view customers' });
@@ -28,10 +46,10 @@ export function customersView(ctx: Ctx): View {
 	const pick = (acct: string) => ctx.navigate(buildUrl({ page: 'customers' }, { attr: attr === 'customer.id' ? null : attr, account: acct }, ctx.range));
 	const load = () => {
 		const [start, end] = ctx.window();
-		const step = Math.max(60, Math.ceil((end - start) / 1000 / 6));
 		const table = (title: string, q: string, score: (s: Series) => number, fmt: (v: number) => string) => {
 			const box = h('section', { class: 'panel' });
-			fill(box, title, api.metrics(q, start, end, step, ctx.signal), (r) => {
+			fill(box, title, metricsShrinking(q, start, end, ctx.signal), ({ r, windowMin }) => {
+				if (windowMin) title += ` (last ${windowMin} min)`;
 				const by = byLabel(r.series, key);
 				const rows = [...by.entries()].filter(([k]) => k && k !== 'nil').map(([k, ss]) => ({ k, v: Math.max(...ss.map(score)) }))
 					.filter((x) => x.v > 0).sort((a, b) => b.v - a.v).slice(0, 10);
@@ -59,7 +77,7 @@ export function customersView(ctx: Ctx): View {
 			const a = align(r.series, () => 'errors');
 			return lineChart('Errors', a.xs, a.lines.map((l) => ({ ...l, color: '#e8684a' })), (v) => v.toFixed(0));
 		});
-		fill(ops, 'Slowest operations', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .99) by (resource.service.name, name)`, start, end, step, ctx.signal), (r) => {
+		fill(ops, 'Slowest operations', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .99) by (resource.service.name, name)`, start, end, Math.max(60, Math.ceil((end - start) / 6000)), ctx.signal), (r) => {
 			const rows = r.series.map((s) => ({ svc: label(s, 'resource.service.name'), name: label(s, 'name'), p99: Math.max(...s.samples.map((p) => p.value).filter(Number.isFinite)) * 1000 }))
 				.filter((x) => x.p99 > 0).sort((a, b) => b.p99 - a.p99).slice(0, 10);
 			return h('div', null, h('h3', null, 'Slowest operations'), rows.length ? h('table', { class: 'grid' }, h('tbody', null, rows.map((x) => h('tr', null,

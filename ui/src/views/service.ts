@@ -17,8 +17,11 @@ function section(title: string, body: HTMLElement): HTMLElement {
 
 // Fill box from a promise: loading, then content or the error state.
 export function fill<T>(box: HTMLElement, what: string, p: Promise<T>, render: (v: T) => Node): void {
-	clear(box);
-	box.appendChild(loading(what));
+	// on a refresh (live mode) the old content stays until the new arrives
+	if (!box.firstChild || box.querySelector('.state.error')) {
+		clear(box);
+		box.appendChild(loading(what));
+	}
 	p.then((v) => { clear(box); box.appendChild(render(v)); })
 		.catch((e) => { if (e.name !== 'AbortError') { clear(box); box.appendChild(errorState(`${what} failed`, e)); } });
 }
@@ -41,9 +44,8 @@ export function serviceView(ctx: Ctx, service: string): View {
 	const load = () => {
 		const [start, end] = ctx.window();
 		const step = stepFor(start, end);
-		const rateBox = h('div', { class: 'chart-cell' }), errBox = h('div', { class: 'chart-cell' }), latBox = h('div', { class: 'chart-cell' });
-		clear(charts);
-		charts.append(rateBox, errBox, latBox);
+		if (!charts.firstChild) charts.append(h('div', { class: 'chart-cell' }), h('div', { class: 'chart-cell' }), h('div', { class: 'chart-cell' }));
+		const [rateBox, errBox, latBox] = [...charts.children] as HTMLElement[];
 		fill(rateBox, 'Request rate', api.metrics(`{ ${sel} && kind = server } | rate()`, start, end, step, ctx.signal), (r) => {
 			const a = align(r.series, () => 'spans/s');
 			return lineChart('Rate (server spans/s)', a.xs, a.lines, fmtRate);
