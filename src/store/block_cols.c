@@ -444,11 +444,33 @@ void block_key_col_free(struct block_key_col *k)
 	memset(k, 0, sizeof *k);
 }
 
-/* Bytes of p[0, n) that end a varint. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Per byte of w: 1 where it is zero, else 0. */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+	uint64_t z = (w | ((w & ~HIGHS) + ~HIGHS)) & HIGHS;
+	return (~z >> 7) & ONES;
+}
+
+/* Bytes of p[0, n) that end a varint (top bit clear), eight at a time:
+ * per-byte counters summed by a multiply before they can overflow. */
 static uint64_t varint_ends(const uint8_t *p, size_t n)
 {
 	uint64_t t = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	while (n - i >= 8) {
+		uint64_t acc = 0;
+		size_t stop = n - i >= 8 * 31 ? i + 8 * 31 : n - (n - i) % 8;
+		for (; i < stop; i += 8) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			acc += (~w >> 7) & ONES;
+		}
+		t += (acc * ONES) >> 56;
+	}
+	for (; i < n; i++)
 		t += !(p[i] >> 7);
 	return t;
 }
@@ -456,11 +478,13 @@ static uint64_t varint_ends(const uint8_t *p, size_t n)
 /* Past the next m varints of [p, end), or NULL when there are fewer. */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t m)
 {
-	while (end - p >= 64) {
-		uint64_t t = varint_ends(p, 64);
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t t = (((~w >> 7) & ONES) * ONES) >> 56;
 		if (t >= m)
 			break;
-		p += 64;
+		p += 8;
 		m -= t;
 	}
 	for (; m && p < end; p++)
@@ -470,10 +494,36 @@ static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_
 
 static uint32_t count_type(const uint8_t *t, size_t n, uint8_t want)
 {
-	uint32_t c = 0;
-	for (size_t i = 0; i < n; i++)
+	uint64_t c = 0, pat = want * ONES;
+	size_t i = 0;
+	while (n - i >= 8) {
+		uint64_t acc = 0;
+		size_t stop = n - i >= 8 * 31 ? i + 8 * 31 : n - (n - i) % 8;
+		for (; i < stop; i += 8) {
+			uint64_t w;
+			memcpy(&w, t + i, 8);
+			acc += zero_bytes(w ^ pat);
+		}
+		c += (acc * ONES) >> 56;
+	}
+	for (; i < n; i++)
 		c += t[i] == want;
-	return c;
+	return (uint32_t)c;
+}
+
+/* Whether every byte of p[0, n) is below lim (lim <= 0x80). */
+static bool bytes_below(const uint8_t *p, size_t n, unsigned lim)
+{
+	uint64_t add = (0x80u - lim) * ONES, bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		bad |= w | (w + add); /* a high bit: >= 0x80, or >= lim */
+	}
+	for (; i < n; i++)
+		bad |= p[i] >= lim ? HIGHS : 0;
+	return !(bad & HIGHS);
 }
 
 /* A typed value stream walked to the values of the key's attributes:
@@ -538,20 +588,12 @@ static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
 	    (rc = cols_sec(l, g + BATTR_KEY, &kc)) < 0)
 		return rc;
 	uint32_t n = c->n_attrs;
-	uint8_t tmax = 0;
-	for (uint32_t k = 0; k < n; k++)
-		tmax = typ.p[k] > tmax ? typ.p[k] : tmax;
-	if (tmax > ANY_BYTES)
+	if (!bytes_below(typ.p, n, ANY_BYTES + 1))
 		CL_FAIL(l, g + BATTR_TYPE);
 	uint32_t n_keys = c->dict_n[1], n_values = c->dict_n[2];
 	bool bytes = blk_left(&kc) == n; /* every key id one byte */
-	if (bytes) {
-		uint8_t kmax = 0;
-		for (uint32_t k = 0; k < n; k++)
-			kmax = kc.p[k] > kmax ? kc.p[k] : kmax;
-		if (n && (kmax >= 0x80 || kmax >= n_keys))
-			CL_FAIL(l, g + BATTR_KEY);
-	}
+	if (bytes && !bytes_below(kc.p, n, n_keys < 0x80 ? n_keys : 0x80))
+		CL_FAIL(l, g + BATTR_KEY);
 	uint32_t span = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		if (bytes) {
