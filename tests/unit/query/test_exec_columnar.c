@@ -400,6 +400,21 @@ static const char *const metrics_queries[] = {
 	"{span.only != nil} | count_over_time() by (span.only, span.dup)",
 	"{name = \"no such name\"} | count_over_time()",
 	"{} | count_over_time() by (resource.service.name) | topk(3)",
+	/* per-page group codes: many groups, groups on some pages only,
+	 * values without a code (numbers), unscoped attributes falling back to
+	 * the resource, several quantiles */
+	"{} | quantile_over_time(duration, 0, .25, .5, .9, .99, 1) by (span.customer.id)",
+	"{} | count_over_time() by (span.customer.id)",
+	"{} | count_over_time() by (span.only)",
+	"{} | rate() by (span.mix)",
+	"{} | count_over_time() by (span.dup)",
+	"{} | avg_over_time(span.mix) by (span.mix)",
+	"{} | sum_over_time(duration) by (.service.name)",
+	"{} | quantile_over_time(span.mix, .5) by (.service.name)",
+	"{} | min_over_time(duration) by (resource.tier)",
+	"{} | count_over_time() by (kind)",
+	"{} | rate() by (statusMessage)",
+	"{span.mix != nil} | quantile_over_time(duration, .9)",
 };
 
 static int metrics(const char *q, bool columnar, const struct metrics_exec_options *o, struct series_set **out)
@@ -478,10 +493,23 @@ TEST(columnar_metrics_match_span_by_span)
 		fails += !same_metrics(metrics_queries[k], &one);
 		fails += !same_metrics(metrics_queries[k], &cut);
 	}
-	/* the series limit fails both ways */
+	/* the series limit fails both ways, mid-page, whatever the path */
 	struct metrics_exec_options few = many;
 	few.max_series = 3;
 	fails += !same_metrics("{} | count_over_time() by (span.customer.id)", &few);
+	struct metrics_exec_options few1 = one;
+	few1.max_series = 3;
+	static const char *const limited[] = {
+		"{} | count_over_time() by (span.customer.id)",
+		"{} | quantile_over_time(duration, .5, .99) by (span.customer.id)",
+		"{} | count_over_time() by (span.mix)",
+		"{} | max_over_time(duration) by (name)",
+		"{} | histogram_over_time(duration)",
+	};
+	for (size_t k = 0; k < sizeof limited / sizeof *limited; k++) {
+		fails += !same_metrics(limited[k], &few);
+		fails += !same_metrics(limited[k], &few1);
+	}
 	CHECK_INT(fails, ==, 0);
 	/* and the columnar answer is not empty */
 	struct series_set *x = NULL;
@@ -517,10 +545,19 @@ TEST(columnar_corrupt_page)
 	CHECK(len > 100 && len < sizeof buf);
 	uint64_t dir = 0;
 	memcpy(&dir, buf + len - 40, 8);
-	static const int cols[] = {BCOL_NAME, BCOL_SCOPE, BCOL_KIND_STATUS, BCOL_SPAN_ATTR + BATTR_KEY};
-	static const char *qs[] = {"{name = \"op1\"}", "{resource.service.name = \"users\"}", "{status = error}",
-				   "{span.mix = 3}"};
-	for (int k = 0; k < 4; k++) {
+	static const int cols[] = {BCOL_NAME,
+				   BCOL_SCOPE,
+				   BCOL_KIND_STATUS,
+				   BCOL_SPAN_ATTR + BATTR_KEY,
+				   BCOL_SPAN_ATTR + BATTR_STR,
+				   BCOL_SPAN_ATTR + BATTR_TYPE,
+				   BCOL_SPAN_ATTR + BATTR_COUNT,
+				   BCOL_SPAN_ATTR + BATTR_INT};
+	static const char *qs[] = {"{name = \"op1\"}",	 "{resource.service.name = \"users\"}",
+				   "{status = error}",	 "{span.mix = 3}",
+				   "{span.only = \"x\"}", "{span.dup = \"second\"}",
+				   "{span.only != nil}", "{span.mix = 3}"};
+	for (int k = 0; k < 8; k++) {
 		const uint8_t *e = buf + dir + (size_t)cols[k] * BLK_DIR_ENTRY_BYTES_TEST;
 		uint64_t off;
 		uint32_t slen;
@@ -611,4 +648,61 @@ TEST(block_cols_agree_with_read_page)
 	}
 	arena_reset(&a);
 	block_cols_free(&c);
+}
+
+/* block_cols_key gives, for every key of every page, each span's first
+ * attribute with the key as the full decode of the attribute group has it
+ * (several types under one key, duplicate keys, spans without the key, a
+ * key absent from the page). */
+TEST(block_cols_key_agrees_with_full_decode)
+{
+	CHECK_INT(build(), ==, 1);
+	struct block_cols c, full;
+	struct block_key_col kc;
+	block_cols_init(&c);
+	block_cols_init(&full);
+	memset(&kc, 0, sizeof kc);
+	uint64_t checked = 0, present = 0;
+	for (size_t bi = 0; bi < g_n_blocks; bi++) {
+		struct block *b = g_blocks[bi];
+		for (uint32_t p = 0; p < block_pages(b); p++) {
+			CHECK_INT(block_cols_load(b, p, BLOCK_COLS_SPAN_ATTRS, &full), ==, 0);
+			CHECK_INT(block_cols_key(b, p, &c, UINT32_MAX, &kc), ==, 0);
+			CHECK_INT(kc.spans, ==, full.spans);
+			for (uint32_t i = 0; i < kc.spans; i++)
+				CHECK_INT(kc.type[i], ==, BLOCK_KEY_NONE);
+			CHECK_INT(block_cols_key(b, p, &c, full.dict_n[1], &kc), ==, CLEW_EINVAL);
+			for (uint32_t kid = 0; kid < full.dict_n[1]; kid++) {
+				CHECK_INT(block_cols_key(b, p, &c, kid, &kc), ==, 0);
+				for (uint32_t i = 0; i < full.spans; i++) {
+					uint32_t r = UINT32_MAX;
+					for (uint32_t a = full.attr_first[i]; a < full.attr_first[i + 1] && r == UINT32_MAX; a++)
+						if (full.attr_key[a] == kid)
+							r = a;
+					checked++;
+					if (r == UINT32_MAX) {
+						CHECK_INT(kc.type[i], ==, BLOCK_KEY_NONE);
+						continue;
+					}
+					present++;
+					uint8_t t = full.attr_type[r];
+					uint32_t v = full.attr_val[r];
+					CHECK_INT(kc.type[i], ==, t);
+					if (t == ANY_STRING)
+						CHECK_INT(kc.val[i], ==, full.attr_str[v]);
+					else if (t == ANY_INT)
+						CHECK_INT((int64_t)kc.val[i], ==, full.attr_int[v]);
+					else if (t == ANY_BOOL)
+						CHECK_INT(kc.val[i], ==, full.attr_bool[v]);
+					else if (t == ANY_DOUBLE)
+						CHECK(memcmp(&kc.val[i], &full.attr_dbl[v], 8) == 0);
+				}
+			}
+		}
+	}
+	CHECK(present > 1000);
+	CHECK(checked > present);
+	block_key_col_free(&kc);
+	block_cols_free(&c);
+	block_cols_free(&full);
 }

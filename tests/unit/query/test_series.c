@@ -658,3 +658,92 @@ TEST(series_go_duration_notation)
 		buf_free(&b);
 	}
 }
+
+/* Group handles: series_group + series_add_group (and series_add_count for
+ * counts) give bit for bit what series_add gives, for every function but
+ * histograms; bad handles, wrong functions and the series cap. */
+TEST(series_group_handles_match_series_add)
+{
+	static const enum tql_metric_fn fns[] = {TQL_M_RATE,	       TQL_M_COUNT_OVER_TIME, TQL_M_SUM_OVER_TIME,
+						 TQL_M_AVG_OVER_TIME, TQL_M_MIN_OVER_TIME,   TQL_M_MAX_OVER_TIME,
+						 TQL_M_QUANTILE_OVER_TIME};
+	static const double qs[] = {0, .5, .9, .99, 1};
+	static const char *svcs[] = {"a", "b", "c", "d"};
+	for (size_t f = 0; f < sizeof fns / sizeof *fns; f++) {
+		struct series_config c = cfg_of(fns[f], 1);
+		c.quantiles = qs;
+		c.n_quantiles = 5;
+		struct series_set *x = make(&c), *y = make(&c);
+		CHECK(x && y);
+		for (int i = 0; i < 3000; i++) {
+			struct tql_value by = str_v(svcs[(i * 7) % 4]);
+			int64_t ts = T0 - 5 * SEC + (int64_t)i * 23 * SEC / 1000; /* some before the range */
+			double v = i % 11 == 0 ? NAN : (double)((i * 37) % 1000) * 1e6 - (i % 13 == 0 ? 5e8 : 0);
+			CHECK_INT(series_add(x, &by, ts, v), ==, 0);
+			uint32_t g = UINT32_MAX;
+			bool value_fn = fns[f] != TQL_M_RATE && fns[f] != TQL_M_COUNT_OVER_TIME;
+			if (ts < T0 || ts >= T0 + 60 * SEC || (value_fn && isnan(v)))
+				continue; /* as the columnar path: no group for a span not added */
+			CHECK_INT(series_group(y, &by, &g), ==, 0);
+			CHECK(g < 4);
+			if (value_fn || i % 2)
+				CHECK_INT(series_add_group(y, g, ts, v), ==, 0);
+			else
+				CHECK_INT(series_add_count(y, g, ts, 1), ==, 0);
+		}
+		CHECK_INT(series_add_group(y, 4, T0, 1), ==, CLEW_EINVAL);
+		if (fns[f] != TQL_M_RATE && fns[f] != TQL_M_COUNT_OVER_TIME)
+			CHECK_INT(series_add_count(y, 0, T0, 1), ==, CLEW_EINVAL);
+		CHECK_INT(series_groups(x), ==, series_groups(y));
+		CHECK_INT(series_finish(x), ==, 0);
+		CHECK_INT(series_finish(y), ==, 0);
+		CHECK_INT(series_count(x), ==, series_count(y));
+		CHECK(series_count(x) >= 4);
+		for (uint32_t i = 0; i < series_count(x); i++) {
+			const struct series_out *a = series_at(x, i), *b = series_at(y, i);
+			CHECK_INT(a->n_labels, ==, b->n_labels);
+			for (uint32_t t = 0; t < series_n_steps(x); t++)
+				CHECK(memcmp(&a->values[t], &b->values[t], sizeof(double)) == 0 ||
+				      (isnan(a->values[t]) && isnan(b->values[t])));
+		}
+		uint32_t g;
+		struct tql_value by = str_v("a");
+		CHECK_INT(series_group(y, &by, &g), ==, CLEW_ESTATE);
+		CHECK_INT(series_add_group(y, 0, T0, 1), ==, CLEW_ESTATE);
+		series_set_free(x);
+		series_set_free(y);
+	}
+	/* weighted counts: n at once is n ones */
+	struct series_config c = cfg_of(TQL_M_COUNT_OVER_TIME, 1);
+	struct series_set *s = make(&c);
+	struct tql_value by = str_v("a");
+	uint32_t g;
+	CHECK_INT(series_group(s, &by, &g), ==, 0);
+	CHECK_INT(series_add_count(s, g, T0 + 16 * SEC, 1000000), ==, 0);
+	CHECK_INT(series_add_count(s, g, T0 + 60 * SEC, 5), ==, 0); /* outside: ignored */
+	CHECK_INT(series_finish(s), ==, 0);
+	CHECK(series_at(s, 0)->values[1] == 1000000);
+	CHECK(isnan(series_at(s, 0)->values[0]) || series_at(s, 0)->values[0] == 0);
+	series_set_free(s);
+	/* histograms group by value: no handles */
+	c = cfg_of(TQL_M_HISTOGRAM_OVER_TIME, 1);
+	s = make(&c);
+	CHECK_INT(series_group(s, &by, &g), ==, CLEW_EUNSUPPORTED);
+	CHECK_INT(series_add_group(s, 0, T0, 4), ==, CLEW_EINVAL);
+	series_set_free(s);
+	/* the cap: the fourth group is refused with the limit in the message */
+	c = cfg_of(TQL_M_COUNT_OVER_TIME, 1);
+	c.max_series = 3;
+	s = make(&c);
+	for (int i = 0; i < 3; i++) {
+		struct tql_value b = int_v(i);
+		CHECK_INT(series_group(s, &b, &g), ==, 0);
+		CHECK_INT(g, ==, (uint32_t)i);
+	}
+	struct tql_value b3 = int_v(3), b1 = int_v(1);
+	CHECK_INT(series_group(s, &b3, &g), ==, CLEW_ELIMIT);
+	CHECK(strstr(series_error(s), "3") != NULL);
+	CHECK_INT(series_group(s, &b1, &g), ==, 0);
+	CHECK_INT(g, ==, 1);
+	series_set_free(s);
+}
