@@ -275,8 +275,10 @@ static void acc_init(const struct series_set *s, double *acc)
 static struct group *group_new(struct series_set *s, const struct tql_value *key, uint64_t h, int *rc)
 {
 	if (s->n_groups >= s->max_series) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "query produced more than %u series", s->max_series);
+		char msg[160];
+		snprintf(msg, sizeof msg,
+			 "query produced more than %u series (the limit): narrow it with a filter or fewer by() labels",
+			 s->max_series);
 		*rc = set_limit_error(s, msg);
 		return NULL;
 	}

@@ -16,7 +16,7 @@
 #include "base/slice.h"
 #include "query/traceql.h"
 
-#define SERIES_DEFAULT_MAX 10000	    /* series (groups) per query */
+#define SERIES_DEFAULT_MAX 100000	    /* series (groups) per query: docs/metrics.md */
 #define SERIES_DEFAULT_MAX_BYTES (1u << 30) /* accumulator memory per set */
 #define SERIES_MAX_BY 8			    /* by() labels */
 #define SERIES_MAX_QUANTILES 16

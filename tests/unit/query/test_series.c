@@ -358,7 +358,7 @@ TEST(series_cap_and_memory_limit)
 	}
 	struct tql_value by = int_v(5);
 	CHECK_INT(series_add(s, &by, T0, 0), ==, CLEW_ELIMIT);
-	CHECK_STR(series_error(s), "query produced more than 5 series");
+	CHECK_STR(series_error(s), "query produced more than 5 series (the limit): narrow it with a filter or fewer by() labels");
 	by = int_v(4); /* existing groups still count */
 	CHECK_INT(series_add(s, &by, T0, 0), ==, 0);
 	series_set_free(s);
@@ -373,7 +373,7 @@ TEST(series_cap_and_memory_limit)
 	}
 	CHECK_INT(rc, ==, CLEW_ELIMIT);
 	CHECK_INT(series_groups(s), ==, SERIES_DEFAULT_MAX);
-	CHECK_STR(series_error(s), "query produced more than 10000 series");
+	CHECK_STR(series_error(s), "query produced more than 100000 series (the limit): narrow it with a filter or fewer by() labels");
 	series_set_free(s);
 
 	double q[] = {0.5};
