@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "api/api_util.h"
+#include "base/codec.h"
 #include "base/err.h"
 
 #define UI_MAX_FILE_BYTES (32u << 20)
@@ -86,17 +87,6 @@ static bool is_api_path(struct slice p)
 	return false;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The request path as a relative file name under the UI directory, in out
  * (NUL-terminated, "" for /). false when the path is not acceptable: bad
  * escapes, NUL, backslash, a segment "." or ".." or any segment starting
@@ -112,8 +102,8 @@ static bool ui_rel_path(struct slice path, char *out, size_t outlen)
 		if (c == '%') {
 			if (i + 2 >= path.len)
 				return false;
-			int h = hexval(path.p[i + 1]);
-			int l = hexval(path.p[i + 2]);
+			int h = hex_digit_value(path.p[i + 1]);
+			int l = hex_digit_value(path.p[i + 2]);
 			if (h < 0 || l < 0)
 				return false;
 			c = (uint8_t)(h * 16 + l);
