@@ -1,7 +1,8 @@
 /* The TraceQL metrics endpoints: parameters (q, start/end in several
  * notations or since, step, exemplars), Tempo's range alignment, the error
- * statuses, then the metrics executor over the embedded store and Tempo's
- * QueryRangeResponse / QueryInstantResponse JSON. */
+ * statuses, then the metrics executor (or compare()'s, query/metrics_compare.h)
+ * over the embedded store and Tempo's QueryRangeResponse /
+ * QueryInstantResponse JSON. */
 #include "api/metrics_api.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/units.h"
+#include "query/metrics_compare.h"
 #include "query/metrics_exec.h"
 #include "query/metrics_out.h"
 
@@ -147,6 +149,56 @@ static int status_of(int rc)
 	}
 }
 
+/* True when q is `{ ... } | compare(...)`. */
+static bool is_compare(const struct tql_query *q)
+{
+	const struct tql_node *mq = q->root;
+	return mq && mq->kind == TQL_N_METRICS_QUERY && mq->a && mq->b && mq->b->kind == TQL_N_METRICS &&
+	       mq->b->u.metrics.fn == TQL_M_COMPARE;
+}
+
+/* Answer a failed metrics run: the scan's budgets and cancellation as
+ * every query's, the executor's own limits with its message. */
+static void run_error(struct http_response *resp, struct http_request *req, int rc, const struct exec_options *scan,
+		      const char *err)
+{
+	if (rc == CLEW_EBUSY || rc == -ECANCELED ||
+	    (rc == CLEW_ELIMIT && strncmp(err, "query exceeded its memory budget", 32) == 0)) {
+		api_query_error(resp, req, rc, scan, "metrics query");
+		return;
+	}
+	if (!api_query_cancelled(resp, req, scan))
+		api_error(resp, req, status_of(rc), err);
+}
+
+/* compare(): mcmp_run and its own series shape. */
+static void run_compare(const struct query_api *qa, bool instant, struct http_request *req,
+			struct http_response *resp, const struct tql_query *q, struct metrics_exec_options *o)
+{
+	struct mcmp_result r;
+	struct metrics_out_stats st;
+	char err[256];
+	int rc = mcmp_run(&store_embedded_query_ops, qa->store, q, o, &r, &st, err, sizeof err);
+	if (rc < 0) {
+		run_error(resp, req, rc, &o->scan, err);
+		goto out;
+	}
+	if (api_query_cancelled(resp, req, &o->scan))
+		goto out;
+	if (instant)
+		metrics_out_compare_instant(&resp->body, &r, &st);
+	else
+		metrics_out_compare_range(&resp->body, &r, &st);
+	if (resp->body.err) {
+		buf_clear(&resp->body);
+		api_error(resp, req, 413, "the answer is larger than the response limit: narrow the query");
+		goto out;
+	}
+	api_ok(resp, req, "application/json");
+out:
+	mcmp_result_free(&r);
+}
+
 void metrics_api_query(const struct query_api *qa, bool instant, struct http_request *req,
 		       struct http_response *resp)
 {
@@ -168,9 +220,14 @@ void metrics_api_query(const struct query_api *qa, bool instant, struct http_req
 		api_error(resp, req, 400, "not a metrics query: use /api/search for spans and traces");
 		return;
 	}
-	int rc = metrics_exec_supported(q, err, sizeof err);
+	bool cmp = is_compare(q);
+	int rc = cmp ? 0 : metrics_exec_supported(q, err, sizeof err);
 	if (rc < 0) {
 		api_error(resp, req, 400, err);
+		return;
+	}
+	if (cmp && q->root->n_items) {
+		api_error(resp, req, 400, "compare() takes no second stage: drop what follows it");
 		return;
 	}
 	if (!query_range(req, resp, instant, &o))
@@ -180,17 +237,15 @@ void metrics_api_query(const struct query_api *qa, bool instant, struct http_req
 	api_query_limits(qa, req, &o.scan);
 	/* the series are the query's memory as much as the scan's */
 	o.max_bytes = o.scan.mem_bytes;
+	if (cmp) {
+		run_compare(qa, instant, req, resp, q, &o);
+		return;
+	}
 	rc = metrics_exec_run(&store_embedded_query_ops, qa->store, q, &o, &set, &st, err, sizeof err);
 	/* the scan's budgets answer as every query's do; the series limits
 	 * keep the executor's own message */
-	if (rc == CLEW_EBUSY || rc == -ECANCELED ||
-	    (rc == CLEW_ELIMIT && strncmp(err, "query exceeded its memory budget", 32) == 0)) {
-		api_query_error(resp, req, rc, &o.scan, "metrics query");
-		return;
-	}
 	if (rc < 0) {
-		if (!api_query_cancelled(resp, req, &o.scan))
-			api_error(resp, req, status_of(rc), err);
+		run_error(resp, req, rc, &o.scan, err);
 		return;
 	}
 	if (api_query_cancelled(resp, req, &o.scan)) {

@@ -5,9 +5,11 @@
  * rootServiceName; durations and ids are left out as Tempo does) is
  * counted at the span's step, in one hash table keyed by group, attribute
  * and value, with the per-attribute totals beside. The answer keeps the
- * topN values of each attribute per group (largest sum over the range). */
+ * topN values of each attribute per group (largest sum over the range),
+ * and one __too_many_values__ series per attribute that had more. */
 #include "query/metrics_compare.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,8 @@ struct crun {
 	uint32_t *tab;
 	size_t tab_cap;
 	struct buf kb;
+	size_t max_bytes; /* entries, table and result arena */
+	bool over_budget;
 	int rc;
 	char *err;
 	size_t errlen;
@@ -96,6 +100,10 @@ static int count(struct crun *r, uint8_t g, struct slice attr, const struct tql_
 		if (r->tab[h] == UINT32_MAX) {
 			if (r->n >= MCMP_MAX_ENTRIES)
 				return CLEW_ELIMIT;
+			if (r->a.used_bytes + (size_t)r->cap * sizeof *r->e + r->tab_cap * sizeof *r->tab > r->max_bytes) {
+				r->over_budget = true;
+				return CLEW_ELIMIT;
+			}
 			if (r->n == r->cap) {
 				uint32_t cap = r->cap ? r->cap * 2 : 256;
 				void *p = try_realloc(r->e, (size_t)cap * sizeof *r->e);
@@ -160,9 +168,14 @@ static const enum tql_intrinsic g_intrinsics[] = {TQL_I_NAME,	  TQL_I_STATUS,	  
 static int fail_visit(struct crun *r, int rc)
 {
 	r->rc = rc;
-	snprintf(r->err, r->errlen, "%s",
-		 rc == CLEW_ELIMIT ? "compare() found more than 200000 distinct attribute values; narrow the query"
-				   : "out of memory for compare()");
+	if (r->over_budget)
+		snprintf(r->err, r->errlen,
+			 "query exceeded its memory budget (%zu MiB); narrow the time range or the query",
+			 r->max_bytes >> 20);
+	else
+		snprintf(r->err, r->errlen, "%s",
+			 rc == CLEW_ELIMIT ? "compare() found more than 200000 distinct attribute values; narrow the query"
+					   : "out of memory for compare()");
 	return rc;
 }
 
@@ -229,14 +242,27 @@ static int cmp_entry(const void *x, const void *y)
 	return c ? c : (a->key.len > b->key.len) - (a->key.len < b->key.len);
 }
 
+static int cmp_slice(const void *x, const void *y)
+{
+	const struct slice *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->p, b->p, n) : 0;
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
 static int finish(struct crun *r, struct mcmp_result *out)
 {
 	static const char *const types[2][2] = {{"baseline", "selection"}, {"baseline_total", "selection_total"}};
 	if (r->n > 1)
 		qsort(r->e, r->n, sizeof *r->e, cmp_entry);
-	out->series = try_malloc(((size_t)r->n + 1) * sizeof *out->series);
-	if (!out->series)
+	/* the series, then at most one error series per value entry */
+	out->series = try_malloc(((size_t)r->n * 2 + 1) * sizeof *out->series);
+	struct slice *erred = try_malloc(((size_t)r->n + 1) * sizeof *erred);
+	if (!out->series || !erred) {
+		free(erred);
 		return CLEW_ENOMEM;
+	}
+	uint32_t n_erred = 0;
 	int64_t topn = r->fn->u.metrics.topn;
 	int64_t rank = 0;
 	for (uint32_t k = 0; k < r->n; k++) {
@@ -244,11 +270,25 @@ static int finish(struct crun *r, struct mcmp_result *out)
 		bool same = k > 0 && e->group == r->e[k - 1].group && e->total == r->e[k - 1].total &&
 			    slice_eq(e->attr, r->e[k - 1].attr);
 		rank = same ? rank + 1 : 0;
-		if (!e->total && rank >= topn)
+		if (!e->total && rank >= topn) {
+			if (rank == topn)
+				erred[n_erred++] = e->attr;
 			continue;
+		}
 		out->series[out->n_series++] =
 			(struct mcmp_series){types[e->total][e->group], e->attr, e->value, e->counts};
 	}
+	/* Tempo's __meta_error="__too_many_values__" series: once per attribute
+	 * cut in either group */
+	if (n_erred > 1)
+		qsort(erred, n_erred, sizeof *erred, cmp_slice);
+	for (uint32_t k = 0; k < n_erred; k++) {
+		if (k > 0 && slice_eq(erred[k], erred[k - 1]))
+			continue;
+		out->series[out->n_series++] =
+			(struct mcmp_series){MCMP_TOO_MANY_VALUES, erred[k], {.type = TQL_T_NIL}, NULL};
+	}
+	free(erred);
 	return 0;
 }
 
@@ -293,6 +333,7 @@ int mcmp_run(const struct store_query_ops *ops, void *impl, const struct tql_que
 	r.end_ns = o->end_ns;
 	r.step_ns = o->step_ns;
 	r.steps = (uint32_t)steps;
+	r.max_bytes = o->max_bytes ? o->max_bytes : SERIES_DEFAULT_MAX_BYTES;
 	r.a = out->arena;
 	struct tql_query sel = *q, pop = *q;
 	sel.kind = pop.kind = TQL_Q_SPANS;
@@ -316,10 +357,18 @@ int mcmp_run(const struct store_query_ops *ops, void *impl, const struct tql_que
 		rc = r.rc;
 		goto out;
 	}
-	if (rc < 0) {
+	if (rc == CLEW_ELIMIT)
+		snprintf(err, errlen, "query exceeded its memory budget (%zu MiB); narrow the time range or the query",
+			 (so.mem_bytes ? so.mem_bytes : EXEC_DEFAULT_MEM_BYTES) >> 20);
+	else if (rc == CLEW_EBUSY)
+		snprintf(err, errlen, "query exceeded its time budget (%lld s); narrow the time range or the query",
+			 (long long)((so.time_ns ? so.time_ns : EXEC_DEFAULT_TIME_NS) / 1000000000LL));
+	else if (rc == -ECANCELED)
+		snprintf(err, errlen, "query cancelled: the client went away");
+	else if (rc < 0)
 		snprintf(err, errlen, "compare() query failed: %s", err_str(rc));
+	if (rc < 0)
 		goto out;
-	}
 	out->start_ns = o->start_ns;
 	out->step_ns = o->step_ns;
 	out->steps = r.steps;

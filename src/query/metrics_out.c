@@ -1,10 +1,12 @@
 /* Tempo-compatible JSON for TraceQL metrics results: the range and instant
- * answers, typed label values, and Go's duration notation for duration
+ * answers (of a series set or of compare()), typed label values, and Go's duration notation for duration
  * labels (Tempo prints them with time.Duration.String). */
 #include "query/metrics_out.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "query/metrics_compare.h"
 
 static const char *const status_names[] = {"unset", "ok", "error"};
 static const char *const kind_names[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
@@ -199,6 +201,86 @@ void metrics_out_instant(struct buf *out, const struct series_set *s, const stru
 			continue;
 		json_obj_begin(&j);
 		labels(&j, o);
+		json_key(&j, "value");
+		json_double(&j, v);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	stats(&j, st);
+	json_obj_end(&j);
+}
+
+static void label(struct json *j, struct slice key, const struct tql_value *v)
+{
+	json_obj_begin(j);
+	json_key(j, "key");
+	json_str(j, key);
+	json_key(j, "value");
+	metrics_out_any_value(j, v);
+	json_obj_end(j);
+}
+
+/* __meta_type (or __meta_error) first, then the attribute, as Tempo orders them. */
+static void compare_labels(struct json *j, const struct mcmp_series *s)
+{
+	bool error = s->counts == NULL;
+	struct tql_value type = {.type = TQL_T_STRING, .u.s = slice_cstr(s->type)};
+	json_key(j, "labels");
+	json_arr_begin(j);
+	label(j, slice_cstr(error ? "__meta_error" : "__meta_type"), &type);
+	label(j, s->attr, &s->value);
+	json_arr_end(j);
+}
+
+void metrics_out_compare_range(struct buf *out, const struct mcmp_result *r, const struct metrics_out_stats *st)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "series");
+	json_arr_begin(&j);
+	for (uint32_t i = 0; i < r->n_series; i++) {
+		const struct mcmp_series *s = &r->series[i];
+		json_obj_begin(&j);
+		compare_labels(&j, s);
+		json_key(&j, "samples");
+		json_arr_begin(&j);
+		for (uint32_t t = 0; s->counts && t < r->steps; t++) {
+			int64_t ns = r->start_ns + (int64_t)t * r->step_ns;
+			json_obj_begin(&j);
+			json_key(&j, "timestampMs");
+			json_int_str(&j, ns / 1000000 - (ns % 1000000 < 0));
+			json_key(&j, "value");
+			json_double(&j, s->counts[t]);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_key(&j, "exemplars");
+		json_arr_begin(&j);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	stats(&j, st);
+	json_obj_end(&j);
+}
+
+void metrics_out_compare_instant(struct buf *out, const struct mcmp_result *r, const struct metrics_out_stats *st)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "series");
+	json_arr_begin(&j);
+	for (uint32_t i = 0; i < r->n_series; i++) {
+		const struct mcmp_series *s = &r->series[i];
+		if (!s->counts || r->steps == 0)
+			continue;
+		double v = 0;
+		for (uint32_t t = 0; t < r->steps; t++)
+			v += s->counts[t];
+		json_obj_begin(&j);
+		compare_labels(&j, s);
 		json_key(&j, "value");
 		json_double(&j, v);
 		json_obj_end(&j);

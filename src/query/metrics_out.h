@@ -33,6 +33,19 @@ void metrics_out_range(struct buf *out, const struct series_set *s, const struct
  * out: one {"labels","value"} per series that has a value. */
 void metrics_out_instant(struct buf *out, const struct series_set *s, const struct metrics_out_stats *st);
 
+struct mcmp_result;
+
+/* Append the QueryRangeResponse of a compare() result (query/metrics_compare.h)
+ * to out: each series labelled __meta_type then its attribute (the value,
+ * or nil for the totals), a sample for every step (zeros included, as Tempo
+ * answers), and the __meta_error="__too_many_values__" series with no
+ * samples. Errors are out's sticky error. */
+void metrics_out_compare_range(struct buf *out, const struct mcmp_result *r, const struct metrics_out_stats *st);
+
+/* The QueryInstantResponse of a compare() result of one step: each series'
+ * labels and its count; the error series (no samples) are left out. */
+void metrics_out_compare_instant(struct buf *out, const struct mcmp_result *r, const struct metrics_out_stats *st);
+
 /* Write a label value as an OTLP AnyValue, as Tempo does: strings, status,
  * kind and nil as stringValue ("error", "server", "nil"), ints as intValue,
  * floats as doubleValue, bools as boolValue, durations as stringValue in

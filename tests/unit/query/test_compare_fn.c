@@ -1,6 +1,7 @@
 /* compare() over a hand-built head (one trace of five spans behind a fake
  * store_query_ops): the groups, the top-N cut, the totals, the selection
- * window and the refusals, checked against counts worked out by hand. */
+ * window, the refusals, the __too_many_values__ series, the memory budget
+ * and the range / instant JSON, checked against counts worked out by hand. */
 #include <stdio.h>
 #include <string.h>
 
@@ -85,8 +86,10 @@ static int fake_scan_heads(void *impl, head_batch_fn fn, void *ctx)
 static const struct store_query_ops fake_ops = {fake_get_trace, fake_list_blocks, fake_release_blocks,
 						fake_scan_heads};
 
-/* The answer as "type attr=value:count,count;" lines. */
-static int run(const char *q, int64_t step, char *out, size_t cap)
+/* The answer as "type attr=value:count,count;" lines; with json, also
+ * its range (or instant) JSON in *json. max_bytes 0: the default. */
+static int run_full(const char *q, int64_t step, size_t max_bytes, char *out, size_t cap, struct buf *json,
+		    bool instant)
 {
 	struct arena a;
 	struct tql_error te;
@@ -103,9 +106,14 @@ static int run(const char *q, int64_t step, char *out, size_t cap)
 		arena_reset(&a);
 		return CLEW_EPARSE;
 	}
-	struct metrics_exec_options o = {.start_ns = T0, .end_ns = T0 + 6 * SEC, .step_ns = step};
+	struct metrics_exec_options o = {.start_ns = T0, .end_ns = T0 + 6 * SEC, .step_ns = step,
+					 .max_bytes = max_bytes};
 	o.scan.threads = 1;
 	int rc = mcmp_run(&fake_ops, NULL, tq, &o, &r, &st, err, sizeof err);
+	if (rc == 0 && json && instant)
+		metrics_out_compare_instant(json, &r, &st);
+	else if (rc == 0 && json)
+		metrics_out_compare_range(json, &r, &st);
 	size_t len = 0;
 	for (uint32_t k = 0; rc == 0 && k < r.n_series && len < cap; k++) {
 		const struct mcmp_series *s = &r.series[k];
@@ -116,7 +124,7 @@ static int run(const char *q, int64_t step, char *out, size_t cap)
 			snprintf(v, sizeof v, "=%lld", (long long)s->value.u.i);
 		len += (size_t)snprintf(out + len, cap - len, "%s %.*s%s:", s->type, (int)s->attr.len,
 					(const char *)s->attr.p, v);
-		for (uint32_t i = 0; i < r.steps && len < cap; i++)
+		for (uint32_t i = 0; s->counts && i < r.steps && len < cap; i++)
 			len += (size_t)snprintf(out + len, cap - len, "%s%g", i ? "," : "", s->counts[i]);
 		if (len < cap)
 			len += (size_t)snprintf(out + len, cap - len, ";");
@@ -126,6 +134,19 @@ static int run(const char *q, int64_t step, char *out, size_t cap)
 	mcmp_result_free(&r);
 	arena_reset(&a);
 	return rc;
+}
+
+static int run(const char *q, int64_t step, char *out, size_t cap)
+{
+	return run_full(q, step, 0, out, cap, NULL, false);
+}
+
+static int count_of(const char *all, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(all, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
 }
 
 static const char *line(const char *all, const char *prefix, char *buf, size_t cap)
@@ -185,4 +206,72 @@ TEST(compare_fn_topn_window_population)
 	CHECK_INT(run("{ } | compare({ status = error })", 0, out, sizeof out), ==, CLEW_EINVAL);
 	CHECK_INT(run("{ } | compare({ status = error })", 1, out, sizeof out), ==, CLEW_ELIMIT);
 	CHECK_INT(run("{ } | compare({ status = error }, 0)", SEC, out, sizeof out), ==, CLEW_EPARSE);
+}
+
+TEST(compare_fn_too_many_values_and_budget)
+{
+	static char out[16384], l[256];
+	/* top 1 cuts name (three baseline values) and nothing else */
+	CHECK_INT(run("{ } | compare({ status = error }, 1)", 6 * SEC, out, sizeof out), ==, 0);
+	CHECK_STR(line(out, "__too_many_values__ name:", l, sizeof l), "__too_many_values__ name:");
+	CHECK_INT(count_of(out, "__too_many_values__"), ==, 1);
+	/* top 2: the selection's two names fit, the baseline's three do not */
+	CHECK_INT(run("{ } | compare({ status = error }, 2)", 6 * SEC, out, sizeof out), ==, 0);
+	CHECK_INT(count_of(out, "__too_many_values__ name:"), ==, 1);
+	CHECK_INT(count_of(out, "selection name="), ==, 2);
+	CHECK_INT(count_of(out, "baseline name="), ==, 2);
+	/* top 3 keeps every value: no error series */
+	CHECK_INT(run("{ } | compare({ status = error }, 3)", 6 * SEC, out, sizeof out), ==, 0);
+	CHECK_INT(count_of(out, "__too_many_values__"), ==, 0);
+	CHECK_INT(count_of(out, "baseline name="), ==, 3);
+	/* a population of nothing: an empty answer */
+	CHECK_INT(run("{ name = \"nope\" } | compare({ status = error })", 6 * SEC, out, sizeof out), ==, 0);
+	CHECK_STR(out, "");
+	/* the memory budget */
+	CHECK_INT(run_full("{ } | compare({ status = error })", SEC, 1, out, sizeof out, NULL, false), ==, CLEW_ELIMIT);
+	CHECK(strstr(out, "query exceeded its memory budget") != NULL);
+	CHECK_INT(run_full("{ } | compare({ status = error })", SEC, 1 << 20, out, sizeof out, NULL, false), ==, 0);
+}
+
+TEST(compare_fn_json)
+{
+	static char out[16384];
+	struct buf j;
+	buf_init(&j, 1 << 20);
+	CHECK_INT(run_full("{ } | compare({ status = error }, 1)", 3 * SEC, 0, out, sizeof out, &j, false), ==, 0);
+	CHECK(!j.err);
+	buf_append_byte(&j, 0);
+	const char *s = (const char *)j.p;
+	/* a value series: __meta_type first, then the attribute and its value */
+	CHECK(strstr(s, "{\"labels\":[{\"key\":\"__meta_type\",\"value\":{\"stringValue\":\"selection\"}},"
+			"{\"key\":\"span.n\",\"value\":{\"intValue\":\"1\"}}],\"samples\":["
+			"{\"timestampMs\":\"1000000000000\",\"value\":1},"
+			"{\"timestampMs\":\"1000000003000\",\"value\":1}],\"exemplars\":[]}") != NULL);
+	/* zeros are samples too */
+	CHECK(strstr(s, "\"stringValue\":\"baseline\"}},{\"key\":\"name\",\"value\":{\"stringValue\":\"op0\"}}],"
+			"\"samples\":[{\"timestampMs\":\"1000000000000\",\"value\":1},"
+			"{\"timestampMs\":\"1000000003000\",\"value\":0}]") != NULL);
+	/* status as its name */
+	CHECK(strstr(s, "{\"key\":\"status\",\"value\":{\"stringValue\":\"error\"}}],\"samples\":["
+			"{\"timestampMs\":\"1000000000000\",\"value\":1},"
+			"{\"timestampMs\":\"1000000003000\",\"value\":1}]") != NULL);
+	/* a total: the attribute with nil */
+	CHECK(strstr(s, "[{\"key\":\"__meta_type\",\"value\":{\"stringValue\":\"baseline_total\"}},"
+			"{\"key\":\"name\",\"value\":{\"stringValue\":\"nil\"}}],\"samples\":["
+			"{\"timestampMs\":\"1000000000000\",\"value\":2},"
+			"{\"timestampMs\":\"1000000003000\",\"value\":1}]") != NULL);
+	/* the error series: no samples */
+	CHECK(strstr(s, "[{\"key\":\"__meta_error\",\"value\":{\"stringValue\":\"__too_many_values__\"}},"
+			"{\"key\":\"name\",\"value\":{\"stringValue\":\"nil\"}}],\"samples\":[],") != NULL);
+	CHECK(strstr(s, "\"metrics\":{\"inspectedTraces\":1,") != NULL);
+	/* instant: one value per series, the sum; no error series */
+	buf_clear(&j);
+	CHECK_INT(run_full("{ } | compare({ status = error }, 1)", 6 * SEC, 0, out, sizeof out, &j, true), ==, 0);
+	buf_append_byte(&j, 0);
+	s = (const char *)j.p;
+	CHECK(strstr(s, "{\"labels\":[{\"key\":\"__meta_type\",\"value\":{\"stringValue\":\"baseline_total\"}},"
+			"{\"key\":\"name\",\"value\":{\"stringValue\":\"nil\"}}],\"value\":3}") != NULL);
+	CHECK(strstr(s, "__meta_error") == NULL);
+	CHECK(strstr(s, "samples") == NULL);
+	buf_free(&j);
 }
