@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { getJson, request } from './lib/http.mjs';
 import { skipReason, startClew } from './lib/server.mjs';
 import {
-	A, anyAttr, BASE_NS, buildModel, cmp, F, labelKey, MS, num, otlpRequest, perTrace, re, resAttr, SEC,
+	A, anyAttr, BASE_NS, buildModel, cmp, compareOf, F, labelKey, MS, num, otlpRequest, perTrace, re, resAttr, SEC,
 	seriesOf, sp, spanAttr, spansWhere, structural, topk, tr, traceHex,
 } from './lib/traceql_ref.mjs';
 
@@ -542,6 +542,24 @@ M('{ span.cached != nil } | count_over_time() by (span.cached)', { pred: (s) => 
 M('{ name = "no such span" } | rate()', { pred: none, fn: 'rate' });
 cases.push({ q: '{ } | count_over_time() by (resource.service.name)', kind: 'instant' });
 
+// compare(): the population split into selection and baseline, every
+// attribute value counted, the top n per attribute (default 10) and group,
+// the totals, the __too_many_values__ series; n and the window in the query.
+const CMP = (q, spec, instant = false) => cases.push({ q, kind: 'compare', spec: { n: 10, ...spec }, instant });
+const W0 = BASE_NS + 100n * 1000000000n;
+const W1 = BASE_NS + 200n * 1000000000n;
+CMP('{ } | compare({ status = error })', { pop: all, sel: statusIs('error') });
+CMP('{ } | compare({ status = error }, 3)', { pop: all, sel: statusIs('error'), n: 3 });
+CMP('{ } | compare({ span.http.status_code >= 400 }, 1)', { pop: all, sel: (s) => num(spanAttr(s, 'http.status_code')) >= 400, n: 1 });
+CMP('{ resource.service.name = "db" } | compare({ duration > 50ms }, 5)', { pop: isSvc('db'), sel: (s) => s.dur > 50 * MS, n: 5 });
+CMP('{ kind = client } | compare({ span.db.system = "postgres" }, 2)', { pop: kindIs('client'), sel: (s) => cmp(spanAttr(s, 'db.system'), '=', 'postgres'), n: 2 });
+CMP(`{ } | compare({ status = error }, 4, ${W0}, ${W1})`, { pop: all, sel: statusIs('error'), n: 4, window: [W0, W1] });
+CMP(`{ name = "GET /item" } | compare({ }, 20, ${W0}, ${W1})`, { pop: nm('GET /item'), sel: all, n: 20, window: [W0, W1] });
+CMP('{ name = "no such span" } | compare({ status = error })', { pop: none, sel: statusIs('error') });
+CMP('{ } | compare({ kind = server }, 2)', { pop: all, sel: kindIs('server'), n: 2 }, true);
+E('{ } | compare({ status = error }) | topk(2)', /compare\(\) takes no second stage/, 'metrics');
+E('{ } | compare({ status = error }, 0)', /./, 'metrics');
+
 // Refusals: syntax errors with their positions, type errors, metrics/search mix-ups.
 E('{ .a = }', /^1:8: /);
 E('{ name = "a" ', /^1:14: /);
@@ -638,7 +656,84 @@ function checkSeries(got, want, q) {
 	}
 }
 
+// A compare() answer against compareOf: every total; per group and
+// attribute min(n, values) value series whose counts are the reference's
+// and whose sums none of the values left out beat (ties may go either
+// way); one error series per attribute over n in either group.
+function checkCompare(got, c) {
+	const ref = compareOf(model, { ...RANGE, ...c.spec, ...(c.instant ? { stepNs: RANGE.endNs - RANGE.startNs } : {}) });
+	const sum = (a) => a.reduce((x, y) => x + y, 0);
+	const startMs = RANGE_START_S * 1000;
+	const seen = new Set();
+	const chosen = new Map(); // group \0 attr -> Set of labelKey
+	const errors = new Set();
+	for (const s of got) {
+		assert.equal(s.labels.length, 2, `${c.q}: two labels in ${JSON.stringify(s.labels)}`);
+		const [meta, attr] = s.labels;
+		const key = JSON.stringify(s.labels);
+		assert.ok(!seen.has(key), `${c.q}: one series per label set: ${key}`);
+		seen.add(key);
+		if (meta.key === '__meta_error') {
+			assert.deepEqual(meta.value, { stringValue: '__too_many_values__' }, c.q);
+			assert.deepEqual(attr.value, { stringValue: 'nil' }, `${c.q}: error series for ${attr.key}`);
+			assert.ok(!c.instant, `${c.q}: no error series in an instant answer`);
+			assert.deepEqual(s.samples, [], `${c.q}: error series have no samples`);
+			errors.add(attr.key);
+			continue;
+		}
+		assert.equal(meta.key, '__meta_type', c.q);
+		const type = meta.value.stringValue;
+		let counts;
+		if (c.instant) {
+			counts = [s.value];
+		} else {
+			assert.deepEqual(s.exemplars, [], `${c.q}: exemplars`);
+			assert.deepEqual(s.samples.map((x) => (Number(x.timestampMs) - startMs) / 60000), [...Array(ref.nSteps).keys()],
+				`${c.q} ${key}: a sample for every step`);
+			counts = s.samples.map((x) => x.value);
+		}
+		if (type.endsWith('_total')) {
+			const g = type.slice(0, -6);
+			assert.deepEqual(attr.value, { stringValue: 'nil' }, `${c.q}: ${key}`);
+			assert.deepEqual(counts, ref.totals[g]?.get(attr.key), `${c.q}: ${key}`);
+			continue;
+		}
+		assert.ok(type === 'baseline' || type === 'selection', `${c.q}: type ${type}`);
+		const want = ref.values[type].get(attr.key)?.get(labelKey(attr.value));
+		assert.ok(want, `${c.q}: ${key} is not in the reference`);
+		assert.deepEqual(counts, want.counts, `${c.q}: ${key}`);
+		const ck = `${type}\0${attr.key}`;
+		if (!chosen.has(ck)) chosen.set(ck, new Set());
+		chosen.get(ck).add(labelKey(attr.value));
+	}
+	const wantErrors = new Set();
+	for (const g of ['baseline', 'selection']) {
+		const gotTotals = got.filter((s) => s.labels[0].value.stringValue === `${g}_total`).map((s) => s.labels[1].key).sort();
+		assert.deepEqual(gotTotals, [...ref.totals[g].keys()].sort(), `${c.q}: the ${g} totals`);
+		for (const [attr, m] of ref.values[g]) {
+			const ch = chosen.get(`${g}\0${attr}`) || new Set();
+			assert.equal(ch.size, Math.min(c.spec.n, m.size), `${c.q}: ${g} values of ${attr}`);
+			let minIn = Infinity;
+			let maxOut = -Infinity;
+			for (const [k, v] of m) {
+				if (ch.has(k)) minIn = Math.min(minIn, sum(v.counts));
+				else maxOut = Math.max(maxOut, sum(v.counts));
+			}
+			assert.ok(minIn >= maxOut, `${c.q}: ${g} ${attr}: the top ${c.spec.n} (${minIn} < ${maxOut})`);
+			if (m.size > c.spec.n) wantErrors.add(attr);
+		}
+		for (const ck of chosen.keys()) assert.ok(ref.values[ck.split('\0')[0]].has(ck.split('\0')[1]), `${c.q}: ${ck}`);
+	}
+	if (!c.instant) assert.deepEqual([...errors].sort(), [...wantErrors].sort(), `${c.q}: the __too_many_values__ series`);
+}
+
 async function runCase(server, c) {
+	if (c.kind === 'compare') {
+		const r = await metricsRange(server, c.q, c.instant);
+		assert.equal(r.status, 200, `${c.q}: ${r.text.slice(0, 300)}`);
+		checkCompare(r.json.series, c);
+		return;
+	}
 	if (c.kind === 'error') {
 		const r = c.endpoint === 'metrics' ? await metricsRange(server, c.q) : await search(server, c.q);
 		assert.equal(r.status, c.status, `${c.q}: ${r.text.slice(0, 300)}`);

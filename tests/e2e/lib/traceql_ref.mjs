@@ -413,3 +413,48 @@ export function labelKey(v) {
 	if ('boolValue' in v) return `b:${v.boolValue}`;
 	return JSON.stringify(v);
 }
+
+// ---- compare() ----
+
+// The attributes compare() counts for span s of trace t, as [[name, typed]]:
+// name, status, kind, statusMessage, rootName and rootServiceName (when the
+// trace has its root span), then every span.* and resource.* attribute that
+// is a string, int, float or bool (durations, ids and arrays are left out).
+export function compareAttrs(s, t) {
+	const str = (v) => ({ t: 'string', v });
+	const out = [['name', str(s.name)], ['status', str(s.status)], ['kind', str(s.kind)], ['statusMessage', str(s.statusMessage)]];
+	if (t.root) out.push(['rootName', str(t.root.name)], ['rootServiceName', t.root.resAttrs.get('service.name')]);
+	const scalar = (v) => ['string', 'int', 'float', 'bool'].includes(v.t);
+	for (const [k, v] of s.attrs) if (scalar(v)) out.push([`span.${k}`, v]);
+	for (const [k, v] of s.resAttrs) if (scalar(v)) out.push([`resource.${k}`, v]);
+	return out;
+}
+
+// `{ pop } | compare({ sel }, n, wStart, wEnd)` over [startNs, endNs) with
+// step stepNs: the population's spans split into the selection (sel, and
+// starting in window = [wStart, wEnd) when given) and the baseline. Returns
+// { nSteps, values: {baseline, selection}: Map attr -> Map labelKey ->
+// {value, counts}, totals: {baseline, selection}: Map attr -> counts }.
+export function compareOf(model, { pop, sel, window = null, startNs, endNs, stepNs }) {
+	const nSteps = Number((endNs - startNs + stepNs - 1n) / stepNs);
+	const values = { baseline: new Map(), selection: new Map() };
+	const totals = { baseline: new Map(), selection: new Map() };
+	for (const t of model.traces) {
+		for (const s of t.spans) {
+			if (!pop(s, t) || s.start < startNs || s.start >= endNs) continue;
+			const inWindow = !window || (s.start >= window[0] && s.start < window[1]);
+			const g = inWindow && sel(s, t) ? 'selection' : 'baseline';
+			const st = Number((s.start - startNs) / stepNs);
+			for (const [attr, v] of compareAttrs(s, t)) {
+				if (!values[g].has(attr)) values[g].set(attr, new Map());
+				const m = values[g].get(attr);
+				const k = labelKey(v);
+				if (!m.has(k)) m.set(k, { value: v, counts: new Array(nSteps).fill(0) });
+				m.get(k).counts[st]++;
+				if (!totals[g].has(attr)) totals[g].set(attr, new Array(nSteps).fill(0));
+				totals[g].get(attr)[st]++;
+			}
+		}
+	}
+	return { nSteps, values, totals };
+}
