@@ -4,7 +4,8 @@
  * attributes, name, status, kind, statusMessage, rootName,
  * rootServiceName; durations and ids are left out as Tempo does) is
  * counted at the span's step, in one hash table keyed by group, attribute
- * and value, with the per-attribute totals beside. The answer keeps the
+ * and value, with the per-attribute totals beside. A trace split over
+ * blocks is counted whole, once. The answer keeps the
  * topN values of each attribute per group (largest sum over the range),
  * and one __too_many_values__ series per attribute that had more. */
 #include "query/metrics_compare.h"
@@ -341,6 +342,10 @@ int mcmp_run(const struct store_query_ops *ops, void *impl, const struct tql_que
 	pop.root = mq->a;
 	if (!(r.sel = exec_compile(&sel, &r.a, &rc, err, errlen)) || !(xq = exec_compile(&pop, &r.a, &rc, err, errlen)))
 		goto out;
+	/* the selection and rootName / rootServiceName look at the whole trace:
+	 * a trace split over blocks is evaluated whole, once, even when the
+	 * population's filter is about single spans */
+	xq->per_span = false;
 	struct exec_options so = o->scan;
 	so.start_ns = o->start_ns;
 	so.end_ns = o->end_ns;

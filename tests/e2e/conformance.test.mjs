@@ -888,6 +888,17 @@ test('a trace split across fresh blocks answers as one trace', { skip: skipReaso
 			assert.equal(r.status, 200);
 			assert.deepEqual(r.json.traces.map((t) => [t.traceID, t.spanSets[0].matched]), [[t5.id, want]], q);
 		}
+		// compare() counts the whole trace once: rootName for every span, the
+		// selection beside the other part
+		for (const [q, sel] of [['{ } | compare({ status = error })', statusIs('error')],
+			['{ kind = internal } | compare({ rootName = "GET /deep" && name = "L4" })', (s, t) => t.root?.name === 'GET /deep' && s.name === 'L4']]) {
+			const pop = q.startsWith('{ kind') ? kindIs('internal') : all;
+			const r = await metricsRange(server, q);
+			assert.equal(r.status, 200, `${q}: ${r.text.slice(0, 300)}`);
+			checkCompare(r.json.series, { q, spec: { pop: (s, t) => t.n === 5 && pop(s), sel, n: 10 }, instant: false });
+			const total = r.json.series.find((s) => s.labels[0].value.stringValue === 'selection_total' && s.labels[1].key === 'rootName');
+			assert.equal(total?.samples.reduce((a, x) => a + x.value, 0), 1, `${q}: one selected span with its rootName`);
+		}
 	} finally {
 		await server.cleanup();
 	}
