@@ -20,10 +20,11 @@
  * duration back from end); default the last hour. step (a duration or
  * seconds; range queries only; default the range / 240, at least 1s): the
  * range is widened to whole steps as Tempo does. exemplars is accepted and
- * ignored. Errors: 400 for a bad parameter, a parse error (with its
- * position), a non-metrics query or what clew does not run yet (compare(),
- * metrics arithmetic); 413 past the series or memory limits; 504 past the
- * time budget. */
+ * ignored. compare() answers Tempo's baseline/selection series. Errors:
+ * 400 for a bad parameter, a parse error (with its position), a
+ * non-metrics query or what clew does not run yet (metrics arithmetic); 413
+ * past the series or memory limits; 504 past the time budget; 499 when the
+ * client went away. */
 void metrics_api_query(const struct query_api *q, bool instant, struct http_request *req,
 		       struct http_response *resp);
 
