@@ -16,12 +16,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 make -s -j"$(nproc)" BUILD=release build/release/clew build/release/bench/trace_by_id build/release/bench/ch_load
-CLEW=build/release/clew
 rm -rf "$DIR" && mkdir -p "$DIR"
+# a copy of the binary: a rebuild during the hour-long load must not change it
+mkdir -p "$DIR/bin" && cp build/release/clew build/release/bench/trace_by_id build/release/bench/ch_load "$DIR/bin/"
+CLEW=$DIR/bin/clew
+export CLEW_BENCH_BIN=$DIR/bin
 START=2026-01-01T00:00:00Z
 
 $CLEW gen --out "$DIR/probe.otlp" --spans 200000 --seed 999 --start "$START" --rate max 2>/dev/null
-build/release/bench/trace_by_id ids --file "$DIR/probe.otlp" --ids-out "$DIR/ids.txt" --n-ids 1000 >/dev/null
+"$DIR/bin/trace_by_id" ids --file "$DIR/probe.otlp" --ids-out "$DIR/ids.txt" --n-ids 1000 >/dev/null
 
 # the chunk sizes and seeds of huge.sh
 feed() {
@@ -32,7 +35,8 @@ feed() {
 		prev=$target
 		while [ "$loaded" -lt "$target" ]; do
 			n=$((target - loaded)); [ "$n" -gt 10000000 ] && n=10000000
-			$CLEW gen --out /dev/stdout --rate max --spans "$n" --seed "$seed" --start "$START" 2>/dev/null
+			$CLEW gen --out /dev/stdout --rate max --spans "$n" --seed "$seed" --start "$START" 2>/dev/null ||
+				{ echo "ch_huge.sh: clew gen failed (seed $seed)" >&2; exit 1; }
 			loaded=$((loaded + n)); seed=$((seed + 1))
 		done
 	done

@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FILE= IDS= PARAMS= RUNS=5 BIN=build/release/bench PRINT= QUERIES=1
+FILE= IDS= PARAMS= RUNS=5 BIN=${CLEW_BENCH_BIN:-build/release/bench} PRINT= QUERIES=1
 while (($#)); do
 	case "$1" in
 	--file) FILE=$2; shift 2 ;;
@@ -136,7 +136,7 @@ sql "SELECT table, sum(bytes_on_disk), sum(rows), sum(data_uncompressed_bytes), 
      WHERE active AND database = 'default' GROUP BY table ORDER BY table FORMAT TabSeparated" |
 	while read -r table bytes n raw parts; do
 		awk -v t="$table" -v b="$bytes" -v n="$n" -v r="$raw" -v p="$parts" 'BEGIN {
-			printf "ch_bytes_per_span_%s %.1f bytes %d rows %d uncompressed_per_span %.1f parts %d\n", t, b / n, b, n, r / n, p }'
+			printf "ch_bytes_per_span_%s %.1f bytes %.0f rows %.0f uncompressed_per_span %.1f parts %d\n", t, b / n, b, n, r / n, p }'
 	done
 echo "ch_data_dir_bytes_per_span $(du -sb "$DIR/data" | awk -v n="$rows" '{ printf "%.1f", $1 / n }')"
 
