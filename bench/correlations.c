@@ -6,8 +6,9 @@
  * by service version. The store is N spans of `clew gen` traffic written as
  * blocks of 1M spans (no head).
  *
- *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1]
- * Prints one "name value unit" line per figure. */
+ *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1] [--show 1]
+ * --show 1 prints every result of each analysis and runs the other options
+ * (trace level, per operation, self time) too, to compare implementations.  * Prints one "name value unit" line per figure. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ static struct block *g_blocks[MAX_BLOCKS];
 static size_t g_n_blocks;
 static uint64_t g_spans;
 static uint32_t g_threads = 2;
+static int g_show; /* --show 1: print every result of the first run, more variants */
 
 static int get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
 {
@@ -164,6 +166,17 @@ static int run_once(const struct corr_options *co, double *cpu, double *wall, ch
 	if (co) {
 		struct corr_report rep;
 		rc = corr_run(&ops, NULL, xq, &o, co, &rep);
+		for (uint32_t k = 0; rc == 0 && g_show == 1 && k < rep.n_results; k++) {
+			const struct corr_result *x = &rep.results[k];
+			printf("  %2u %.*s=%.*s bad %llu rest %llu score %.4f with %.3f/%.3f without %.3f/%.3f\n", k,
+			       (int)x->key.len, (const char *)x->key.p, (int)x->value.len, (const char *)x->value.p,
+			       (unsigned long long)x->bad, (unsigned long long)x->rest, x->score, x->with_p50_ms,
+			       x->with_p99_ms, x->without_p50_ms, x->without_p99_ms);
+		}
+		if (rc == 0 && g_show == 1)
+			printf("  units bad %llu rest %llu threshold %lld pop %.3f/%.3f inspected %llu\n",
+			       (unsigned long long)rep.bad, (unsigned long long)rep.rest, (long long)rep.threshold_ns,
+			       rep.p50_ms, rep.p99_ms, (unsigned long long)rep.inspected_spans);
 		if (rc == 0 && rep.n_results)
 			snprintf(top, cap, "%.*s=%.*s", (int)rep.results[0].key.len, (const char *)rep.results[0].key.p,
 				 (int)rep.results[0].value.len, (const char *)rep.results[0].value.p);
@@ -190,9 +203,13 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 {
 	double cpu[MAX_RUNS], wall[MAX_RUNS], c, w;
 	char top[256] = "-";
+	if (g_show)
+		printf("%s\n", label);
 	int rc = run_once(co, &c, &w, top, sizeof top); /* warm the column cache */
 	if (rc < 0)
 		return rc;
+	if (g_show)
+		g_show = 2;
 	for (int k = 0; k < runs; k++)
 		if ((rc = run_once(co, &cpu[k], &wall[k], top, sizeof top)) < 0)
 			return rc;
@@ -222,6 +239,8 @@ int main(int argc, char **argv)
 			g_threads = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(argv[i], "--cache-mb") == 0)
 			cache_mb = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "--show") == 0)
+			g_show = (int)strtol(v, NULL, 10);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = strtoull(v, NULL, 10);
 		else {
@@ -254,6 +273,23 @@ int main(int argc, char **argv)
 	    (rc = bench("corr_latency_p99", &p99, runs)) < 0 || (rc = bench("compare_by_service", NULL, runs)) < 0) {
 		fprintf(stderr, "correlations failed: %s\n", err_str(rc));
 		return 1;
+	}
+	if (g_show) { /* the other options, for comparing implementations */
+		struct corr_options v[] = {
+			{.signal = CORR_SIGNAL_ERROR, .level = CORR_LEVEL_TRACE},
+			{.signal = CORR_SIGNAL_LATENCY, .level = CORR_LEVEL_TRACE, .quantile = 0.99},
+			{.signal = CORR_SIGNAL_LATENCY, .quantile = 0.99, .per_operation = true},
+			{.signal = CORR_SIGNAL_LATENCY, .quantile = 0.99, .self_time = true},
+			{.signal = CORR_SIGNAL_LATENCY, .threshold_ns = 20000000LL, .self_time = true, .limit = 50},
+		};
+		const char *names[] = {"trace_error", "trace_p99", "per_operation_p99", "self_p99", "self_20ms"};
+		for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+			g_show = 1;
+			if ((rc = bench(names[k], &v[k], 1)) < 0) {
+				fprintf(stderr, "correlations failed: %s\n", err_str(rc));
+				return 1;
+			}
+		}
 	}
 	for (size_t k = 0; k < g_n_blocks; k++)
 		block_unref(g_blocks[k]);

@@ -18,6 +18,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "query/exec_int.h"
 
 #define KEY_TAB 1024 /* power of two, > 2 * CORR_MAX_KEYS */
 
@@ -414,6 +415,98 @@ static void count(struct corr_table *t, const struct unit *u, uint8_t scope, str
 	}
 }
 
+static void add_example(struct cv_entry *e, const uint8_t *id)
+{
+	if (!id || e->n_ex >= CORR_MAX_EXAMPLES)
+		return;
+	for (uint8_t x = 0; x < e->n_ex; x++)
+		if (memcmp(e->ex[x], id, 16) == 0)
+			return;
+	memcpy(e->ex[e->n_ex++], id, 16);
+}
+
+int corr_table_add_counts(struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
+			  struct slice value, uint64_t bad, uint64_t total, const uint8_t *example)
+{
+	bool cut = false;
+	if (total == 0)
+		return 0;
+	if (value.len > CORR_MAX_VALUE_LEN) {
+		value.len = CORR_MAX_VALUE_LEN;
+		cut = true;
+	}
+	struct cv_key *k = find_key(t, (uint8_t)scope, key, true);
+	if (!k)
+		return t->oom ? CLEW_ENOMEM : 0;
+	struct cv_entry *e = find_value(t, k, (uint8_t)vtype, value, cut, true);
+	if (!e)
+		return t->oom ? CLEW_ENOMEM : 0;
+	e->total += total;
+	e->bad += bad;
+	if (bad)
+		add_example(e, example);
+	return 0;
+}
+
+void corr_table_add_units(struct corr_table *t, uint64_t bad, uint64_t rest)
+{
+	t->units_bad += bad;
+	t->units_rest += rest;
+}
+
+int corr_table_merge(struct corr_table *dst, const struct corr_table *src)
+{
+	dst->units_bad += src->units_bad;
+	dst->units_rest += src->units_rest;
+	for (uint32_t i = 0; i < src->n_keys; i++) {
+		const struct cv_key *sk = &src->keys[i];
+		struct cv_key *k = find_key(dst, sk->scope, slice_make(sk->name, sk->name_len), true);
+		if (!k) {
+			if (dst->oom)
+				return CLEW_ENOMEM;
+			continue;
+		}
+		for (uint32_t j = 0; j < sk->n; j++) {
+			const struct cv_entry *se = &sk->e[j];
+			struct cv_entry *e = find_value(dst, k, se->vtype, slice_make(sk->pool + se->off, se->len), se->cut, true);
+			if (!e)
+				return CLEW_ENOMEM;
+			e->total += se->total;
+			e->bad += se->bad;
+			for (uint8_t x = 0; x < se->n_ex; x++)
+				add_example(e, se->ex[x]);
+		}
+	}
+	return dst->oom ? CLEW_ENOMEM : 0;
+}
+
+int32_t corr_table_slot(const struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
+			struct slice value)
+{
+	if (value.len > CORR_MAX_VALUE_LEN)
+		value.len = CORR_MAX_VALUE_LEN;
+	struct cv_key *k = find_key((struct corr_table *)t, (uint8_t)scope, key, false);
+	if (!k)
+		return -1;
+	struct cv_entry *e = find_value((struct corr_table *)t, k, (uint8_t)vtype, value, false, false);
+	return e ? e->slot : -1;
+}
+
+uint32_t corr_table_n_results(const struct corr_table *t)
+{
+	return t->n_results;
+}
+
+int corr_table_merge_probe(struct corr_table *t, const struct sketch *pop, const struct sketch *with)
+{
+	if (pop && pop->count && sketch_merge(&t->pop, pop) < 0)
+		return CLEW_ENOMEM;
+	for (uint32_t k = 0; with && k < t->n_results; k++)
+		if (with[k].count && sketch_merge(&t->with[k], &with[k]) < 0)
+			return CLEW_ENOMEM;
+	return 0;
+}
+
 size_t corr_bin(double v, char *out, size_t cap)
 {
 	int n;
@@ -455,34 +548,66 @@ size_t corr_bin(double v, char *out, size_t cap)
 	return (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
+/* The counted text of an attribute's value (tmp holds numbers), false for
+ * types not counted (arrays, maps, bytes, empty values). */
+static bool attr_text(const struct any_value *v, char *tmp, size_t cap, uint8_t *vtype, struct slice *out)
+{
+	switch (v->type) {
+	case ANY_STRING:
+		*vtype = CORR_V_STRING;
+		*out = v->u.str;
+		return true;
+	case ANY_BOOL:
+		*vtype = CORR_V_BOOL;
+		*out = slice_cstr(v->u.b ? "true" : "false");
+		return true;
+	case ANY_INT:
+		if (v->u.i > -1000 && v->u.i < 1000) {
+			int n = snprintf(tmp, cap, "%lld", (long long)v->u.i);
+			*vtype = CORR_V_INT;
+			*out = slice_make(tmp, n > 0 ? (size_t)n : 0);
+		} else {
+			*vtype = CORR_V_RANGE;
+			*out = slice_make(tmp, corr_bin((double)v->u.i, tmp, cap));
+		}
+		return true;
+	case ANY_DOUBLE:
+		*vtype = CORR_V_RANGE;
+		*out = slice_make(tmp, corr_bin(v->u.d, tmp, cap));
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void count_attr(struct corr_table *t, const struct unit *u, uint8_t scope, const struct attr *a)
 {
 	char tmp[64];
-	const struct any_value *v = &a->value;
-	switch (v->type) {
-	case ANY_STRING:
-		count(t, u, scope, a->key, CORR_V_STRING, v->u.str);
-		break;
-	case ANY_BOOL:
-		count(t, u, scope, a->key, CORR_V_BOOL, slice_cstr(v->u.b ? "true" : "false"));
-		break;
-	case ANY_INT:
-		if (v->u.i > -1000 && v->u.i < 1000) {
-			int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-			count(t, u, scope, a->key, CORR_V_INT, slice_make(tmp, (size_t)n));
-		} else {
-			size_t n = corr_bin((double)v->u.i, tmp, sizeof tmp);
-			count(t, u, scope, a->key, CORR_V_RANGE, slice_make(tmp, n));
-		}
-		break;
-	case ANY_DOUBLE: {
-		size_t n = corr_bin(v->u.d, tmp, sizeof tmp);
-		count(t, u, scope, a->key, CORR_V_RANGE, slice_make(tmp, n));
-		break;
-	}
-	default:
-		break; /* arrays, maps, bytes and empty values are not counted */
-	}
+	uint8_t vt;
+	struct slice v;
+	if (attr_text(&a->value, tmp, sizeof tmp, &vt, &v))
+		count(t, u, scope, a->key, vt, v);
+}
+
+int corr_table_add_attr_counts(struct corr_table *t, enum corr_scope scope, const struct attr *a, uint64_t bad,
+			       uint64_t total, const uint8_t *example)
+{
+	char tmp[64];
+	uint8_t vt;
+	struct slice v;
+	if (!attr_text(&a->value, tmp, sizeof tmp, &vt, &v))
+		return 0;
+	return corr_table_add_counts(t, scope, a->key, (enum corr_vtype)vt, v, bad, total, example);
+}
+
+int32_t corr_table_attr_slot(const struct corr_table *t, enum corr_scope scope, const struct attr *a)
+{
+	char tmp[64];
+	uint8_t vt;
+	struct slice v;
+	if (!attr_text(&a->value, tmp, sizeof tmp, &vt, &v))
+		return -1;
+	return corr_table_slot(t, scope, a->key, (enum corr_vtype)vt, v);
 }
 
 static const char *kind_names[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
@@ -793,45 +918,45 @@ int64_t corr_unit_duration(const struct span_batch *b, const uint32_t *spans, ui
 	return hi > lo ? hi - lo : 0;
 }
 
-enum pass { PASS_QUANTILE, PASS_COUNT, PASS_PROBE };
-
-struct op_threshold {
-	uint64_t hash;
-	struct sketch q;
-	int64_t threshold_ns;
-	bool used;
-};
-
 struct run {
 	struct corr_table *t;
-	struct op_threshold *ops; /* CORR_MAX_OPERATIONS * 2 slots, per_operation only */
+	struct corr_op *ops; /* CORR_MAX_OPERATIONS * 2 slots, per_operation only */
 	uint32_t n_ops;
 	const struct corr_options *co;
-	enum pass pass;
+	enum corr_pass pass;
 	int64_t threshold_ns;
 	struct sketch q;
 	uint32_t *all;
 	size_t cap_all;
 };
 
-/* The operation of a span (service and name), or NULL past the cap. */
-static struct op_threshold *op_of(struct run *r, const struct span_batch *b, const struct span *s, bool insert)
+uint64_t corr_op_hash(struct slice svc, struct slice name)
 {
-	struct slice svc = resource_service_name(span_batch_resource_of(b, s));
-	uint64_t h = hash64_seed(s->name.p, s->name.len, hash64(svc.p, svc.len));
+	return hash64_seed(name.p, name.len, hash64(svc.p, svc.len));
+}
+
+struct corr_op *corr_op_get(struct corr_op *ops, uint32_t *n, uint64_t h, bool insert)
+{
 	uint32_t mask = CORR_MAX_OPERATIONS * 2 - 1, i = (uint32_t)h & mask;
-	while (r->ops[i].used) {
-		if (r->ops[i].hash == h)
-			return &r->ops[i]; /* 64-bit hash equality stands for name equality */
+	while (ops[i].used) {
+		if (ops[i].hash == h)
+			return &ops[i]; /* 64-bit hash equality stands for name equality */
 		i = (i + 1) & mask;
 	}
-	if (!insert || r->n_ops >= CORR_MAX_OPERATIONS)
+	if (!insert || *n >= CORR_MAX_OPERATIONS)
 		return NULL;
-	r->n_ops++;
-	r->ops[i].used = true;
-	r->ops[i].hash = h;
-	sketch_init(&r->ops[i].q, 0, 0);
-	return &r->ops[i];
+	(*n)++;
+	ops[i].used = true;
+	ops[i].hash = h;
+	sketch_init(&ops[i].q, 0, 0);
+	return &ops[i];
+}
+
+/* The operation of a span (service and name), or NULL past the cap. */
+static struct corr_op *op_of(struct run *r, const struct span_batch *b, const struct span *s, bool insert)
+{
+	struct slice svc = resource_service_name(span_batch_resource_of(b, s));
+	return corr_op_get(r->ops, &r->n_ops, corr_op_hash(svc, s->name), insert);
 }
 
 static bool unit_bad(struct run *r, const struct span_batch *b, const uint32_t *spans, uint32_t n_spans,
@@ -839,7 +964,7 @@ static bool unit_bad(struct run *r, const struct span_batch *b, const uint32_t *
 {
 	if (r->co->signal == CORR_SIGNAL_LATENCY) {
 		if (r->ops) {
-			struct op_threshold *op = op_of(r, b, &b->spans[spans[0]], false);
+			struct corr_op *op = op_of(r, b, &b->spans[spans[0]], false);
 			if (op)
 				return dur > op->threshold_ns;
 		}
@@ -856,16 +981,16 @@ static int one_unit(struct run *r, const struct span_batch *b, const uint32_t *s
 	int64_t dur = r->co->self_time && r->co->level == CORR_LEVEL_SPAN ? corr_table_self_ns(r->t, spans[0])
 									 : corr_unit_duration(b, spans, n_spans);
 	switch (r->pass) {
-	case PASS_QUANTILE:
+	case CORR_PASS_QUANTILE:
 		if (r->ops) {
-			struct op_threshold *op = op_of(r, b, &b->spans[spans[0]], true);
+			struct corr_op *op = op_of(r, b, &b->spans[spans[0]], true);
 			if (op && sketch_add(&op->q, (double)dur) < 0)
 				return CLEW_ENOMEM;
 		}
 		return sketch_add(&r->q, (double)dur);
-	case PASS_COUNT:
+	case CORR_PASS_COUNT:
 		return corr_table_add(r->t, spans, n_spans, unit_bad(r, b, spans, n_spans, dur), dur);
-	case PASS_PROBE:
+	case CORR_PASS_PROBE:
 		return corr_table_probe(r->t, spans, n_spans, dur);
 	}
 	return 0;
@@ -878,7 +1003,7 @@ static int visit(void *ctx, const struct span_batch *b, uint32_t first, uint32_t
 	int rc;
 	if (n_matched == 0)
 		return 0;
-	if ((r->pass != PASS_QUANTILE || r->co->self_time) && (rc = corr_table_begin_trace(r->t, b, first, n)) < 0)
+	if ((r->pass != CORR_PASS_QUANTILE || r->co->self_time) && (rc = corr_table_begin_trace(r->t, b, first, n)) < 0)
 		return rc;
 	if (r->co->level == CORR_LEVEL_SPAN) {
 		for (uint32_t k = 0; k < n_matched; k++)
@@ -911,11 +1036,28 @@ static int64_t quantile_threshold(const struct sketch *s, double v)
 	return hi > 9e18 ? INT64_MAX : (int64_t)hi;
 }
 
+/* One pass over the store: block pages through the columnar path when cc
+ * is set, the rest span by span through visit. */
+static int scan_pass(struct run *r, struct corr_col *cc, const struct store_query_ops *ops, void *impl,
+		     struct exec_query *xq, const struct exec_options *o, enum corr_pass pass, struct exec_result *fig)
+{
+	int rc;
+	r->pass = pass;
+	if (!cc)
+		return exec_scan(ops, impl, xq, o, visit, r, fig);
+	if ((rc = corr_col_begin(cc, pass, r->threshold_ns)) < 0)
+		return rc;
+	rc = exec_scan_pages(ops, impl, xq, o, visit, r, corr_col_page, cc, fig);
+	int rc2 = corr_col_end(cc, &r->q);
+	return rc < 0 ? rc : rc2;
+}
+
 int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
 	     const struct corr_options *co, struct corr_report *rep)
 {
 	struct run r;
 	struct exec_result fig;
+	struct corr_col *cc = NULL;
 	int rc;
 	memset(rep, 0, sizeof *rep);
 	memset(&r, 0, sizeof r);
@@ -928,17 +1070,18 @@ int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *x
 		rc = CLEW_ENOMEM;
 		goto out;
 	}
-	if (co->signal == CORR_SIGNAL_LATENCY && co->threshold_ns <= 0) {
-		r.pass = PASS_QUANTILE;
-		if (co->per_operation && co->level == CORR_LEVEL_SPAN) {
-			r.ops = try_calloc(CORR_MAX_OPERATIONS * 2, sizeof *r.ops);
-			if (!r.ops) {
-				rc = CLEW_ENOMEM;
-				goto out;
-			}
+	if (co->signal == CORR_SIGNAL_LATENCY && co->threshold_ns <= 0 && co->per_operation &&
+	    co->level == CORR_LEVEL_SPAN) {
+		r.ops = try_calloc(CORR_MAX_OPERATIONS * 2, sizeof *r.ops);
+		if (!r.ops) {
+			rc = CLEW_ENOMEM;
+			goto out;
 		}
+	}
+	cc = corr_col_new(xq, o, co, r.t, r.ops, &r.n_ops);
+	if (co->signal == CORR_SIGNAL_LATENCY && co->threshold_ns <= 0) {
 		memset(&fig, 0, sizeof fig);
-		if ((rc = exec_scan(ops, impl, xq, o, visit, &r, &fig)) < 0)
+		if ((rc = scan_pass(&r, cc, ops, impl, xq, o, CORR_PASS_QUANTILE, &fig)) < 0)
 			goto out;
 		double v = sketch_quantile(&r.q, co->quantile);
 		r.threshold_ns = quantile_threshold(&r.q, v);
@@ -951,9 +1094,8 @@ int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *x
 		}
 	}
 	rep->threshold_ns = r.threshold_ns;
-	r.pass = PASS_COUNT;
 	memset(&fig, 0, sizeof fig);
-	if ((rc = exec_scan(ops, impl, xq, o, visit, &r, &fig)) < 0)
+	if ((rc = scan_pass(&r, cc, ops, impl, xq, o, CORR_PASS_COUNT, &fig)) < 0)
 		goto out;
 	rep->inspected_spans = fig.inspected_spans;
 	corr_table_counts(r.t, &rep->bad, &rep->rest);
@@ -962,14 +1104,14 @@ int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *x
 		goto out;
 	rep->n_results = (uint32_t)rc;
 	if (co->signal == CORR_SIGNAL_LATENCY) {
-		r.pass = PASS_PROBE;
-		if ((rc = exec_scan(ops, impl, xq, o, visit, &r, NULL)) < 0)
+		if ((rc = scan_pass(&r, cc, ops, impl, xq, o, CORR_PASS_PROBE, NULL)) < 0)
 			goto out;
 		corr_table_finish_probe(r.t);
 		corr_table_population(r.t, &rep->p50_ms, &rep->p99_ms);
 	}
 	rc = 0;
 out:
+	corr_col_free(cc);
 	sketch_free(&r.q);
 	for (uint32_t k = 0; r.ops && k < CORR_MAX_OPERATIONS * 2; k++)
 		if (r.ops[k].used)

@@ -18,6 +18,7 @@
 #include "ingest/span.h"
 #include "query/exec.h"
 #include "query/sketch.h"
+#include "store/block.h"
 #include "store/store.h"
 
 #define CORR_DEFAULT_LIMIT 20
@@ -163,5 +164,80 @@ int64_t corr_unit_duration(const struct span_batch *b, const uint32_t *spans, ui
  * type, valueType, score, bad and rest counts and shares, with and without
  * p50/p99 in ms when latency is true, exampleTraceIds). */
 void corr_write_results(struct json *j, const struct corr_result *r, uint32_t n, bool latency);
+
+/* ---- shared by correlations.c and corr_columnar.c (the block-page path) ---- */
+
+/* Add counts gathered elsewhere (a page, another table): bad of total units
+ * carry key/value (each unit counted once by the caller); example (16
+ * bytes, may be NULL) is a bad trace carrying it. The value is cut at
+ * CORR_MAX_VALUE_LEN. 0 or CLEW_ENOMEM. */
+int corr_table_add_counts(struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
+			  struct slice value, uint64_t bad, uint64_t total, const uint8_t *example);
+
+/* The same for an attribute, its value turned into text as the counting
+ * does (strings, booleans, small integers, 1-2-5 bins); other types are
+ * not counted. */
+int corr_table_add_attr_counts(struct corr_table *t, enum corr_scope scope, const struct attr *a, uint64_t bad,
+			       uint64_t total, const uint8_t *example);
+
+/* Add units counted elsewhere. */
+void corr_table_add_units(struct corr_table *t, uint64_t bad, uint64_t rest);
+
+/* Add every count, example and unit of src into dst. 0 or CLEW_ENOMEM. */
+int corr_table_merge(struct corr_table *dst, const struct corr_table *src);
+
+/* The ranked slot (index into the results of corr_table_rank) of a
+ * key/value, or -1. Reads the table only. */
+int32_t corr_table_slot(const struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
+			struct slice value);
+/* The same for an attribute (converted as corr_table_add_attr_counts). */
+int32_t corr_table_attr_slot(const struct corr_table *t, enum corr_scope scope, const struct attr *a);
+
+/* The number of ranked results of the last corr_table_rank. */
+uint32_t corr_table_n_results(const struct corr_table *t);
+
+/* Add sketches of a probe done elsewhere: pop to the population, with[k]
+ * to ranked result k (n_results of them). 0 or CLEW_ENOMEM. */
+int corr_table_merge_probe(struct corr_table *t, const struct sketch *pop, const struct sketch *with);
+
+/* Per-operation thresholds: a table of at most CORR_MAX_OPERATIONS
+ * operations (service and span name) with a duration sketch each. */
+struct corr_op {
+	uint64_t hash;
+	struct sketch q;
+	int64_t threshold_ns;
+	bool used;
+};
+
+/* The hash standing for the operation (svc, name). */
+uint64_t corr_op_hash(struct slice svc, struct slice name);
+
+/* The operation of hash h in ops (CORR_MAX_OPERATIONS * 2 slots), inserted
+ * when insert is set and the cap allows (*n counts them); NULL otherwise. */
+struct corr_op *corr_op_get(struct corr_op *ops, uint32_t *n, uint64_t h, bool insert);
+
+/* The passes over the store. */
+enum corr_pass { CORR_PASS_QUANTILE = 0, CORR_PASS_COUNT, CORR_PASS_PROBE };
+
+/* The block-page path of corr_run: block pages counted column by column
+ * (dictionary ids, one table per scan worker, merged at the end), for a
+ * query whose filter the columnar evaluator takes and whose spans are
+ * answered page by page. NULL when the query is not eligible (the
+ * span-by-span path then does it all). */
+struct corr_col;
+struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_options *o,
+			      const struct corr_options *co, struct corr_table *t, struct corr_op *ops, uint32_t *n_ops);
+void corr_col_free(struct corr_col *c);
+
+/* Start a pass with the population threshold (latency). 0 or CLEW_ENOMEM. */
+int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns);
+
+/* The exec_page_fn of the scan (ctx is the corr_col). */
+int corr_col_page(void *ctx, uint32_t worker, struct block *blk, uint32_t page);
+
+/* End a pass: the workers' figures into the table (counting), the probe
+ * sketches into it (probe), their durations into q (quantile). 0, the
+ * first worker's error, or CLEW_ENOMEM. */
+int corr_col_end(struct corr_col *c, struct sketch *q);
 
 #endif

@@ -1,0 +1,984 @@
+/* Correlations over block pages, column by column: each scan worker counts
+ * a page on dictionary ids in a page-local table of 64-bit codes (category,
+ * key id, value id or bin), each code stamped with the last unit that
+ * counted it, and folds the table into its own string-keyed corr_table
+ * once per distinct code per page; resource attributes are counted per
+ * resource (a page has few) and added once with the resource's counts. The
+ * workers' tables, sketches and operation sketches are merged when the pass
+ * ends. Pages the columnar evaluator cannot take go back to the scan, span
+ * by span. docs/analysis.md explains the counting. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/correlations.h"
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/err.h"
+#include "query/exec_columnar.h"
+#include "query/exec_int.h"
+
+/* Code categories (the top 4 bits of a code). */
+enum {
+	C_NAME = 1,
+	C_KIND,
+	C_STATUS,
+	C_SSTR,
+	C_SINT,
+	C_SBOOL,
+	C_SBIN,
+	C_CSVC,
+	C_CNAME,
+	C_RES,
+};
+
+#define CODE(cat, kid, val) (((uint64_t)(cat) << 60) | ((uint64_t)(kid) << 36) | (uint64_t)(val))
+#define EMPTY UINT64_MAX
+#define BIN_CACHE 1024
+
+struct pent {
+	uint64_t code;
+	uint32_t stamp, bad, total, ex; /* ex: the first bad row; in a probe, the slot + 1 (0 none) */
+};
+
+/* The block's resources, decoded once per block per worker. */
+struct rcache {
+	const struct block *blk;
+	struct arena a;
+	uint32_t n_scopes, n_res, n_flat;
+	uint32_t *scope_res;
+	struct slice *svc;    /* per resource */
+	uint32_t *svc_canon;  /* per resource: the first resource of the same service */
+	uint32_t *off;	      /* per resource + 1: its attributes in flat */
+	const struct attr **flat;
+	uint32_t *canon;      /* per flat attribute: the first equal one */
+	uint8_t *dup;	      /* an equal attribute comes earlier in its resource */
+	int32_t *slot;	      /* probe: the ranked slot of each flat attribute */
+	uint32_t slot_gen;
+};
+
+struct cw {
+	struct excol_worker *xw;
+	struct corr_table *t;
+	struct sketch q, pop, *with;
+	uint32_t n_with;
+	struct corr_op *ops;
+	uint32_t n_ops;
+	int rc;
+	struct rcache rc_;
+	struct pent *tab;
+	uint32_t mask, used;
+	/* per page */
+	uint32_t *row_trace, *parent, *cfirst, *cnext, *stamp_slot;
+	int64_t *unit_dur;
+	uint8_t *bad;
+	size_t cap_rows;
+	uint32_t *rbad, *rtotal, *rex, *rtouched;
+	uint32_t n_rtouched;
+	size_t cap_res;
+	struct { uint64_t key, val; } *memo;
+	uint32_t memo_mask, memo_used;
+	struct { uint64_t bits; uint32_t id; } bins[BIN_CACHE];
+};
+
+struct corr_col {
+	const struct exec_query *xq;
+	const struct corr_options *co;
+	int64_t start_ns, end_ns;
+	struct corr_table *t;
+	struct corr_op *ops;
+	uint32_t *n_ops;
+	enum corr_pass pass;
+	int64_t threshold_ns;
+	uint32_t gen;
+	struct cw *w[EXEC_MAX_THREADS];
+};
+
+struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_options *o,
+			      const struct corr_options *co, struct corr_table *t, struct corr_op *ops, uint32_t *n_ops)
+{
+	if (!xq || !xq->col || !xq->per_span || !t)
+		return NULL;
+	struct corr_col *c = try_calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->xq = xq;
+	c->co = co;
+	c->start_ns = o->start_ns;
+	c->end_ns = o->end_ns;
+	c->t = t;
+	c->ops = ops;
+	c->n_ops = n_ops;
+	return c;
+}
+
+static void cw_reset_pass(struct cw *w)
+{
+	corr_table_free(w->t);
+	w->t = NULL;
+	sketch_free(&w->q);
+	sketch_free(&w->pop);
+	sketch_init(&w->q, 0, 0);
+	sketch_init(&w->pop, 0, 0);
+	for (uint32_t k = 0; k < w->n_with; k++)
+		sketch_free(&w->with[k]);
+	free(w->with);
+	w->with = NULL;
+	w->n_with = 0;
+	for (uint32_t k = 0; w->ops && k < CORR_MAX_OPERATIONS * 2; k++)
+		if (w->ops[k].used)
+			sketch_free(&w->ops[k].q);
+	free(w->ops);
+	w->ops = NULL;
+	w->n_ops = 0;
+	w->rc = 0;
+}
+
+static void cw_free(struct cw *w)
+{
+	if (!w)
+		return;
+	cw_reset_pass(w);
+	excol_worker_free(w->xw);
+	arena_reset(&w->rc_.a);
+	free(w->tab);
+	free(w->row_trace);
+	free(w->parent);
+	free(w->cfirst);
+	free(w->cnext);
+	free(w->stamp_slot);
+	free(w->unit_dur);
+	free(w->bad);
+	free(w->rbad);
+	free(w->rtotal);
+	free(w->rex);
+	free(w->rtouched);
+	free(w->memo);
+	free(w);
+}
+
+void corr_col_free(struct corr_col *c)
+{
+	if (!c)
+		return;
+	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
+		cw_free(c->w[k]);
+	free(c);
+}
+
+int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns)
+{
+	c->pass = pass;
+	c->threshold_ns = threshold_ns;
+	c->gen++;
+	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
+		if (c->w[k])
+			cw_reset_pass(c->w[k]);
+	return 0;
+}
+
+int corr_col_end(struct corr_col *c, struct sketch *q)
+{
+	int rc = 0;
+	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++) {
+		struct cw *w = c->w[k];
+		if (!w)
+			continue;
+		if (w->rc < 0 && rc == 0)
+			rc = w->rc;
+		if (rc < 0)
+			continue;
+		if (c->pass == CORR_PASS_QUANTILE) {
+			if (w->q.count && sketch_merge(q, &w->q) < 0)
+				rc = CLEW_ENOMEM;
+			for (uint32_t i = 0; w->ops && c->ops && i < CORR_MAX_OPERATIONS * 2 && rc == 0; i++) {
+				if (!w->ops[i].used)
+					continue;
+				struct corr_op *op = corr_op_get(c->ops, c->n_ops, w->ops[i].hash, true);
+				if (op && sketch_merge(&op->q, &w->ops[i].q) < 0)
+					rc = CLEW_ENOMEM;
+			}
+		} else if (c->pass == CORR_PASS_COUNT) {
+			if (w->t)
+				rc = corr_table_merge(c->t, w->t);
+		} else if (w->with || w->pop.count) {
+			rc = corr_table_merge_probe(c->t, &w->pop, w->with);
+		}
+		cw_reset_pass(w);
+	}
+	return rc;
+}
+
+/* ---- helpers ---- */
+
+static int grow(void **p, size_t n, size_t size)
+{
+	void *q = try_realloc(*p, (n ? n : 1) * size);
+	if (!q)
+		return CLEW_ENOMEM;
+	*p = q;
+	return 0;
+}
+
+/* The bin of v as corr_bin makes it: 0 zero, 1 NaN, 2 and 3 infinities,
+ * then 4 + (decade, sign, 1/2/5). */
+static uint32_t bin_id(double v)
+{
+	if (isnan(v))
+		return 1;
+	if (fabs(v) < 1e-300)
+		return 0;
+	if (isinf(v))
+		return v > 0 ? 2 : 3;
+	double a = fabs(v);
+	double e = floor(log10(a));
+	double d = pow(10, e);
+	if (a / d >= 10) {
+		d *= 10;
+		e += 1;
+	} else if (a / d < 1) {
+		d /= 10;
+		e -= 1;
+	}
+	double m = a / d;
+	uint32_t lo = m < 2 ? 0 : m < 5 ? 1 : 2;
+	return 4 + (((uint32_t)(e + 400) * 2 + (v < 0)) * 3 + lo);
+}
+
+static uint32_t bin_cached(struct cw *w, double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, 8);
+	uint32_t h = (uint32_t)((bits * 0x9e3779b97f4a7c15ULL) >> 54) & (BIN_CACHE - 1);
+	if (w->bins[h].bits == bits && w->bins[h].id != UINT32_MAX)
+		return w->bins[h].id;
+	w->bins[h].bits = bits;
+	w->bins[h].id = bin_id(v);
+	return w->bins[h].id;
+}
+
+/* The text corr_bin gives the values of bin id. */
+static size_t bin_text(uint32_t id, char *out, size_t cap)
+{
+	if (id < 4)
+		return corr_bin(id == 0 ? 0.0 : id == 1 ? NAN : id == 2 ? INFINITY : -INFINITY, out, cap);
+	uint32_t x = id - 4, lo = x % 3;
+	bool neg = (x / 3) % 2;
+	double d = pow(10, (double)(x / 6) - 400);
+	static const double los[] = {1, 2, 5}, his[] = {2, 5, 10};
+	int n = neg ? snprintf(out, cap, "(%.6g, %.6g]", -his[lo] * d, -los[lo] * d)
+		    : snprintf(out, cap, "[%.6g, %.6g)", los[lo] * d, his[lo] * d);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static bool attr_equal(const struct attr *a, const struct attr *b)
+{
+	if (!slice_eq(a->key, b->key) || a->value.type != b->value.type)
+		return false;
+	switch (a->value.type) {
+	case ANY_STRING:
+		return slice_eq(a->value.u.str, b->value.u.str);
+	case ANY_BOOL:
+		return a->value.u.b == b->value.u.b;
+	case ANY_INT:
+		return a->value.u.i == b->value.u.i;
+	case ANY_DOUBLE:
+		return a->value.u.d == b->value.u.d;
+	default:
+		return false;
+	}
+}
+
+/* The block's scopes and resources into w->rc_. */
+static int load_resources(struct cw *w, struct block *blk)
+{
+	struct rcache *r = &w->rc_;
+	if (r->blk == blk)
+		return 0;
+	struct block_info bi;
+	int rc;
+	arena_reset(&r->a);
+	r->blk = NULL;
+	r->slot_gen = 0;
+	block_get_info(blk, &bi);
+	r->n_scopes = bi.scopes;
+	r->n_res = bi.resources;
+	r->scope_res = arena_array(&r->a, r->n_scopes + 1, sizeof *r->scope_res);
+	r->svc = arena_array(&r->a, r->n_res + 1, sizeof *r->svc);
+	r->off = arena_array(&r->a, r->n_res + 1, sizeof *r->off);
+	r->svc_canon = arena_array(&r->a, r->n_res + 1, sizeof *r->svc_canon);
+	struct attr_list *al = arena_array(&r->a, r->n_res + 1, sizeof *al);
+	if (!r->scope_res || !r->svc || !r->off || !r->svc_canon || !al)
+		return CLEW_ENOMEM;
+	for (uint32_t s = 0; s < r->n_scopes; s++) {
+		r->scope_res[s] = block_scope_resource(blk, s);
+		if (r->scope_res[s] >= r->n_res)
+			return CLEW_ECORRUPT;
+	}
+	r->n_flat = 0;
+	for (uint32_t k = 0; k < r->n_res; k++) {
+		if ((rc = block_resource_attrs(blk, k, &r->a, &al[k])) < 0)
+			return rc;
+		struct resource res = {.attrs = al[k]};
+		r->svc[k] = resource_service_name(&res);
+		r->svc_canon[k] = k;
+		for (uint32_t j = 0; j < k; j++) {
+			if (slice_eq(r->svc[j], r->svc[k])) {
+				r->svc_canon[k] = j;
+				break;
+			}
+		}
+		r->off[k] = r->n_flat;
+		r->n_flat += al[k].n;
+	}
+	r->off[r->n_res] = r->n_flat;
+	r->flat = arena_array(&r->a, r->n_flat + 1, sizeof *r->flat);
+	r->canon = arena_array(&r->a, r->n_flat + 1, sizeof *r->canon);
+	r->dup = arena_array(&r->a, r->n_flat + 1, 1);
+	r->slot = arena_array(&r->a, r->n_flat + 1, sizeof *r->slot);
+	if (!r->flat || !r->canon || !r->dup || !r->slot)
+		return CLEW_ENOMEM;
+	for (uint32_t k = 0; k < r->n_res; k++)
+		for (uint32_t i = 0; i < al[k].n; i++)
+			r->flat[r->off[k] + i] = &al[k].items[i];
+	for (uint32_t k = 0; k < r->n_res; k++) {
+		for (uint32_t f = r->off[k]; f < r->off[k + 1]; f++) {
+			r->canon[f] = f;
+			r->dup[f] = 0;
+			for (uint32_t g = 0; g < f; g++) {
+				if (attr_equal(r->flat[g], r->flat[f])) {
+					r->canon[f] = r->canon[g];
+					r->dup[f] = g >= r->off[k];
+					break;
+				}
+			}
+		}
+	}
+	r->blk = blk;
+	return 0;
+}
+
+/* ---- the page table ---- */
+
+static int tab_init(struct cw *w, uint32_t cap)
+{
+	if (!w->tab || w->mask + 1 < cap) {
+		free(w->tab);
+		w->tab = try_malloc((size_t)cap * sizeof *w->tab);
+		if (!w->tab)
+			return CLEW_ENOMEM;
+		w->mask = cap - 1;
+	}
+	for (uint32_t i = 0; i <= w->mask; i++)
+		w->tab[i].code = EMPTY;
+	w->used = 0;
+	return 0;
+}
+
+static uint32_t tab_slot(const struct cw *w, uint64_t code)
+{
+	return (uint32_t)((code * 0x9e3779b97f4a7c15ULL) >> 40) & w->mask;
+}
+
+static int tab_grow(struct cw *w)
+{
+	uint32_t n = w->mask + 1;
+	struct pent *old = w->tab;
+	struct pent *nt = try_malloc((size_t)n * 2 * sizeof *nt);
+	if (!nt)
+		return CLEW_ENOMEM;
+	w->tab = nt;
+	w->mask = n * 2 - 1;
+	for (uint32_t i = 0; i <= w->mask; i++)
+		nt[i].code = EMPTY;
+	for (uint32_t i = 0; i < n; i++) {
+		if (old[i].code == EMPTY)
+			continue;
+		uint32_t h = tab_slot(w, old[i].code);
+		while (nt[h].code != EMPTY)
+			h = (h + 1) & w->mask;
+		nt[h] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The entry of code, inserted (zeroed) when new; NULL when out of memory. */
+static struct pent *tab_get(struct cw *w, uint64_t code, bool *fresh)
+{
+	uint32_t h = tab_slot(w, code);
+	while (w->tab[h].code != code) {
+		if (w->tab[h].code == EMPTY) {
+			if ((w->used + 1) * 2 > w->mask + 1) {
+				if (tab_grow(w) < 0)
+					return NULL;
+				return tab_get(w, code, fresh);
+			}
+			w->used++;
+			w->tab[h] = (struct pent){code, 0, 0, 0, 0};
+			*fresh = true;
+			return &w->tab[h];
+		}
+		h = (h + 1) & w->mask;
+	}
+	*fresh = false;
+	return &w->tab[h];
+}
+
+/* ---- one page ---- */
+
+struct page {
+	struct corr_col *c;
+	struct cw *w;
+	struct block *blk;
+	const struct block_cols *cols;
+	const uint8_t *sel;
+	uint32_t stamp; /* the current unit */
+	bool bad;
+	int64_t dur;
+	bool children; /* child lists built */
+	bool oom;
+};
+
+/* The key, value and kinds a code stands for on this page; a resource
+ * attribute (C_RES) into *attr instead. */
+static void resolve(const struct page *pg, uint64_t code, uint8_t *scope, struct slice *key, uint8_t *vtype,
+		    struct slice *val, const struct attr **attr, char *tmp, size_t cap)
+{
+	static const char *kind_names[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+	static const char *status_names[] = {"unset", "ok", "error"};
+	const struct block_cols *c = pg->cols;
+	uint32_t cat = (uint32_t)(code >> 60), kid = (uint32_t)(code >> 36) & 0xffffff;
+	uint64_t v = code & ((1ULL << 36) - 1);
+	*attr = NULL;
+	*scope = CORR_SCOPE_SPAN;
+	*vtype = CORR_V_STRING;
+	if (cat >= C_SSTR && cat <= C_SBIN)
+		*key = c->dict[1][kid];
+	switch (cat) {
+	case C_NAME:
+		*scope = CORR_SCOPE_INTRINSIC;
+		*key = SLICE_LIT("name");
+		*val = c->dict[0][v];
+		break;
+	case C_KIND:
+		*scope = CORR_SCOPE_INTRINSIC;
+		*key = SLICE_LIT("kind");
+		*vtype = CORR_V_KEYWORD;
+		*val = slice_cstr(kind_names[v]);
+		break;
+	case C_STATUS:
+		*scope = CORR_SCOPE_INTRINSIC;
+		*key = SLICE_LIT("status");
+		*vtype = CORR_V_KEYWORD;
+		*val = slice_cstr(status_names[v]);
+		break;
+	case C_SSTR:
+		*val = c->dict[2][v];
+		break;
+	case C_SINT: {
+		int n = snprintf(tmp, cap, "%lld", (long long)v - 1000);
+		*vtype = CORR_V_INT;
+		*val = slice_make(tmp, n > 0 ? (size_t)n : 0);
+		break;
+	}
+	case C_SBOOL:
+		*vtype = CORR_V_BOOL;
+		*val = slice_cstr(v ? "true" : "false");
+		break;
+	case C_SBIN:
+		*vtype = CORR_V_RANGE;
+		*val = slice_make(tmp, bin_text((uint32_t)v, tmp, cap));
+		break;
+	case C_CSVC:
+		*scope = CORR_SCOPE_CHILD;
+		*key = SLICE_LIT("service");
+		*val = pg->w->rc_.svc[v];
+		break;
+	case C_CNAME:
+		*scope = CORR_SCOPE_CHILD;
+		*key = SLICE_LIT("name");
+		*val = c->dict[0][v];
+		break;
+	default:
+		*attr = pg->w->rc_.flat[v];
+		break;
+	}
+}
+
+/* Count code for the current unit (or, probing, add its duration to the
+ * ranked value's sketch once per unit). */
+static void add_code(struct page *pg, uint64_t code, uint32_t row)
+{
+	struct cw *w = pg->w;
+	bool fresh;
+	struct pent *e = tab_get(w, code, &fresh);
+	if (!e) {
+		pg->oom = true;
+		return;
+	}
+	if (pg->c->pass == CORR_PASS_PROBE) {
+		if (fresh) {
+			uint8_t scope, vtype;
+			struct slice key, val;
+			const struct attr *a;
+			char tmp[64];
+			resolve(pg, code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
+			int32_t s = a ? corr_table_attr_slot(pg->c->t, CORR_SCOPE_RESOURCE, a)
+				      : corr_table_slot(pg->c->t, scope, key, vtype, val);
+			e->ex = (uint32_t)(s + 1);
+		}
+		if (e->ex && w->stamp_slot[e->ex - 1] != pg->stamp) {
+			w->stamp_slot[e->ex - 1] = pg->stamp;
+			if (sketch_add(&w->with[e->ex - 1], (double)pg->dur) < 0)
+				pg->oom = true;
+		}
+		return;
+	}
+	if (e->stamp == pg->stamp)
+		return;
+	e->stamp = pg->stamp;
+	e->total++;
+	if (pg->bad && e->bad++ == 0)
+		e->ex = row;
+}
+
+/* Every counted key/value of span i (its resource's only when res). */
+static void add_span(struct page *pg, uint32_t i, bool res)
+{
+	const struct block_cols *c = pg->cols;
+	struct cw *w = pg->w;
+	uint32_t kind = c->kind_status[2 * i], status = c->kind_status[2 * i + 1];
+	add_code(pg, CODE(C_NAME, 0, c->name[i]), i);
+	add_code(pg, CODE(C_KIND, 0, kind <= SPAN_KIND_CONSUMER ? kind : 0), i);
+	add_code(pg, CODE(C_STATUS, 0, status <= STATUS_ERROR ? status : 0), i);
+	for (uint32_t j = c->attr_first[i]; j < c->attr_first[i + 1]; j++) {
+		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
+		switch (c->attr_type[j]) {
+		case ANY_STRING:
+			add_code(pg, CODE(C_SSTR, kid, c->attr_str[x]), i);
+			break;
+		case ANY_BOOL:
+			add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
+			break;
+		case ANY_INT: {
+			int64_t v = c->attr_int[x];
+			if (v > -1000 && v < 1000)
+				add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
+			else
+				add_code(pg, CODE(C_SBIN, kid, bin_cached(w, (double)v)), i);
+			break;
+		}
+		case ANY_DOUBLE:
+			add_code(pg, CODE(C_SBIN, kid, bin_cached(w, c->attr_dbl[x])), i);
+			break;
+		default:
+			break;
+		}
+	}
+	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
+		add_code(pg, CODE(C_CSVC, 0, w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]]), i);
+		add_code(pg, CODE(C_CNAME, 0, c->name[ch]), i);
+	}
+	if (!res)
+		return;
+	uint32_t r = w->rc_.scope_res[c->scope[i]];
+	for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++)
+		add_code(pg, CODE(C_RES, 0, w->rc_.canon[f]), i);
+}
+
+/* Fold the page table and the resource counts into the worker's table. */
+static int fold(struct page *pg)
+{
+	struct cw *w = pg->w;
+	const struct block_cols *c = pg->cols;
+	int rc;
+	char tmp[64];
+	for (uint32_t h = 0; h <= w->mask; h++) {
+		const struct pent *e = &w->tab[h];
+		if (e->code == EMPTY || e->total == 0)
+			continue;
+		uint8_t scope, vtype;
+		struct slice key, val;
+		const struct attr *a;
+		const uint8_t *ex = e->bad ? c->trace_ids + 16 * (size_t)w->row_trace[e->ex] : NULL;
+		resolve(pg, e->code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
+		rc = a ? corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, a, e->bad, e->total, ex)
+		       : corr_table_add_counts(w->t, scope, key, vtype, val, e->bad, e->total, ex);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint32_t k = 0; k < w->n_rtouched; k++) {
+		uint32_t r = w->rtouched[k];
+		const uint8_t *ex = w->rbad[r] ? c->trace_ids + 16 * (size_t)w->row_trace[w->rex[r]] : NULL;
+		for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++)
+			if (!w->rc_.dup[f] && (rc = corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, w->rc_.flat[f],
+									      w->rbad[r], w->rtotal[r], ex)) < 0)
+				return rc;
+		w->rbad[r] = w->rtotal[r] = 0;
+	}
+	w->n_rtouched = 0;
+	return 0;
+}
+
+static uint64_t rd_varint(const uint8_t **p, const uint8_t *end, bool *bad)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			break;
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	*bad = true;
+	return 0;
+}
+
+/* Per-row trace index; child lists emptied. */
+static int page_rows(struct page *pg)
+{
+	struct cw *w = pg->w;
+	const struct block_cols *c = pg->cols;
+	uint32_t n = c->spans;
+	if (n + 1 > w->cap_rows) {
+		size_t cap = n + 1;
+		if (grow((void **)&w->row_trace, cap, sizeof *w->row_trace) < 0 ||
+		    grow((void **)&w->parent, cap, sizeof *w->parent) < 0 ||
+		    grow((void **)&w->cfirst, cap, sizeof *w->cfirst) < 0 ||
+		    grow((void **)&w->cnext, cap, sizeof *w->cnext) < 0 ||
+		    grow((void **)&w->unit_dur, cap, sizeof *w->unit_dur) < 0 || grow((void **)&w->bad, cap, 1) < 0)
+			return CLEW_ENOMEM;
+		w->cap_rows = cap;
+	}
+	for (uint32_t t = 0; t < c->traces; t++)
+		for (uint32_t i = c->trace_first[t]; i < c->trace_first[t + 1] && i < n; i++)
+			w->row_trace[i] = t;
+	for (uint32_t i = 0; i < n; i++)
+		w->cfirst[i] = w->cnext[i] = UINT32_MAX;
+	return 0;
+}
+
+/* The child lists from page p's parent column. */
+static int page_children(struct page *pg, uint32_t p)
+{
+	struct cw *w = pg->w;
+	const struct block_cols *c = pg->cols;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = block_read_column(pg->blk, p, BCOL_PARENT, &data, &len);
+	if (rc < 0)
+		return rc;
+	const uint8_t *q = data, *end = data + len;
+	bool bad = false;
+	for (uint32_t i = 0; i < c->spans && !bad; i++) {
+		uint64_t v = rd_varint(&q, end, &bad);
+		uint32_t t = w->row_trace[i];
+		w->parent[i] = UINT32_MAX;
+		if (v < 2)
+			continue;
+		uint64_t row = c->trace_first[t] + (v - 2);
+		if (row >= c->trace_first[t + 1]) {
+			bad = true;
+			break;
+		}
+		if (row != i)
+			w->parent[i] = (uint32_t)row;
+	}
+	free(data);
+	if (bad || q != end)
+		return CLEW_ECORRUPT;
+	for (uint32_t i = c->spans; i-- > 0;) { /* in reverse: lists in row order */
+		uint32_t pr = w->parent[i];
+		if (pr == UINT32_MAX)
+			continue;
+		w->cnext[i] = w->cfirst[pr];
+		w->cfirst[pr] = i;
+	}
+	pg->children = true;
+	return 0;
+}
+
+/* Self time of span i as corr_table_self_ns has it. */
+static int64_t self_ns(const struct page *pg, uint32_t i)
+{
+	const struct block_cols *c = pg->cols;
+	const struct cw *w = pg->w;
+	int64_t st = c->start[i], en = c->start[i] + c->duration[i];
+	if (en <= st)
+		return 0;
+	int64_t iv[64][2];
+	uint32_t n = 0;
+	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
+		int64_t a = c->start[ch] > st ? c->start[ch] : st;
+		int64_t ce = c->start[ch] + c->duration[ch];
+		int64_t b = ce < en ? ce : en;
+		if (b <= a)
+			continue;
+		if (n == 64)
+			return 0;
+		uint32_t k = n++;
+		while (k > 0 && iv[k - 1][0] > a) {
+			iv[k][0] = iv[k - 1][0];
+			iv[k][1] = iv[k - 1][1];
+			k--;
+		}
+		iv[k][0] = a;
+		iv[k][1] = b;
+	}
+	int64_t covered = 0, cur_a = 0, cur_b = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (k == 0 || iv[k][0] > cur_b) {
+			covered += cur_b - cur_a;
+			cur_a = iv[k][0];
+			cur_b = iv[k][1];
+		} else if (iv[k][1] > cur_b) {
+			cur_b = iv[k][1];
+		}
+	}
+	covered += cur_b - cur_a;
+	return en - st - covered > 0 ? en - st - covered : 0;
+}
+
+/* The operation hash (quantile pass) or threshold (counting) of span i,
+ * memoised per page on (resource, name). */
+static uint64_t op_memo(struct page *pg, uint32_t i, bool want_hash)
+{
+	struct cw *w = pg->w;
+	const struct block_cols *c = pg->cols;
+	uint32_t r = w->rc_.scope_res[c->scope[i]];
+	uint64_t key = ((uint64_t)r << 32 | c->name[i]) + 1;
+	uint32_t h = (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 40) & w->memo_mask;
+	while (w->memo[h].key != key) {
+		if (w->memo[h].key == 0) {
+			uint64_t oh = corr_op_hash(w->rc_.svc[r], c->dict[0][c->name[i]]);
+			uint64_t v = oh;
+			if (!want_hash) {
+				struct corr_op *op = corr_op_get(pg->c->ops, pg->c->n_ops, oh, false);
+				v = (uint64_t)(op ? op->threshold_ns : pg->c->threshold_ns);
+			}
+			if ((w->memo_used + 1) * 2 > w->memo_mask + 1)
+				return v; /* full: not memoised */
+			w->memo_used++;
+			w->memo[h].key = key;
+			w->memo[h].val = v;
+			return v;
+		}
+		h = (h + 1) & w->memo_mask;
+	}
+	return w->memo[h].val;
+}
+
+static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
+{
+	struct cw *w = c->w[wi];
+	if (!w) {
+		w = try_calloc(1, sizeof *w);
+		if (!w)
+			return CLEW_ENOMEM;
+		arena_init(&w->rc_.a, 0);
+		sketch_init(&w->q, 0, 0);
+		sketch_init(&w->pop, 0, 0);
+		for (uint32_t k = 0; k < BIN_CACHE; k++)
+			w->bins[k].id = UINT32_MAX;
+		c->w[wi] = w;
+	}
+	if (!w->xw && !(w->xw = excol_worker_new()))
+		return CLEW_ENOMEM;
+	if (!w->memo) {
+		w->memo_mask = 4095;
+		if (!(w->memo = try_calloc(w->memo_mask + 1, sizeof *w->memo)))
+			return CLEW_ENOMEM;
+	}
+	if (c->pass == CORR_PASS_COUNT && !w->t && !(w->t = corr_table_new(c->co->max_values)))
+		return CLEW_ENOMEM;
+	if (c->pass == CORR_PASS_QUANTILE && c->ops && !w->ops &&
+	    !(w->ops = try_calloc(CORR_MAX_OPERATIONS * 2, sizeof *w->ops)))
+		return CLEW_ENOMEM;
+	if (c->pass == CORR_PASS_PROBE && !w->with) {
+		w->n_with = corr_table_n_results(c->t);
+		w->with = try_calloc(w->n_with + 1, sizeof *w->with);
+		free(w->stamp_slot);
+		w->stamp_slot = try_calloc(w->n_with + 1, sizeof *w->stamp_slot);
+		if (!w->with || !w->stamp_slot)
+			return CLEW_ENOMEM;
+		for (uint32_t k = 0; k < w->n_with; k++)
+			sketch_init(&w->with[k], 0, 0);
+	}
+	*out = w;
+	return 0;
+}
+
+static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32_t p)
+{
+	const struct corr_options *co = cc->co;
+	bool trace = co->level == CORR_LEVEL_TRACE;
+	bool latency = co->signal == CORR_SIGNAL_LATENCY;
+	bool self = co->self_time && !trace;
+	bool quantile = cc->pass == CORR_PASS_QUANTILE, probe = cc->pass == CORR_PASS_PROBE;
+	bool per_op = cc->ops && !trace;
+	unsigned want = BLOCK_COLS_TRACES | BLOCK_COLS_DURATION;
+	if (trace || self)
+		want |= BLOCK_COLS_START;
+	if (per_op)
+		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME;
+	if (!quantile)
+		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS | BLOCK_COLS_SPAN_ATTRS |
+			BLOCK_COLS_TRACE_IDS;
+	const uint8_t *sel;
+	uint32_t n_sel;
+	int rc;
+	if ((rc = excol_eval_page(cc->xq->col, w->xw, blk, p, want, &sel, &n_sel)) < 0 || n_sel == 0)
+		return rc;
+	const struct block_cols *c = excol_cols(w->xw);
+	if ((want & BLOCK_COLS_SCOPE) && (rc = load_resources(w, blk)) < 0)
+		return rc;
+	struct page pg = {.c = cc, .w = w, .blk = blk, .cols = c, .sel = sel};
+	if ((rc = page_rows(&pg)) < 0)
+		return rc;
+	if ((!quantile || self) && (rc = page_children(&pg, p)) < 0)
+		return rc;
+	memset(w->memo, 0, ((size_t)w->memo_mask + 1) * sizeof *w->memo);
+	w->memo_used = 0;
+	if (!quantile) {
+		if ((rc = tab_init(w, 4096)) < 0)
+			return rc;
+		if (w->rc_.n_res > w->cap_res) {
+			size_t cap = w->rc_.n_res;
+			if (grow((void **)&w->rbad, cap, sizeof *w->rbad) < 0 ||
+			    grow((void **)&w->rtotal, cap, sizeof *w->rtotal) < 0 ||
+			    grow((void **)&w->rex, cap, sizeof *w->rex) < 0 ||
+			    grow((void **)&w->rtouched, cap, sizeof *w->rtouched) < 0)
+				return CLEW_ENOMEM;
+			memset(w->rbad, 0, cap * sizeof *w->rbad);
+			memset(w->rtotal, 0, cap * sizeof *w->rtotal);
+			w->cap_res = cap;
+		}
+		w->n_rtouched = 0;
+	}
+	if (probe && w->rc_.slot_gen != cc->gen) { /* the ranked slots of the block's resource attributes */
+		for (uint32_t f = 0; f < w->rc_.n_flat; f++)
+			w->rc_.slot[f] = w->rc_.dup[f] ? -1 : corr_table_attr_slot(cc->t, CORR_SCOPE_RESOURCE, w->rc_.flat[f]);
+		w->rc_.slot_gen = cc->gen;
+	}
+	for (uint32_t k = 0; probe && k < w->n_with; k++)
+		w->stamp_slot[k] = 0;
+	uint64_t n_bad = 0, n_rest = 0;
+	if (!trace) {
+		for (uint32_t i = 0; i < c->spans; i++) {
+			if (!sel[i])
+				continue;
+			int64_t dur = self ? self_ns(&pg, i) : c->duration[i] > 0 ? c->duration[i] : 0;
+			if (quantile) {
+				if (sketch_add(&w->q, (double)dur) < 0)
+					return CLEW_ENOMEM;
+				if (per_op) {
+					struct corr_op *op = corr_op_get(w->ops, &w->n_ops, op_memo(&pg, i, true), true);
+					if (op && sketch_add(&op->q, (double)dur) < 0)
+						return CLEW_ENOMEM;
+				}
+				continue;
+			}
+			pg.stamp = i + 1;
+			pg.dur = dur;
+			if (probe) {
+				if (sketch_add(&w->pop, (double)dur) < 0)
+					return CLEW_ENOMEM;
+				add_span(&pg, i, false);
+				uint32_t r = w->rc_.scope_res[c->scope[i]];
+				for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++) {
+					int32_t s = w->rc_.slot[f];
+					if (s >= 0 && w->stamp_slot[s] != pg.stamp) {
+						w->stamp_slot[s] = pg.stamp;
+						if (sketch_add(&w->with[s], (double)dur) < 0)
+							return CLEW_ENOMEM;
+					}
+				}
+				continue;
+			}
+			if (latency) {
+				int64_t thr = per_op ? (int64_t)op_memo(&pg, i, false) : cc->threshold_ns;
+				pg.bad = dur > thr;
+			} else {
+				pg.bad = c->kind_status[2 * i + 1] == STATUS_ERROR;
+			}
+			pg.bad ? n_bad++ : n_rest++;
+			add_span(&pg, i, false);
+			uint32_t r = w->rc_.scope_res[c->scope[i]];
+			if (w->rtotal[r]++ == 0)
+				w->rtouched[w->n_rtouched++] = r;
+			if (pg.bad && w->rbad[r]++ == 0)
+				w->rex[r] = i;
+		}
+	} else {
+		for (uint32_t t = 0; t < c->traces; t++) {
+			uint32_t a = c->trace_first[t], b = c->trace_first[t + 1];
+			bool any = false, err = false;
+			int64_t lo = 0, hi = 0;
+			for (uint32_t i = a; i < b; i++) {
+				any |= sel[i] != 0;
+				if (c->kind_status && c->kind_status[2 * i + 1] == STATUS_ERROR)
+					err = true;
+				int64_t en = c->start[i] + c->duration[i];
+				if (i == a || c->start[i] < lo)
+					lo = c->start[i];
+				if (i == a || en > hi)
+					hi = en;
+			}
+			if (!any)
+				continue;
+			int64_t dur = hi > lo ? hi - lo : 0;
+			if (quantile) {
+				if (sketch_add(&w->q, (double)dur) < 0)
+					return CLEW_ENOMEM;
+				continue;
+			}
+			pg.stamp = t + 1;
+			pg.dur = dur;
+			if (probe) {
+				if (sketch_add(&w->pop, (double)dur) < 0)
+					return CLEW_ENOMEM;
+			} else {
+				pg.bad = latency ? dur > cc->threshold_ns : err;
+				pg.bad ? n_bad++ : n_rest++;
+			}
+			for (uint32_t i = a; i < b; i++)
+				add_span(&pg, i, true);
+		}
+	}
+	if (pg.oom)
+		return CLEW_ENOMEM;
+	if (cc->pass == CORR_PASS_COUNT) {
+		corr_table_add_units(w->t, n_bad, n_rest);
+		return fold(&pg);
+	}
+	return 0;
+}
+
+int corr_col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
+{
+	struct corr_col *cc = ctx;
+	const struct block_page_info *pi = block_page(blk, p);
+	struct cw *w;
+	int rc;
+	if (!pi || wi >= EXEC_MAX_THREADS)
+		return CLEW_EINVAL;
+	if (pi->min_dur_ns < 0)
+		return 1; /* a span ending before it starts: span by span */
+	/* only pages whose every trace overlaps the range (the boundary pages
+	 * go span by span, their traces checked one by one) */
+	if ((cc->end_ns && pi->max_start_ns > cc->end_ns) || (cc->start_ns && pi->min_start_ns < cc->start_ns))
+		return 1;
+	if ((rc = cw_get(cc, wi, &w)) < 0)
+		return rc;
+	if (w->rc < 0)
+		return w->rc;
+	if ((rc = run_page(cc, w, blk, p)) < 0)
+		w->rc = rc;
+	return rc;
+}
