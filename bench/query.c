@@ -20,137 +20,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib_records.h"
+#include "lib_store.h"
+
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
-#include "gen/topology.h"
-#include "gen/tracegen.h"
 #include "query/exec_columnar.h"
 #include "query/metrics_exec.h"
 #include "store/block.h"
 #include "store/store.h"
 
-#define MAX_BLOCKS 256
-#define BLOCK_SPANS 1000000u
 #define MAX_RUNS 64
 
-static struct block *g_blocks[MAX_BLOCKS];
-static size_t g_n_blocks;
-static int64_t g_min_start = INT64_MAX, g_max_start = INT64_MIN;
-static uint64_t g_spans;
-
-static int bl_get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
-{
-	(void)impl;
-	int found = CLEW_ENOTFOUND;
-	for (size_t k = 0; k < g_n_blocks; k++) {
-		int rc = block_get_trace(g_blocks[k], id, out);
-		if (rc == 0)
-			found = 0;
-		else if (rc != CLEW_ENOTFOUND)
-			return rc;
-	}
-	return found;
-}
-
-static int bl_list(void *impl, struct store_block_list *out)
-{
-	(void)impl;
-	out->items = calloc(g_n_blocks + 1, sizeof *out->items);
-	if (!out->items)
-		return CLEW_ENOMEM;
-	for (size_t k = 0; k < g_n_blocks; k++) {
-		block_ref(g_blocks[k]);
-		out->items[k].block = g_blocks[k];
-		out->items[k].seq = k;
-		block_get_info(g_blocks[k], &out->items[k].info);
-	}
-	out->n = g_n_blocks;
-	return 0;
-}
-
-static void bl_release(struct store_block_list *l)
-{
-	for (size_t k = 0; k < l->n; k++)
-		block_unref(l->items[k].block);
-	free(l->items);
-}
-
-static int bl_heads(void *impl, head_batch_fn fn, void *ctx)
-{
-	(void)impl;
-	(void)fn;
-	(void)ctx;
-	return 0;
-}
-
-static const struct store_query_ops blocks_ops = {bl_get_trace, bl_list, bl_release, bl_heads};
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void note_block(struct block *b)
-{
-	struct block_info bi;
-	block_get_info(b, &bi);
-	g_blocks[g_n_blocks++] = b;
-	g_spans += bi.spans;
-	if (bi.spans && bi.min_start_ns < g_min_start)
-		g_min_start = bi.min_start_ns;
-	if (bi.spans && bi.max_start_ns > g_max_start)
-		g_max_start = bi.max_start_ns;
-}
-
-static int make_blocks(const char *dir, uint64_t n_spans, uint64_t seed)
-{
-	struct topo t;
-	struct gen g;
-	struct arena a;
-	struct span_batch b;
-	int rc;
-	topo_init(&t);
-	arena_init(&a, 0);
-	if ((rc = topo_default(&t)) < 0)
-		return rc;
-	struct gen_config c = {.seed = seed, .start_unix_ns = 1767225600000000000LL, .clock_rate = 10000,
-			       .accounts = 100000, .zipf_s = 1.0, .batch_spans = 10000, .topo = &t};
-	if ((rc = gen_init(&g, &c)) < 0)
-		return rc;
-	uint64_t done = 0;
-	double t0 = cpu_now();
-	while (done < n_spans && g_n_blocks < MAX_BLOCKS) {
-		struct block_writer *w = block_writer_new(NULL);
-		while (block_writer_spans(w) < BLOCK_SPANS && done + block_writer_spans(w) < n_spans) {
-			if ((rc = gen_next_batch(&g, &a, &b)) < 0 || (rc = block_writer_add(w, &b)) < 0)
-				return rc;
-		}
-		done += block_writer_spans(w);
-		char name[64];
-		snprintf(name, sizeof name, "q%03zu.blk", g_n_blocks);
-		if ((rc = block_writer_finish(w, fileops_posix(), dir, name, NULL)) < 0)
-			return rc;
-		block_writer_free(w);
-		char path[1024], err[256];
-		snprintf(path, sizeof path, "%s/%s", dir, name);
-		struct block *bk = block_open(fileops_posix(), path, &rc, err, sizeof err);
-		if (!bk) {
-			fprintf(stderr, "%s\n", err);
-			return rc;
-		}
-		block_mark_deleted(bk); /* the file goes with the benchmark */
-		note_block(bk);
-	}
-	printf("build_spans %llu spans\nbuild_cpu %.1f s\n", (unsigned long long)done, cpu_now() - t0);
-	gen_free(&g);
-	topo_free(&t);
-	arena_reset(&a);
-	return 0;
-}
+static struct bench_store g_store;
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -164,8 +47,8 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static const struct store_query_ops *g_ops = &blocks_ops;
-static void *g_impl;
+static const struct store_query_ops *g_ops = &bench_store_ops;
+static void *g_impl = &g_store;
 static uint32_t g_threads = 2;
 static const char *g_only;
 
@@ -182,9 +65,9 @@ static int run_once(const char *q, bool search, double *cpu, double *wall, uint6
 		fprintf(stderr, "%s: %s\n", q, e.msg);
 		return CLEW_EPARSE;
 	}
-	double c0 = cpu_now();
+	double c0 = self_cpu_seconds();
 	int64_t w0 = clock_mono_ns();
-	int64_t start = g_min_start, end = g_max_start + 1;
+	int64_t start = g_store.min_start_ns, end = g_store.max_start_ns + 1;
 	if (search) {
 		struct exec_query *xq = exec_compile(tq, &a, &rc, err, sizeof err);
 		if (!xq)
@@ -208,7 +91,7 @@ static int run_once(const char *q, bool search, double *cpu, double *wall, uint6
 		*out_n = set ? series_count(set) : 0;
 		series_set_free(set);
 	}
-	*cpu = cpu_now() - c0;
+	*cpu = self_cpu_seconds() - c0;
 	*wall = (double)(clock_mono_ns() - w0) / 1e6;
 	arena_reset(&a);
 	return rc;
@@ -234,7 +117,7 @@ static int bench(const char *label, const char *q, bool search, int runs, int sl
 				return rc;
 		double mc = median(cpu, n < MAX_RUNS ? n : MAX_RUNS), mw = median(wall, n < MAX_RUNS ? n : MAX_RUNS);
 		const char *m = mode ? "columnar" : "span_by_span";
-		printf("%s_%s_spans_per_cpu_s %.0f spans/cpu-s\n", label, m, mc > 0 ? (double)g_spans / mc : 0);
+		printf("%s_%s_spans_per_cpu_s %.0f spans/cpu-s\n", label, m, mc > 0 ? (double)g_store.spans / mc : 0);
 		printf("%s_%s_cpu %.3f s\n", label, m, mc);
 		printf("%s_%s_wall %.1f ms\n", label, m, mw);
 		printf("%s_%s_results %llu %s\n", label, m, (unsigned long long)res, search ? "traces" : "series");
@@ -285,6 +168,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	block_cache_set_budget(cache_mb << 20);
+	bench_store_init(&g_store);
 	struct store *st = NULL;
 	char tmp[] = "/tmp/clew-bench-query-XXXXXX";
 	int rc;
@@ -298,9 +182,9 @@ int main(int argc, char **argv)
 		struct store_block_list bl;
 		if (store_list_blocks(st, &bl) < 0)
 			return 1;
-		for (size_t k = 0; k < bl.n && g_n_blocks < MAX_BLOCKS; k++) {
+		for (size_t k = 0; k < bl.n && g_store.n_blocks < BENCH_STORE_MAX_BLOCKS; k++) {
 			block_ref(bl.items[k].block);
-			note_block(bl.items[k].block);
+			bench_store_add(&g_store, bl.items[k].block);
 		}
 		store_release_blocks(&bl);
 	} else {
@@ -308,12 +192,15 @@ int main(int argc, char **argv)
 			perror("mkdtemp");
 			return 1;
 		}
-		if ((rc = make_blocks(dir, spans, seed)) < 0) {
+		double c0 = self_cpu_seconds();
+		if ((rc = bench_store_gen(&g_store, dir, "q", spans, seed)) < 0) {
 			fprintf(stderr, "building the blocks: %s\n", err_str(rc));
 			return 1;
 		}
+		printf("build_spans %llu spans\nbuild_cpu %.1f s\n", (unsigned long long)g_store.spans,
+		       self_cpu_seconds() - c0);
 	}
-	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_spans, g_n_blocks,
+	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_store.spans, g_store.n_blocks,
 	       g_threads);
 	static const char *filter =
 		"{resource.service.name=\"users\" && name=\"identity.v1.Users/Get\" && status=error}";
@@ -330,8 +217,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "query failed: %s\n", err_str(rc));
 		return 1;
 	}
-	for (size_t k = 0; k < g_n_blocks; k++)
-		block_unref(g_blocks[k]);
+	bench_store_free(&g_store);
 	if (st)
 		store_close(st);
 	if (dir == tmp)

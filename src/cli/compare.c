@@ -4,16 +4,14 @@
  * against those where it is b. Calls /api/v1/compare (libcurl) and prints
  * the figures, the attributes and critical-path segments that changed most,
  * or the raw JSON. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
 #include "base/clock.h"
-#include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cli_client.h"
 
 static void compare_usage(FILE *f)
 {
@@ -33,27 +31,6 @@ static void compare_usage(FILE *f)
 	      "  --json                    print the server's JSON answer as it is\n"
 	      "  -h, --help                show this text\n",
 	      f);
-}
-
-static int parse_time(const char *s, int64_t *out_s)
-{
-	uint64_t v;
-	if (units_parse_u64(s, &v) == 0) {
-		*out_s = (int64_t)v;
-		return 0;
-	}
-	int64_t ns;
-	if (!units_parse_rfc3339_ns(slice_cstr(s), &ns))
-		return -1;
-	*out_s = ns / 1000000000;
-	return 0;
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	buf_append(b, p, size * n);
-	return b->err ? 0 : size * n;
 }
 
 static void cell(char *out, size_t cap, json_t *v, const char *unit)
@@ -102,155 +79,91 @@ static void print_report(json_t *root)
 	json_array_foreach(json_object_get(root, "criticalPath"), k, c) {
 		printf("%-24.24s  %-40.40s  %8.4f  %8.4f  %+8.4f\n", json_string_value(json_object_get(c, "service")),
 		       json_string_value(json_object_get(c, "name")), json_number_value(json_object_get(c, "shareA")),
-		       json_number_value(json_object_get(c, "shareB")), json_number_value(json_object_get(c, "change")));
+		       json_number_value(json_object_get(c, "shareB")),
+		       json_number_value(json_object_get(c, "change")));
 	}
+}
+
+struct compare_args {
+	const char *query, *by, *a, *b, *limit;
+	bool have_query;
+};
+
+static int compare_arg(void *ctx, const char *a, const char *v)
+{
+	struct compare_args *c = ctx;
+	const char **opt = strcmp(a, "--by") == 0      ? &c->by
+	                   : strcmp(a, "--a") == 0     ? &c->a
+	                   : strcmp(a, "--b") == 0     ? &c->b
+	                   : strcmp(a, "--limit") == 0 ? &c->limit
+	                                               : NULL;
+	if (opt) {
+		if (!v)
+			return CLI_CLIENT_OWN_NEEDS;
+		*opt = v;
+		return CLI_CLIENT_OWN_VALUE;
+	}
+	if (a[0] == '-' && a[1] != 0)
+		return CLI_CLIENT_OWN_NONE;
+	if (c->have_query) {
+		fprintf(stderr, "clew compare: one query only (quote it)\n");
+		return CLI_CLIENT_OWN_BAD;
+	}
+	c->query = a;
+	c->have_query = true;
+	return CLI_CLIENT_OWN_FLAG;
 }
 
 int cli_compare(int argc, char **argv)
 {
-	const char *server = "http://127.0.0.1:3200", *query = "{}", *by = NULL, *va = NULL, *vb = NULL;
-	const char *limit = NULL;
-	int64_t since_ns = 900LL * 1000000000LL, start_s = -1, end_s = -1, bstart_s = -1, bend_s = -1;
-	bool json_out = false, have_query = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int64_t *t = NULL;
-		if (strcmp(a, "--start") == 0)
-			t = &start_s;
-		else if (strcmp(a, "--end") == 0)
-			t = &end_s;
-		else if (strcmp(a, "--baseline-start") == 0)
-			t = &bstart_s;
-		else if (strcmp(a, "--baseline-end") == 0)
-			t = &bend_s;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			compare_usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--json") == 0) {
-			json_out = true;
-		} else if (a[0] == '-' && a[1] == '-' && !v) {
-			fprintf(stderr, "clew compare: %s needs a value\n", a);
-			return 2;
-		} else if (t) {
-			if (parse_time(v, t) < 0) {
-				fprintf(stderr, "clew compare: invalid %s '%s': Unix seconds or RFC 3339\n", a, v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--server") == 0) {
-			server = v, i++;
-		} else if (strcmp(a, "--by") == 0) {
-			by = v, i++;
-		} else if (strcmp(a, "--a") == 0) {
-			va = v, i++;
-		} else if (strcmp(a, "--b") == 0) {
-			vb = v, i++;
-		} else if (strcmp(a, "--limit") == 0) {
-			limit = v, i++;
-		} else if (strcmp(a, "--since") == 0) {
-			if (units_parse_duration_ns(v, &since_ns) < 0 || since_ns < 1000000000LL) {
-				fprintf(stderr, "clew compare: invalid --since '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (a[0] == '-' && a[1] != 0) {
-			fprintf(stderr, "clew compare: unknown option %s\n", a);
-			compare_usage(stderr);
-			return 2;
-		} else if (!have_query) {
-			query = a;
-			have_query = true;
-		} else {
-			fprintf(stderr, "clew compare: one query only (quote it)\n");
-			return 2;
-		}
-	}
-	if (by && (!va || !vb)) {
+	struct cli_client cl;
+	struct compare_args ca = {.query = "{}"};
+	cli_client_init(&cl, "compare", compare_usage, CLI_CLIENT_RANGE | CLI_CLIENT_BASELINE | CLI_CLIENT_ANY_VALUE);
+	cl.since_ns = 900LL * 1000000000LL;
+	cl.since_min_ns = 1000000000LL;
+	cl.max_body_bytes = 64u << 20;
+	cl.down_hint = " (is clew serve running there? --server URL)";
+	int rc = cli_client_parse(&cl, argc, argv, compare_arg, &ca);
+	if (rc != CLI_CLIENT_RUN)
+		return rc;
+	if (ca.by && (!ca.a || !ca.b)) {
 		fprintf(stderr, "clew compare: --by needs --a VALUE and --b VALUE\n");
 		return 2;
 	}
-	if (end_s < 0)
-		end_s = start_s >= 0 ? start_s + since_ns / 1000000000LL : clock_now_unix_ns() / 1000000000LL + 1;
-	if (start_s < 0)
-		start_s = end_s - since_ns / 1000000000LL;
-	if (start_s > end_s) {
+	int64_t since_s = cl.since_ns / 1000000000LL;
+	if (cl.end_s < 0)
+		cl.end_s = cl.start_s >= 0 ? cl.start_s + since_s : clock_now_unix_ns() / 1000000000LL + 1;
+	if (cl.start_s < 0)
+		cl.start_s = cl.end_s - since_s;
+	if (cl.start_s > cl.end_s) {
 		fprintf(stderr, "clew compare: --start is after --end\n");
 		return 2;
 	}
-	if (!by && bstart_s < 0 && bend_s < 0) { /* the window of the same length just before */
-		bend_s = start_s - 1;
-		bstart_s = start_s - (end_s - start_s) - 1;
-	} else if (!by && (bstart_s < 0 || bend_s < 0)) {
+	int64_t *bstart = &cl.baseline_start_s, *bend = &cl.baseline_end_s;
+	if (!ca.by && *bstart < 0 && *bend < 0) { /* the window of the same length just before */
+		*bend = cl.start_s - 1;
+		*bstart = cl.start_s - (cl.end_s - cl.start_s) - 1;
+	} else if (!ca.by && (*bstart < 0 || *bend < 0)) {
 		fprintf(stderr, "clew compare: give both --baseline-start and --baseline-end\n");
 		return 2;
 	}
-	int rc = 1;
-	struct buf url, body;
-	buf_init(&url, 1 << 20);
-	buf_init(&body, 64u << 20);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	CURL *c = curl_easy_init();
-	json_t *root = NULL;
-	if (!c) {
-		fprintf(stderr, "clew compare: could not start libcurl\n");
+	rc = cli_client_open(&cl);
+	if (rc < 0)
 		goto out;
-	}
-	char *q = curl_easy_escape(c, query, 0);
-	buf_printf(&url, "%s/api/v1/compare?q=%s&start=%lld&end=%lld", server, q ? q : "", (long long)start_s,
-		   (long long)end_s);
-	curl_free(q);
-	if (by) {
-		const char *p[3] = {by, va, vb}, *n[3] = {"by", "a", "b"};
-		for (int k = 0; k < 3; k++) {
-			char *e = curl_easy_escape(c, p[k], 0);
-			buf_printf(&url, "&%s=%s", n[k], e ? e : "");
-			curl_free(e);
-		}
+	cli_client_url(&cl, "%s/api/v1/compare?q=", cl.server);
+	cli_client_url_escaped(&cl, ca.query);
+	cli_client_url(&cl, "&start=%lld&end=%lld", (long long)cl.start_s, (long long)cl.end_s);
+	if (ca.by) {
+		cli_client_param(&cl, "by", ca.by);
+		cli_client_param(&cl, "a", ca.a);
+		cli_client_param(&cl, "b", ca.b);
 	} else {
-		buf_printf(&url, "&baselineStart=%lld&baselineEnd=%lld", (long long)bstart_s, (long long)bend_s);
+		cli_client_url(&cl, "&baselineStart=%lld&baselineEnd=%lld", (long long)*bstart, (long long)*bend);
 	}
-	if (limit) {
-		char *e = curl_easy_escape(c, limit, 0);
-		buf_printf(&url, "&limit=%s", e ? e : "");
-		curl_free(e);
-	}
-	buf_append_byte(&url, 0);
-	curl_easy_setopt(c, CURLOPT_URL, (const char *)url.p);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	CURLcode cr = curl_easy_perform(c);
-	if (cr != CURLE_OK) {
-		fprintf(stderr, "clew compare: %s: %s (is clew serve running there? --server URL)\n", server,
-			curl_easy_strerror(cr));
-		goto out;
-	}
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	json_error_t je;
-	root = json_loadb((const char *)body.p, body.len, 0, &je);
-	if (status != 200) {
-		const char *msg = json_string_value(json_object_get(json_object_get(root, "error"), "message"));
-		fprintf(stderr, "clew compare: the server answered %ld: %s\n", status, msg ? msg : "(no error message)");
-		goto out;
-	}
-	if (json_out) {
-		fwrite(body.p, 1, body.len, stdout);
-		fputc('\n', stdout);
-	} else if (!root) {
-		fprintf(stderr, "clew compare: the answer is not JSON: %s\n", je.text);
-		goto out;
-	} else {
-		print_report(root);
-	}
-	rc = 0;
+	cli_client_param(&cl, "limit", ca.limit);
+	rc = cli_client_fetch(&cl);
+	if (rc == 0)
+		print_report(cl.root);
 out:
-	json_decref(root);
-	if (c)
-		curl_easy_cleanup(c);
-	curl_global_cleanup();
-	buf_free(&url);
-	buf_free(&body);
-	return rc;
+	return cli_client_close(&cl, rc);
 }

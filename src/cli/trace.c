@@ -5,7 +5,6 @@
  * text waterfall bar of where it sits in the trace, and service, name, kind
  * and status (errors marked), with --attrs its attributes, or with --json the
  * server's answer as it is. Errors go to stderr and say what to do. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +14,8 @@
 #include "base/buf.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cli_client.h"
 
-#define TRACE_DEFAULT_SERVER "http://127.0.0.1:3200"
 #define TRACE_DEFAULT_WIDTH 30
 #define TRACE_MAX_BODY (512u << 20)
 
@@ -31,19 +30,12 @@ static void trace_usage(FILE *f)
 	      "\n"
 	      "  TRACE_ID            1 to 32 hexadecimal digits, as shown by clew query or\n"
 	      "                      the UI (e.g. 4bf92f3577b34da6a3ce929d0e0e4736)\n"
-	      "  --server URL        the server's query port [" TRACE_DEFAULT_SERVER "]\n"
+	      "  --server URL        the server's query port [" CLI_CLIENT_DEFAULT_SERVER "]\n"
 	      "  --attrs             also print each span's attributes\n"
 	      "  --width N           width of the waterfall bar, 0 for none [30]\n"
 	      "  --json              print the server's JSON answer (/api/v1/traces/ID) as it is\n"
 	      "  -h, --help          show this text\n",
 	      f);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	buf_append(b, p, size * n);
-	return b->err ? 0 : size * n;
 }
 
 /* ---- the tree ---- */
@@ -317,124 +309,86 @@ static bool valid_id(const char *s)
 	return true;
 }
 
+struct trace_args {
+	const char *id;
+	int width;
+	bool attrs;
+};
+
+static int trace_arg(void *ctx, const char *a, const char *v)
+{
+	struct trace_args *t = ctx;
+	if (strcmp(a, "--attrs") == 0) {
+		t->attrs = true;
+		return CLI_CLIENT_OWN_FLAG;
+	}
+	if (strcmp(a, "--width") == 0) {
+		uint64_t w;
+		if (!v)
+			return CLI_CLIENT_OWN_NEEDS;
+		if (units_parse_u64(v, &w) < 0 || w > 400) {
+			fprintf(stderr, "clew trace: invalid --width '%s': expected 0 to 400\n", v);
+			return CLI_CLIENT_OWN_BAD;
+		}
+		t->width = (int)w;
+		return CLI_CLIENT_OWN_VALUE;
+	}
+	if (a[0] == '-' && a[1] != 0)
+		return CLI_CLIENT_OWN_NONE;
+	if (t->id) {
+		fprintf(stderr, "clew trace: one trace id only\n");
+		return CLI_CLIENT_OWN_BAD;
+	}
+	t->id = a;
+	return CLI_CLIENT_OWN_FLAG;
+}
+
 int cli_trace(int argc, char **argv)
 {
-	const char *server = TRACE_DEFAULT_SERVER, *id = NULL;
-	bool json_out = false, attrs = false;
-	int width = TRACE_DEFAULT_WIDTH;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			trace_usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--json") == 0) {
-			json_out = true;
-		} else if (strcmp(a, "--attrs") == 0) {
-			attrs = true;
-		} else if ((strcmp(a, "--server") == 0 || strcmp(a, "--width") == 0) && !v) {
-			fprintf(stderr, "clew trace: %s needs a value\n", a);
-			return 2;
-		} else if (strcmp(a, "--server") == 0) {
-			server = v, i++;
-		} else if (strcmp(a, "--width") == 0) {
-			uint64_t w;
-			if (units_parse_u64(v, &w) < 0 || w > 400) {
-				fprintf(stderr, "clew trace: invalid --width '%s': expected 0 to 400\n", v);
-				return 2;
-			}
-			width = (int)w, i++;
-		} else if (a[0] == '-' && a[1] != 0) {
-			fprintf(stderr, "clew trace: unknown option %s (see clew trace --help)\n", a);
-			return 2;
-		} else if (!id) {
-			id = a;
-		} else {
-			fprintf(stderr, "clew trace: one trace id only\n");
-			return 2;
-		}
-	}
-	if (!id) {
+	struct cli_client cl;
+	struct trace_args t = {.width = TRACE_DEFAULT_WIDTH};
+	cli_client_init(&cl, "trace", trace_usage, CLI_CLIENT_SEE_HELP | CLI_CLIENT_REACH_ADVICE | CLI_CLIENT_404_HINT);
+	cl.max_body_bytes = TRACE_MAX_BODY;
+	cl.timeout_s = 120;
+	cl.connect_timeout_s = 10;
+	int rc = cli_client_parse(&cl, argc, argv, trace_arg, &t);
+	if (rc != CLI_CLIENT_RUN)
+		return rc;
+	if (!t.id) {
 		fprintf(stderr, "clew trace: which trace? give its trace id (1 to 32 hexadecimal digits)\n");
 		trace_usage(stderr);
 		return 2;
 	}
-	if (!valid_id(id)) {
+	if (!valid_id(t.id)) {
 		fprintf(stderr,
-			"clew trace: invalid trace id '%s': a trace id is 1 to 32 hexadecimal digits, e.g. "
-			"4bf92f3577b34da6a3ce929d0e0e4736\n",
-			id);
+		        "clew trace: invalid trace id '%s': a trace id is 1 to 32 hexadecimal digits, e.g. "
+		        "4bf92f3577b34da6a3ce929d0e0e4736\n",
+		        t.id);
 		return 2;
 	}
-	int rc = 1;
-	struct buf url, body;
-	buf_init(&url, 1 << 16);
-	buf_init(&body, TRACE_MAX_BODY);
-	json_t *root = NULL;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	CURL *c = curl_easy_init();
-	if (!c) {
-		fprintf(stderr, "clew trace: could not start libcurl\n");
+	rc = cli_client_open(&cl);
+	if (rc < 0)
 		goto out;
-	}
-	size_t sl = strlen(server);
-	while (sl && server[sl - 1] == '/')
+	size_t sl = strlen(cl.server);
+	while (sl && cl.server[sl - 1] == '/')
 		sl--;
-	buf_printf(&url, "%.*s/api/v1/traces/%s", (int)sl, server, id);
-	buf_append_byte(&url, 0);
-	if (url.err) {
-		fprintf(stderr, "clew trace: the --server URL is too long\n");
+	cli_client_url(&cl, "%.*s/api/v1/traces/%s", (int)sl, cl.server, t.id);
+	rc = cli_client_get(&cl);
+	if (rc < 0)
 		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, (const char *)url.p);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	CURLcode cr = curl_easy_perform(c);
-	if (cr != CURLE_OK) {
-		if (cr == CURLE_COULDNT_CONNECT || cr == CURLE_COULDNT_RESOLVE_HOST || cr == CURLE_OPERATION_TIMEDOUT ||
-		    cr == CURLE_URL_MALFORMAT || cr == CURLE_UNSUPPORTED_PROTOCOL)
-			fprintf(stderr,
-				"clew trace: cannot reach a clew server at %s (%s); start one with clew serve, or "
-				"point --server at its query port, e.g. --server http://HOST:3200\n",
-				server, curl_easy_strerror(cr));
-		else
-			fprintf(stderr, "clew trace: %s: %s\n", server, curl_easy_strerror(cr));
-		goto out;
-	}
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	json_error_t je;
-	root = json_loadb((const char *)body.p, body.len, 0, &je);
-	if (status == 404 && json_object_get(root, "error")) {
+	if (cl.status == 404 && json_object_get(cl.root, "error")) {
 		fprintf(stderr,
-			"clew trace: trace %s not found on %s (not received yet, or older than the server's "
-			"--retention)\n",
-			id, server);
-		goto out;
-	}
-	if (status != 200) {
-		const char *msg = json_string_value(json_object_get(json_object_get(root, "error"), "message"));
-		fprintf(stderr, "clew trace: the server answered %ld: %s%s\n", status, msg ? msg : "(no error message)",
-			status == 404 ? " (is --server a clew query port?)" : "");
-		goto out;
-	}
-	if (json_out) {
-		fwrite(body.p, 1, body.len, stdout);
-		fputc('\n', stdout);
-	} else if (!root || print_tree(root, width, attrs) < 0) {
+		        "clew trace: trace %s not found on %s (not received yet, or older than the server's "
+		        "--retention)\n",
+		        t.id, cl.server);
+		rc = -1;
+	} else if (cl.status == 200 && !cl.json && (!cl.root || print_tree(cl.root, t.width, t.attrs) < 0)) {
 		fprintf(stderr, "clew trace: the answer of %s is not a clew trace (is --server a clew query port?)\n",
-			server);
-		goto out;
+		        cl.server);
+		rc = -1;
+	} else if (cl.status != 200 || cl.json) {
+		rc = cli_client_answer(&cl);
 	}
-	rc = 0;
 out:
-	json_decref(root);
-	if (c)
-		curl_easy_cleanup(c);
-	curl_global_cleanup();
-	buf_free(&url);
-	buf_free(&body);
-	return rc;
+	return cli_client_close(&cl, rc);
 }

@@ -2,16 +2,13 @@
  * Calls the server's /api/v1/correlations over HTTP (libcurl) and prints the
  * ranked attribute values as a table (key, value, score, bad and rest
  * counts, p99 with and without, an example trace id) or the raw JSON. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
-#include "base/clock.h"
-#include "base/units.h"
 #include "cli/cli.h"
+#include "cli/cli_client.h"
 
 static void why_usage(FILE *f)
 {
@@ -35,27 +32,6 @@ static void why_usage(FILE *f)
 	      f);
 }
 
-static int parse_time(const char *s, int64_t *out_s)
-{
-	uint64_t v;
-	if (units_parse_u64(s, &v) == 0) {
-		*out_s = (int64_t)v;
-		return 0;
-	}
-	int64_t ns;
-	if (!units_parse_rfc3339_ns(slice_cstr(s), &ns))
-		return -1;
-	*out_s = ns / 1000000000;
-	return 0;
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	buf_append(b, p, size * n);
-	return b->err ? 0 : size * n;
-}
-
 static void ms(char *out, size_t cap, json_t *v)
 {
 	if (json_is_number(v))
@@ -70,7 +46,8 @@ static void print_table(json_t *root)
 	size_t k;
 	const char *signal = json_string_value(json_object_get(root, "signal"));
 	bool latency = signal && strcmp(signal, "latency") == 0;
-	printf("bad: %lld  rest: %lld", (long long)json_integer_value(json_object_get(json_object_get(root, "bad"), "count")),
+	printf("bad: %lld  rest: %lld",
+	       (long long)json_integer_value(json_object_get(json_object_get(root, "bad"), "count")),
 	       (long long)json_integer_value(json_object_get(json_object_get(root, "rest"), "count")));
 	if (latency)
 		printf("  threshold: %.1fms", json_number_value(json_object_get(root, "thresholdMs")));
@@ -90,123 +67,58 @@ static void print_table(json_t *root)
 	}
 }
 
-int cli_why(int argc, char **argv)
+/* The options passed on to the server as they are. */
+static const char *const why_params[5] = {"signal", "threshold", "level", "limit", "relative"};
+
+struct why_args {
+	const char *query, *param[5];
+	bool have_query;
+};
+
+static int why_arg(void *ctx, const char *a, const char *v)
 {
-	const char *server = "http://127.0.0.1:3200", *query = "{}";
-	const char *opt[5] = {NULL}; /* signal threshold level limit relative */
-	static const char *names[5] = {"signal", "threshold", "level", "limit", "relative"};
-	int64_t since_ns = 3600LL * 1000000000LL, start_s = -1, end_s = -1;
-	bool json_out = false, all = false, have_query = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int o = -1;
-		for (int k = 0; k < 5; k++)
-			if (a[0] == '-' && a[1] == '-' && strcmp(a + 2, names[k]) == 0)
-				o = k;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			why_usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--json") == 0) {
-			json_out = true;
-		} else if (strcmp(a, "--all") == 0) {
-			all = true;
-		} else if (a[0] == '-' && a[1] == '-' && !v) {
-			fprintf(stderr, "clew why: %s needs a value\n", a);
-			return 2;
-		} else if (o >= 0) {
-			opt[o] = v, i++;
-		} else if (strcmp(a, "--server") == 0) {
-			server = v, i++;
-		} else if (strcmp(a, "--since") == 0) {
-			if (units_parse_duration_ns(v, &since_ns) < 0 || since_ns <= 0) {
-				fprintf(stderr, "clew why: invalid --since '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--start") == 0 || strcmp(a, "--end") == 0) {
-			if (parse_time(v, a[2] == 's' ? &start_s : &end_s) < 0) {
-				fprintf(stderr, "clew why: invalid %s '%s': Unix seconds or RFC 3339\n", a, v);
-				return 2;
-			}
-			i++;
-		} else if (a[0] == '-' && a[1] != 0) {
-			fprintf(stderr, "clew why: unknown option %s\n", a);
-			why_usage(stderr);
-			return 2;
-		} else if (!have_query) {
-			query = a;
-			have_query = true;
-		} else {
-			fprintf(stderr, "clew why: one query only (quote it)\n");
-			return 2;
+	struct why_args *w = ctx;
+	for (int k = 0; k < 5; k++) {
+		if (a[0] == '-' && a[1] == '-' && strcmp(a + 2, why_params[k]) == 0) {
+			if (!v)
+				return CLI_CLIENT_OWN_NEEDS;
+			w->param[k] = v;
+			return CLI_CLIENT_OWN_VALUE;
 		}
 	}
-	if (!all && start_s < 0 && end_s < 0) {
-		end_s = clock_now_unix_ns() / 1000000000LL + 1;
-		start_s = end_s - since_ns / 1000000000LL - 1;
+	if (a[0] == '-' && a[1] != 0)
+		return CLI_CLIENT_OWN_NONE;
+	if (w->have_query) {
+		fprintf(stderr, "clew why: one query only (quote it)\n");
+		return CLI_CLIENT_OWN_BAD;
 	}
-	int rc = 1;
-	struct buf url, body;
-	buf_init(&url, 1 << 20);
-	buf_init(&body, 64u << 20);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	CURL *c = curl_easy_init();
-	json_t *root = NULL;
-	if (!c) {
-		fprintf(stderr, "clew why: could not start libcurl\n");
+	w->query = a;
+	w->have_query = true;
+	return CLI_CLIENT_OWN_FLAG;
+}
+
+int cli_why(int argc, char **argv)
+{
+	struct cli_client cl;
+	struct why_args w = {.query = "{}"};
+	cli_client_init(&cl, "why", why_usage, CLI_CLIENT_RANGE | CLI_CLIENT_ALL | CLI_CLIENT_ANY_VALUE);
+	cl.max_body_bytes = 64u << 20;
+	cl.down_hint = " (is clew serve running there? --server URL)";
+	int rc = cli_client_parse(&cl, argc, argv, why_arg, &w);
+	if (rc != CLI_CLIENT_RUN)
+		return rc;
+	cli_client_default_range(&cl);
+	rc = cli_client_open(&cl);
+	if (rc < 0)
 		goto out;
-	}
-	char *q = curl_easy_escape(c, query, 0);
-	buf_printf(&url, "%s/api/v1/correlations?q=%s", server, q ? q : "");
-	curl_free(q);
-	if (start_s >= 0)
-		buf_printf(&url, "&start=%lld", (long long)start_s);
-	if (end_s >= 0)
-		buf_printf(&url, "&end=%lld", (long long)end_s);
-	for (int k = 0; k < 5; k++) {
-		if (!opt[k])
-			continue;
-		char *e = curl_easy_escape(c, opt[k], 0);
-		buf_printf(&url, "&%s=%s", names[k], e ? e : "");
-		curl_free(e);
-	}
-	buf_append_byte(&url, 0);
-	curl_easy_setopt(c, CURLOPT_URL, (const char *)url.p);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	CURLcode cr = curl_easy_perform(c);
-	if (cr != CURLE_OK) {
-		fprintf(stderr, "clew why: %s: %s (is clew serve running there? --server URL)\n", server,
-			curl_easy_strerror(cr));
-		goto out;
-	}
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	json_error_t je;
-	root = json_loadb((const char *)body.p, body.len, 0, &je);
-	if (status != 200) {
-		const char *msg = json_string_value(json_object_get(json_object_get(root, "error"), "message"));
-		fprintf(stderr, "clew why: the server answered %ld: %s\n", status, msg ? msg : "(no error message)");
-		goto out;
-	}
-	if (json_out) {
-		fwrite(body.p, 1, body.len, stdout);
-		fputc('\n', stdout);
-	} else if (!root) {
-		fprintf(stderr, "clew why: the answer is not JSON: %s\n", je.text);
-		goto out;
-	} else {
-		print_table(root);
-	}
-	rc = 0;
+	cli_client_url(&cl, "%s/api/v1/correlations?q=", cl.server);
+	cli_client_url_escaped(&cl, w.query);
+	cli_client_range_params(&cl);
+	for (int k = 0; k < 5; k++)
+		cli_client_param(&cl, why_params[k], w.param[k]);
+	rc = cli_client_fetch(&cl);
+	if (rc == 0)
+		print_table(cl.root);
 out:
-	json_decref(root);
-	if (c)
-		curl_easy_cleanup(c);
-	curl_global_cleanup();
-	buf_free(&url);
-	buf_free(&body);
-	return rc;
+	return cli_client_close(&cl, rc);
 }
