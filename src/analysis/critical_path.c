@@ -13,6 +13,8 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "query/exec.h"
+#include "store/block.h"
 #include "query/sketch.h"
 
 /* ---- one trace ---- */
@@ -438,6 +440,261 @@ int cp_agg_add_trace(struct cp_agg *g, const struct span_batch *b, uint32_t firs
 		rc = cp_agg_add(g, b, first, &t);
 	arena_reset(scratch);
 	return rc;
+}
+
+int cp_agg_merge(struct cp_agg *dst, const struct cp_agg *src)
+{
+	for (uint32_t k = 0; k < src->n_segs; k++) {
+		const struct cp_seg *s = &src->segs[k];
+		if (!s->traces)
+			continue;
+		uint32_t di = seg_get(dst, s->service, s->name);
+		if (di == UINT32_MAX)
+			return CLEW_ENOMEM;
+		struct cp_seg *d = &dst->segs[di];
+		d->traces += s->traces;
+		d->self_ns_total += s->self_ns_total;
+		if (sketch_merge(&d->self_ms, &s->self_ms) < 0)
+			return CLEW_ENOMEM;
+	}
+	dst->traces += src->traces;
+	dst->total_ns += src->total_ns;
+	return 0;
+}
+
+/* ---- over the store ---- */
+
+static bool cp_columnar = true;
+
+struct cp_worker {
+	struct cp_agg *agg;
+	struct arena scratch;
+	/* block pages read column by column (cp_page) */
+	bool cols_ready;
+	struct block_cols cols;
+	struct span *spans; /* the page's spans, only the fields the path reads */
+	uint32_t cap_spans;
+	struct block *blk; /* whose resources and scopes are in tables */
+	struct arena blk_arena;
+	struct span_batch tables;
+};
+
+struct cp_scan {
+	struct cp_worker w[EXEC_MAX_WORKERS];
+	int64_t start_ns, end_ns;
+};
+
+static int worker_ready(struct cp_worker *w)
+{
+	if (w->agg)
+		return 0;
+	if (!(w->agg = cp_agg_new()))
+		return CLEW_ENOMEM;
+	arena_init(&w->scratch, 0);
+	arena_init(&w->blk_arena, 0);
+	block_cols_init(&w->cols);
+	w->cols_ready = true;
+	return 0;
+}
+
+static void worker_free(struct cp_worker *w)
+{
+	if (!w->agg)
+		return;
+	cp_agg_free(w->agg);
+	arena_reset(&w->scratch);
+	arena_reset(&w->blk_arena);
+	if (w->cols_ready)
+		block_cols_free(&w->cols);
+	free(w->spans);
+}
+
+static int scan_visit(void *ctx, uint32_t worker, const struct span_batch *b, uint32_t first, uint32_t n,
+		      const uint32_t *matched, uint32_t n_matched)
+{
+	struct cp_scan *c = ctx;
+	struct cp_worker *w = &c->w[worker];
+	(void)matched;
+	(void)n_matched;
+	int rc = worker_ready(w);
+	return rc < 0 ? rc : cp_agg_add_trace(w->agg, b, first, n, &w->scratch);
+}
+
+/* The resources (their attributes, for service.name) and scopes of blk as
+ * the tables of a span batch whose spans are the page's. */
+static int load_tables(struct cp_worker *w, struct block *blk)
+{
+	struct block_info bi;
+	int rc;
+	if (w->blk == blk)
+		return 0;
+	w->blk = NULL;
+	arena_reset(&w->blk_arena);
+	span_batch_init(&w->tables, &w->blk_arena);
+	block_get_info(blk, &bi);
+	w->tables.resources = arena_array(&w->blk_arena, bi.resources + 1, sizeof *w->tables.resources);
+	w->tables.scopes = arena_array(&w->blk_arena, bi.scopes + 1, sizeof *w->tables.scopes);
+	if (!w->tables.resources || !w->tables.scopes)
+		return CLEW_ENOMEM;
+	for (uint32_t r = 0; r < bi.resources; r++)
+		if ((rc = block_resource_attrs(blk, r, &w->blk_arena, &w->tables.resources[r].attrs)) < 0)
+			return rc;
+	for (uint32_t k = 0; k < bi.scopes; k++) {
+		uint32_t r = block_scope_resource(blk, k);
+		if (r >= bi.resources)
+			return CLEW_ECORRUPT;
+		w->tables.scopes[k].resource = r;
+	}
+	w->tables.n_resources = w->tables.cap_resources = bi.resources;
+	w->tables.n_scopes = w->tables.cap_scopes = bi.scopes;
+	w->blk = blk;
+	return 0;
+}
+
+static bool rd_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t c = *(*p)++;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Fill w->spans from the page's columns: ids, parents, scope, name, kind,
+ * times; the other fields stay zero. */
+static int page_spans(struct cp_worker *w, struct block *blk, uint32_t page)
+{
+	const struct block_cols *c = &w->cols;
+	uint8_t *sid = NULL, *par = NULL, *ext = NULL;
+	size_t sid_len, par_len, ext_len;
+	int rc;
+	if (c->spans > w->cap_spans) {
+		free(w->spans);
+		w->cap_spans = 0;
+		if (!(w->spans = try_calloc((size_t)c->spans, sizeof *w->spans)))
+			return CLEW_ENOMEM;
+		w->cap_spans = c->spans;
+	}
+	if ((rc = block_read_column(blk, page, BCOL_SPAN_ID, &sid, &sid_len)) < 0 ||
+	    (rc = block_read_column(blk, page, BCOL_PARENT, &par, &par_len)) < 0 ||
+	    (rc = block_read_column(blk, page, BCOL_PARENT_EXT, &ext, &ext_len)) < 0)
+		goto out;
+	rc = CLEW_ECORRUPT;
+	if (sid_len != (size_t)c->spans * 8)
+		goto out;
+	const uint8_t *pp = par, *pend = par + par_len, *xp = ext, *xend = ext + ext_len;
+	for (uint32_t t = 0; t < c->traces; t++) {
+		uint32_t row0 = c->trace_first[t], n = c->trace_nspans[t];
+		for (uint32_t i = row0; i < row0 + n; i++) {
+			struct span *s = &w->spans[i];
+			uint64_t pref;
+			if (!rd_varint(&pp, pend, &pref) || (pref >= 2 && pref - 2 >= n) || c->scope[i] >= w->tables.n_scopes)
+				goto out;
+			memcpy(s->trace_id, c->trace_ids + (size_t)t * 16, 16);
+			memcpy(s->span_id, sid + (size_t)i * 8, 8);
+			s->has_parent = pref != 0;
+			if (pref == 1) {
+				if (xend - xp < 8)
+					goto out;
+				memcpy(s->parent_span_id, xp, 8);
+				xp += 8;
+			} else if (pref >= 2) {
+				memcpy(s->parent_span_id, sid + (size_t)(row0 + pref - 2) * 8, 8);
+			} else {
+				memset(s->parent_span_id, 0, 8);
+			}
+			s->kind = c->kind_status[(size_t)i * 2];
+			s->status_code = c->kind_status[(size_t)i * 2 + 1];
+			s->scope = c->scope[i];
+			s->name = c->dict[0][c->name[i]];
+			s->start_unix_ns = c->start[i];
+			s->end_unix_ns = (int64_t)((uint64_t)c->start[i] + (uint64_t)c->duration[i]);
+		}
+	}
+	rc = pp == pend && xp == xend ? 0 : CLEW_ECORRUPT;
+out:
+	free(sid);
+	free(par);
+	free(ext);
+	return rc;
+}
+
+/* A block page of a query matching every trace: only the columns the path
+ * needs are decoded (no attributes, events or links), each trace of the
+ * page aggregated as the span-by-span scan would hand it over. */
+static int cp_page(void *ctx, uint32_t worker, struct block *blk, uint32_t page)
+{
+	struct cp_scan *sc = ctx;
+	struct cp_worker *w = &sc->w[worker];
+	int rc;
+	if ((rc = worker_ready(w)) < 0 || (rc = load_tables(w, blk)) < 0)
+		return rc;
+	unsigned want = BLOCK_COLS_TRACE_IDS | BLOCK_COLS_TRACES | BLOCK_COLS_START | BLOCK_COLS_DURATION |
+			BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS;
+	if ((rc = block_cols_load(blk, page, want, &w->cols)) < 0 || (rc = page_spans(w, blk, page)) < 0)
+		return rc;
+	struct span_batch b = w->tables;
+	b.spans = w->spans;
+	b.n_spans = b.cap_spans = w->cols.spans;
+	for (uint32_t t = 0; t < w->cols.traces; t++) {
+		uint32_t first = w->cols.trace_first[t], n = w->cols.trace_nspans[t];
+		int64_t start = INT64_MAX, end = INT64_MIN;
+		if (n == 0)
+			continue;
+		for (uint32_t i = first; i < first + n; i++) {
+			if (b.spans[i].start_unix_ns < start)
+				start = b.spans[i].start_unix_ns;
+			if (b.spans[i].end_unix_ns > end)
+				end = b.spans[i].end_unix_ns;
+		}
+		if ((sc->end_ns && start > sc->end_ns) || (sc->start_ns && end < sc->start_ns))
+			continue;
+		if ((rc = cp_agg_add_trace(w->agg, &b, first, n, &w->scratch)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int cp_agg_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+		struct cp_agg **out)
+{
+	struct cp_scan *c = try_calloc(1, sizeof *c);
+	struct cp_agg *g = cp_agg_new();
+	int rc = CLEW_ENOMEM;
+	*out = NULL;
+	if (!c || !g)
+		goto out;
+	c->start_ns = o->start_ns;
+	c->end_ns = o->end_ns;
+	if (exec_matches_all(xq) && cp_columnar)
+		rc = exec_scan_workers_pages(ops, impl, xq, o, scan_visit, c, cp_page, c, NULL);
+	else
+		rc = exec_scan_workers(ops, impl, xq, o, scan_visit, c, NULL);
+	for (uint32_t k = 0; k < EXEC_MAX_WORKERS && rc >= 0; k++)
+		if (c->w[k].agg && cp_agg_merge(g, c->w[k].agg) < 0)
+			rc = CLEW_ENOMEM;
+	if (rc >= 0) {
+		*out = g;
+		g = NULL;
+		rc = 0;
+	}
+out:
+	if (c)
+		for (uint32_t k = 0; k < EXEC_MAX_WORKERS; k++)
+			worker_free(&c->w[k]);
+	free(c);
+	cp_agg_free(g);
+	return rc;
+}
+
+void cp_set_columnar(bool on)
+{
+	cp_columnar = on;
 }
 
 uint64_t cp_agg_traces(const struct cp_agg *g)

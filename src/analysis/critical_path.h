@@ -73,6 +73,27 @@ int cp_agg_add(struct cp_agg *g, const struct span_batch *b, uint32_t first, con
 int cp_agg_add_trace(struct cp_agg *g, const struct span_batch *b, uint32_t first, uint32_t n,
 		     struct arena *scratch);
 
+/* Add every segment of src (traces, self times, sketches) into dst: as if
+ * dst had been given src's traces too. 0 or CLEW_ENOMEM. */
+int cp_agg_merge(struct cp_agg *dst, const struct cp_agg *src);
+
+struct store_query_ops;
+struct exec_query;
+struct exec_options;
+
+/* Aggregate the critical paths of the traces of xq in the store (exec_scan
+ * over ops/impl with options o) into a new aggregate *out (the caller
+ * frees it): each trace's path computed in the scan's worker threads, one
+ * aggregate per worker, merged at the end. 0, or exec_scan's errors (*out
+ * is then NULL). */
+int cp_agg_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+		struct cp_agg **out /* out */);
+
+/* Whether cp_agg_scan reads the block pages of `{}` column by column (the
+ * default) or span by span like other queries: for benchmarks and tests,
+ * which compare the two. Not thread-safe: set it before scanning. */
+void cp_set_columnar(bool on);
+
 /* Traces added, and the sum of their end-to-end latencies. */
 uint64_t cp_agg_traces(const struct cp_agg *g);
 int64_t cp_agg_total_ns(const struct cp_agg *g);

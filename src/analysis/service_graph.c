@@ -28,6 +28,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "query/exec.h"
 #include "query/sketch.h"
 
 #define SG_ALPHA 0.02
@@ -353,6 +354,53 @@ int sg_graph_merge(struct sg_graph *dst, const struct sg_graph *src)
 	dst->dropped += src->dropped;
 out:
 	free(map);
+	return rc;
+}
+
+/* ---- over the store ---- */
+
+struct sg_scan {
+	struct sg_graph *w[EXEC_MAX_WORKERS];
+	int64_t start_ns, end_ns;
+};
+
+static int scan_visit(void *ctx, uint32_t worker, const struct span_batch *b, uint32_t first, uint32_t n,
+		      const uint32_t *matched, uint32_t n_matched)
+{
+	struct sg_scan *c = ctx;
+	(void)matched;
+	(void)n_matched;
+	if (!c->w[worker] && !(c->w[worker] = sg_graph_new()))
+		return CLEW_ENOMEM;
+	return sg_graph_add_trace(c->w[worker], b, first, n, c->start_ns, c->end_ns);
+}
+
+int sg_graph_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+		  int64_t start_ns, int64_t end_ns, struct sg_graph **out)
+{
+	struct sg_scan *c = try_calloc(1, sizeof *c);
+	struct sg_graph *g = sg_graph_new();
+	int rc = CLEW_ENOMEM;
+	*out = NULL;
+	if (!c || !g)
+		goto out;
+	c->start_ns = start_ns;
+	c->end_ns = end_ns;
+	rc = exec_scan_workers(ops, impl, xq, o, scan_visit, c, NULL);
+	for (uint32_t k = 0; k < EXEC_MAX_WORKERS && rc >= 0; k++)
+		if (c->w[k] && sg_graph_merge(g, c->w[k]) < 0)
+			rc = CLEW_ENOMEM;
+	if (rc >= 0) {
+		*out = g;
+		g = NULL;
+		rc = 0;
+	}
+out:
+	if (c)
+		for (uint32_t k = 0; k < EXEC_MAX_WORKERS; k++)
+			sg_graph_free(c->w[k]);
+	free(c);
+	sg_graph_free(g);
 	return rc;
 }
 

@@ -49,6 +49,18 @@ int sg_graph_add_trace(struct sg_graph *g, const struct span_batch *b, uint32_t 
 /* Add every node and edge of src into dst. 0 or CLEW_ENOMEM. */
 int sg_graph_merge(struct sg_graph *dst, const struct sg_graph *src);
 
+struct store_query_ops;
+struct exec_query;
+struct exec_options;
+
+/* The graph of the traces of xq in the store (exec_scan over ops/impl with
+ * options o), observations in [start_ns, end_ns) as sg_graph_add_trace
+ * takes them, into a new graph *out (the caller frees it): the traces are
+ * paired in the scan's worker threads, one graph per worker, merged at the
+ * end. 0, or exec_scan's errors (*out is then NULL). */
+int sg_graph_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
+		  int64_t start_ns, int64_t end_ns, struct sg_graph **out /* out */);
+
 /* Observations dropped because a cap was reached. */
 uint64_t sg_graph_dropped(const struct sg_graph *g);
 

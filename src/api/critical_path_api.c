@@ -16,26 +16,6 @@
 #include "base/json.h"
 #include "query/exec.h"
 
-struct cp_scan {
-	struct cp_agg *agg;
-	struct arena scratch;
-	int rc;
-};
-
-static int visit_trace(void *ctx, const struct span_batch *b, uint32_t first, uint32_t n, const uint32_t *matched,
-		       uint32_t n_matched)
-{
-	struct cp_scan *c = ctx;
-	(void)matched;
-	(void)n_matched;
-	int rc = cp_agg_add_trace(c->agg, b, first, n, &c->scratch);
-	if (rc < 0) {
-		c->rc = rc;
-		return rc;
-	}
-	return 0;
-}
-
 /* A time parameter in ns; true if absent (*ns untouched), false with a 400. */
 static bool time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns)
 {
@@ -50,27 +30,14 @@ static bool time_param(struct http_request *req, struct http_response *resp, con
 	return false;
 }
 
-/* Aggregate the traces of xq in [start, end] into a new aggregate. */
+/* Aggregate the traces of xq in [start, end] into a new aggregate (the
+ * paths computed in the scan's workers). */
 static int aggregate(struct query_api *q, struct http_request *req, struct exec_query *xq, int64_t start_ns,
 		     int64_t end_ns, struct exec_options *o, struct cp_agg **out)
 {
-	struct cp_scan c = {.agg = cp_agg_new()};
-	*out = NULL;
-	if (!c.agg)
-		return CLEW_ENOMEM;
-	arena_init(&c.scratch, 0);
 	*o = (struct exec_options){.start_ns = start_ns, .end_ns = end_ns};
 	api_query_limits(q, req, o);
-	int rc = exec_scan(&store_embedded_query_ops, q->store, xq, o, visit_trace, &c, NULL);
-	arena_reset(&c.scratch);
-	if (c.rc < 0)
-		rc = c.rc;
-	if (rc < 0) {
-		cp_agg_free(c.agg);
-		return rc;
-	}
-	*out = c.agg;
-	return 0;
+	return cp_agg_scan(&store_embedded_query_ops, q->store, xq, o, out);
 }
 
 static void write_one_trace(struct http_request *req, struct http_response *resp, const struct span_batch *b,

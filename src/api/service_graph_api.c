@@ -1,8 +1,9 @@
 /* GET /api/v1/service-graph: the service graph over the HTTP API. start and
  * end (default: the last hour; or since=<duration>) pick the range; the
  * live graph answers when it covers the range, else the store is scanned
- * for it with the same pairing rules (source=live|scan forces one). The
- * shape is DESIGN.md's; docs/analysis.md has the rules. */
+ * for it with the same pairing rules (source=live|scan forces one). q, a
+ * TraceQL filter, gives the graph of the traces it matches (always from
+ * the store). The shape is DESIGN.md's; docs/analysis.md has the rules. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,53 +20,16 @@
 #define NS_PER_S 1000000000LL
 #define SG_DEFAULT_RANGE_NS (3600LL * NS_PER_S)
 
-struct sg_scan {
+/* The graph of [start, end) from the store, of the traces matching the
+ * TraceQL filter xq. NULL with *rc. */
+static struct sg_graph *scan_graph(struct query_api *q, struct http_request *req, struct exec_query *xq,
+				   int64_t start_ns, int64_t end_ns, struct exec_options *o, int *rc)
+{
 	struct sg_graph *g;
-	int64_t start_ns, end_ns;
-	int rc;
-};
-
-static int visit_trace(void *ctx, const struct span_batch *b, uint32_t first, uint32_t n, const uint32_t *matched,
-		       uint32_t n_matched)
-{
-	struct sg_scan *c = ctx;
-	(void)matched;
-	(void)n_matched;
-	int rc = sg_graph_add_trace(c->g, b, first, n, c->start_ns, c->end_ns);
-	if (rc < 0)
-		c->rc = rc;
-	return rc;
-}
-
-/* The graph of [start, end) from the store. NULL with *rc. */
-static struct sg_graph *scan_graph(struct query_api *q, struct http_request *req, int64_t start_ns, int64_t end_ns,
-				   struct exec_options *o, int *rc)
-{
-	struct tql_error e;
-	struct tql_query *tq = tql_parse("{}", 2, req->arena, &e);
-	char err[128];
-	struct exec_query *xq = tq ? exec_compile(tq, req->arena, rc, err, sizeof err) : NULL;
-	if (!xq) {
-		*rc = CLEW_ENOMEM;
-		return NULL;
-	}
-	struct sg_scan c = {.g = sg_graph_new(), .start_ns = start_ns, .end_ns = end_ns};
-	if (!c.g) {
-		exec_query_free(xq);
-		*rc = CLEW_ENOMEM;
-		return NULL;
-	}
 	*o = (struct exec_options){.start_ns = start_ns, .end_ns = end_ns};
 	api_query_limits(q, req, o);
-	*rc = exec_scan(&store_embedded_query_ops, q->store, xq, o, visit_trace, &c, NULL);
-	exec_query_free(xq);
-	if (c.rc < 0)
-		*rc = c.rc;
-	if (*rc < 0) {
-		sg_graph_free(c.g);
-		return NULL;
-	}
-	return c.g;
+	*rc = sg_graph_scan(&store_embedded_query_ops, q->store, xq, o, start_ns, end_ns, &g);
+	return *rc < 0 ? NULL : g;
 }
 
 static bool time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns)
@@ -138,6 +102,17 @@ void service_graph_api_get(struct query_api *q, struct http_request *req, struct
 			return;
 		}
 	}
+	/* q: the graph of the traces a TraceQL filter matches (from the store) */
+	struct slice text = SLICE_LIT("{}");
+	bool filtered = api_query_param(req, "q", &v) && v.len;
+	if (filtered) {
+		if (!want_scan) {
+			api_error(resp, req, 400, "q needs the store: use source=scan or auto with a filter");
+			return;
+		}
+		want_live = false;
+		text = v;
+	}
 	if (!want_scan && !q->graph) {
 		api_error(resp, req, 400, "this server keeps no live service graph: use source=scan");
 		return;
@@ -145,8 +120,27 @@ void service_graph_api_get(struct query_api *q, struct http_request *req, struct
 	bool live = want_live && q->graph && (!want_scan || sg_live_covers(q->graph, start, end, now));
 	int rc;
 	struct exec_options o = {0};
+	struct exec_query *xq = NULL;
+	if (!live) {
+		struct tql_error e;
+		struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
+		if (!tq) {
+			api_error(resp, req, 400, e.msg);
+			return;
+		}
+		if (tq->kind == TQL_Q_METRICS) {
+			api_error(resp, req, 400, "q must be a TraceQL spanset filter, not a metrics query");
+			return;
+		}
+		char err[256];
+		if (!(xq = exec_compile(tq, req->arena, &rc, err, sizeof err))) {
+			api_error(resp, req, rc == CLEW_ENOMEM ? 503 : 400, err);
+			return;
+		}
+	}
 	struct sg_graph *g =
-		live ? sg_live_query(q->graph, start, end, now, &rc) : scan_graph(q, req, start, end, &o, &rc);
+		live ? sg_live_query(q->graph, start, end, now, &rc) : scan_graph(q, req, xq, start, end, &o, &rc);
+	exec_query_free(xq);
 	if (!live && api_query_cancelled(resp, req, &o)) {
 		sg_graph_free(g);
 		return;

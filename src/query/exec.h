@@ -84,6 +84,15 @@ int exec_eval_trace(struct exec_query *xq, const struct span_batch *b, uint32_t 
 typedef int (*exec_visit_fn)(void *ctx, const struct span_batch *b, uint32_t first, uint32_t n,
 			     const uint32_t *matched, uint32_t n_matched);
 
+/* exec_visit_fn without the serialisation, for exec_scan_workers: called
+ * from worker thread `worker` (0 <= worker < EXEC_MAX_WORKERS; one thread
+ * per index, so calls with the same index never overlap) while other
+ * workers' calls run. Keep per-worker state indexed by worker and merge it
+ * after the scan. b and the span data are valid during the call only. */
+#define EXEC_MAX_WORKERS 64
+typedef int (*exec_visit_worker_fn)(void *ctx, uint32_t worker, const struct span_batch *b, uint32_t first,
+				    uint32_t n, const uint32_t *matched, uint32_t n_matched);
+
 struct exec_options {
 	int64_t start_ns, end_ns; /* traces overlapping [start, end]; 0 = unbounded */
 	uint32_t limit;		  /* search: traces; 0 = EXEC_DEFAULT_LIMIT */
@@ -121,6 +130,31 @@ void exec_result_free(struct exec_result *res);
  * visit's non-zero return (1 is not an error: the caller got enough). */
 int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *xq, const struct exec_options *o,
 	      exec_visit_fn visit, void *ctx, struct exec_result *figures /* may be NULL */);
+
+/* exec_scan with a visitor called in parallel from the workers (see
+ * exec_visit_worker_fn): for work per trace heavier than the decoding, such
+ * as the critical path. Same returns as exec_scan. */
+int exec_scan_workers(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+		      const struct exec_options *o, exec_visit_worker_fn visit, void *ctx,
+		      struct exec_result *figures /* may be NULL */);
+
+struct block;
+
+/* exec_scan_workers with a handler of whole block pages (may be NULL),
+ * called from worker thread `worker` as visit is, with each page the time
+ * range did not prune: it returns 0 when it handled the page itself (for
+ * a query exec_matches_all says matches everything, its traces as they
+ * lie in the page), 1 to have the page evaluated and visited as usual, or
+ * an error that stops the scan. The heads always go to visit. */
+int exec_scan_workers_pages(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+			    const struct exec_options *o, exec_visit_worker_fn visit, void *ctx,
+			    int (*page)(void *page_ctx, uint32_t worker, struct block *blk, uint32_t page),
+			    void *page_ctx, struct exec_result *figures /* may be NULL */);
+
+/* True when xq is `{}` (a spans query of one filter that is literally
+ * true, no hints that matter): every trace matches, each part of a trace
+ * split over blocks on its own, as exec_scan hands them to a visitor. */
+bool exec_matches_all(const struct exec_query *xq);
 
 /* A value of a field for one span, as exec_field_value gives it. */
 struct exec_value {

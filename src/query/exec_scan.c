@@ -284,6 +284,17 @@ void exec_query_free(struct exec_query *xq)
 	xq->n_regexes = 0;
 }
 
+bool exec_matches_all(const struct exec_query *xq)
+{
+	const struct tql_node *r = xq->q->root;
+	if (r && r->kind == TQL_N_PIPELINE && r->n_items == 1)
+		r = r->items[0];
+	if (xq->q->kind != TQL_Q_SPANS || !r || r->kind != TQL_N_FILTER || !xq->per_span)
+		return false;
+	const struct tql_node *c = r->a;
+	return c && c->kind == TQL_N_STATIC && c->u.val.type == TQL_T_BOOL && c->u.val.u.b;
+}
+
 bool exec_most_recent(const struct exec_query *xq)
 {
 	return xq->most_recent;
@@ -327,6 +338,7 @@ struct scan {
 	int rc; /* first failure, under mu */
 	/* visitor mode */
 	exec_visit_fn visit;
+	exec_visit_worker_fn visit_w; /* unserialised, per worker (exec_scan_workers) */
 	void *ctx;
 	exec_page_fn page; /* block pages, when set */
 	void *page_ctx;
@@ -562,10 +574,12 @@ static int merge_trace(struct exec_trace *d, const struct exec_trace *x, struct 
 	return 0;
 }
 
-static int on_match(struct scan *s, struct exec_trace_ctx *t, struct arena *out_arena, const uint32_t *matched,
-		    uint32_t n_matched)
+static int on_match(struct scan *s, uint32_t worker, struct exec_trace_ctx *t, struct arena *out_arena,
+		    const uint32_t *matched, uint32_t n_matched)
 {
 	int rc = 0;
+	if (s->visit_w)
+		return atomic_load(&s->stop) ? 0 : s->visit_w(s->ctx, worker, t->b, t->first, t->n, matched, n_matched);
 	if (s->visit) {
 		pthread_mutex_lock(&s->mu);
 		if (!atomic_load(&s->stop))
@@ -635,10 +649,10 @@ static int eval_one(struct worker *w, const struct span_batch *b, uint32_t first
 	if (!overlaps(s, t.start_ns, t.end_ns))
 		return 0;
 	uint32_t *matched = NULL, n_matched = 0;
-	rc = exec_run_trace(&t, NULL, s->o.spss, NULL, s->visit ? &matched : NULL, &n_matched);
+	rc = exec_run_trace(&t, NULL, s->o.spss, NULL, s->visit || s->visit_w ? &matched : NULL, &n_matched);
 	if (rc <= 0)
 		return rc;
-	return on_match(s, &t, &w->out, matched, n_matched);
+	return on_match(s, w->idx, &t, &w->out, matched, n_matched);
 }
 
 static int check_budget(struct scan *s)
@@ -1162,6 +1176,31 @@ int exec_scan(const struct store_query_ops *ops, void *impl, struct exec_query *
 	      exec_visit_fn visit, void *ctx, struct exec_result *figures)
 {
 	return exec_scan_pages(ops, impl, xq, o, visit, ctx, NULL, NULL, figures);
+}
+
+int exec_scan_workers_pages(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+			    const struct exec_options *o, exec_visit_worker_fn visit, void *ctx,
+			    int (*page)(void *page_ctx, uint32_t worker, struct block *blk, uint32_t page),
+			    void *page_ctx, struct exec_result *figures)
+{
+	struct scan *s = xcalloc(1, sizeof *s);
+	s->ops = ops;
+	s->impl = impl;
+	s->xq = xq;
+	s->o = *o;
+	s->visit_w = visit;
+	s->ctx = ctx;
+	s->page = page;
+	s->page_ctx = page_ctx;
+	int rc = scan_run(s, figures);
+	free(s);
+	return rc;
+}
+
+int exec_scan_workers(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
+		      const struct exec_options *o, exec_visit_worker_fn visit, void *ctx, struct exec_result *figures)
+{
+	return exec_scan_workers_pages(ops, impl, xq, o, visit, ctx, NULL, NULL, figures);
 }
 
 static int cmp_trace_newest(const void *x, const void *y)

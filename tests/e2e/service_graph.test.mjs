@@ -173,6 +173,38 @@ test('service graph: live and scanned graphs agree; head, blocks and compaction 
 	assert.ok(Math.abs(acc.rate - acc.requests / (end - t0)) < 1e-9, 'rate per second over the range');
 });
 
+test('service graph: q filters the traces (huge-account: its calls are slower everywhere)', { skip: skipReason }, async () => {
+	await setup();
+	const { t0, truth } = data;
+	const i = 5, bs = t0 + i * SLOT, fs = bs + HALF;
+	const t = truth.find((x) => x.fault === 'huge-account');
+	const q = `{ span.customer.id = "${t.who['customer.id']}" }`;
+	const get = async (server, start, end, extra = '') => {
+		const r = await getJson(server.url('http', `/api/v1/service-graph?start=${start}&end=${end}&q=${encodeURIComponent(q)}${extra}`));
+		assert.equal(r.status, 200, r.text.slice(0, 300));
+		assert.equal(r.json.source, 'scan', 'a filter is answered from the store');
+		return r.json;
+	};
+	const during = await get(head, fs, fs + HALF), before = await get(head, bs, bs + HALF);
+	const whole = await graph(head, fs, fs + HALF);
+	const sum = (g) => g.nodes.reduce((a, n) => a + n.requests, 0);
+	assert.ok(sum(during) > 0 && sum(during) < sum(whole), `${sum(during)} of ${sum(whole)} requests`);
+	const names = new Set(whole.nodes.map((n) => n.name));
+	assert.ok(during.nodes.every((n) => names.has(n.name)), 'the filtered graph is part of the whole');
+	// the customer's calls got slower in most places, not on one edge
+	const old = new Map(before.nodes.map((n) => [n.name, n]));
+	const slower = during.nodes.filter((n) => n.kind === 'service' && old.has(n.name) && n.p50 > 1.5 * old.get(n.name).p50);
+	assert.ok(slower.length >= 2, `slower services: ${JSON.stringify(slower.map((n) => n.name))}`);
+	assert.deepEqual(await get(blocks, fs, fs + HALF), during, 'blocks answer as the head');
+	assert.deepEqual(await get(head, fs, fs + HALF, '&source=auto'), during);
+	for (const [p, status] of [[`q=${encodeURIComponent('{ nope')}`, 400], [`q=${encodeURIComponent('{} | rate()')}`, 400],
+		[`q=${encodeURIComponent(q)}&source=live`, 400]]) {
+		const r = await getJson(head.url('http', `/api/v1/service-graph?start=${fs}&end=${fs + HALF}&${p}`));
+		assert.equal(r.status, status, `${p}: ${r.text}`);
+		assert.equal(typeof r.json.error.message, 'string');
+	}
+});
+
 test('service graph: bad input and the CLI', { skip: skipReason }, async () => {
 	await setup();
 	const { t0 } = data;

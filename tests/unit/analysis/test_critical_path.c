@@ -1,11 +1,21 @@
 /* Critical path of hand-built traces: sequential and concurrent children,
  * skew between services, async children, missing parents, single spans,
- * zero durations, identical timestamps; and the aggregation's shares. */
+ * zero durations, identical timestamps; and the aggregation's shares.
+ * Over a store (generated traffic in blocks and the head): cp_agg_scan
+ * column by column and span by span, one or two workers, equal to the
+ * serialised visitor; cp_agg_merge equal to one aggregate. */
 #include <math.h>
 #include <string.h>
 
 #include "analysis/critical_path.h"
+#include "base/buf.h"
 #include "base/err.h"
+#include "gen/topology.h"
+#include "gen/tracegen.h"
+#include "ingest/otlp_encode.h"
+#include "ingest/otlp_proto.h"
+#include "query/exec.h"
+#include "store/store.h"
 #include "../../testlib.h"
 
 #define MS 1000000LL
@@ -352,4 +362,188 @@ TEST(cp_aggregate_empty)
 	arena_reset(&out);
 	cp_agg_free(g);
 	cp_agg_free(NULL);
+}
+
+/* ---- over a store ---- */
+
+static int64_t g_gen_t0 = 1767225600LL * 1000000000LL;
+
+/* A store of generated traffic: batches flushed into two blocks, the rest
+ * left in the head (test_service_graph.c uses it too). */
+struct store *cp_test_gen_store(const char *name, int64_t *end_ns);
+struct store *cp_test_gen_store(const char *name, int64_t *end_ns)
+{
+	char dir[600], err[512];
+	int rc;
+	snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), name);
+	struct store_options o = {.data_dir = dir, .manual_maintenance = 1, .wal_sync = WAL_SYNC_NONE};
+	struct store *st = store_open(&o, &rc, err, sizeof err);
+	if (!st)
+		return NULL;
+	struct topo t;
+	struct gen g;
+	struct arena a;
+	struct span_batch b;
+	topo_init(&t);
+	arena_init(&a, 0);
+	struct gen_config c = {.seed = 7, .start_unix_ns = g_gen_t0, .clock_rate = 2000, .accounts = 50,
+			       .zipf_s = 1.0, .batch_spans = 500, .topo = &t};
+	rc = topo_default(&t);
+	if (rc == 0)
+		rc = gen_init(&g, &c);
+	for (int k = 0; rc == 0 && k < 12; k++) {
+		if ((rc = gen_next_batch(&g, &a, &b)) < 0)
+			break;
+		for (uint32_t i = 0; i < b.n_spans; i++)
+			if (b.spans[i].end_unix_ns > *end_ns)
+				*end_ns = b.spans[i].end_unix_ns;
+		struct buf enc;
+		buf_init(&enc, 1 << 24);
+		otlp_encode_request(&b, &enc);
+		struct span_batch d;
+		struct decode_error de;
+		span_batch_init(&d, &a);
+		if ((rc = otlp_proto_decode_request(buf_slice(&enc), &d, &de)) == 0)
+			rc = store_append(st, enc.p, enc.len, &d);
+		else
+			buf_free(&enc);
+		if (rc == 0 && (k == 4 || k == 8))
+			rc = store_flush(st);
+		arena_reset(&a);
+	}
+	if (rc == 0)
+		gen_free(&g);
+	topo_free(&t);
+	if (rc < 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct serial_cp {
+	struct cp_agg *agg;
+	struct arena scratch;
+};
+
+static int serial_cp_visit(void *ctx, const struct span_batch *b, uint32_t first, uint32_t n,
+			   const uint32_t *matched, uint32_t n_matched)
+{
+	struct serial_cp *c = ctx;
+	(void)matched;
+	(void)n_matched;
+	return cp_agg_add_trace(c->agg, b, first, n, &c->scratch);
+}
+
+/* Two aggregates give the same segments, figures and quantiles. */
+static bool same_agg(const struct cp_agg *x, const struct cp_agg *y)
+{
+	struct arena a;
+	arena_init(&a, 0);
+	struct cp_segment *sx, *sy;
+	uint32_t nx, ny;
+	bool ok = cp_agg_segments(x, &a, &sx, &nx) == 0 && cp_agg_segments(y, &a, &sy, &ny) == 0 && nx == ny &&
+		  cp_agg_traces(x) == cp_agg_traces(y) && cp_agg_total_ns(x) == cp_agg_total_ns(y);
+	for (uint32_t k = 0; ok && k < nx; k++)
+		ok = slice_eq(sx[k].service, sy[k].service) && slice_eq(sx[k].name, sy[k].name) &&
+		     sx[k].traces == sy[k].traces && sx[k].self_ns_total == sy[k].self_ns_total &&
+		     sx[k].self_p50_ms == sy[k].self_p50_ms && sx[k].self_p99_ms == sy[k].self_p99_ms;
+	arena_reset(&a);
+	return ok;
+}
+
+static struct exec_query *compile(const char *q, struct arena *a)
+{
+	struct tql_error e;
+	char err[128];
+	int rc;
+	struct tql_query *tq = tql_parse(q, strlen(q), a, &e);
+	return tq ? exec_compile(tq, a, &rc, err, sizeof err) : NULL;
+}
+
+TEST(cp_scan_columnar_matches_span_by_span)
+{
+	int64_t end = 0;
+	struct store *st = cp_test_gen_store("cp_scan", &end);
+	CHECK(st);
+	if (!st)
+		return;
+	struct arena a;
+	arena_init(&a, 0);
+	const char *queries[] = {"{}", "{ resource.service.name = \"payments\" }", "{ status = error }"};
+	/* whole range, a window cutting traces, a range with nothing */
+	int64_t ranges[3][2] = {{0, 0}, {g_gen_t0 + 500000000LL, g_gen_t0 + 1500000000LL}, {1, 2}};
+	for (int qi = 0; qi < 3; qi++) {
+		struct exec_query *xq = compile(queries[qi], &a);
+		CHECK(xq);
+		for (int r = 0; xq && r < 3; r++) {
+			struct exec_options o = {.start_ns = ranges[r][0], .end_ns = ranges[r][1], .threads = 1};
+			struct serial_cp ref = {.agg = cp_agg_new()};
+			arena_init(&ref.scratch, 0);
+			CHECK_INT(exec_scan(&store_embedded_query_ops, st, xq, &o, serial_cp_visit, &ref, NULL), ==, 0);
+			if (qi == 0 && r == 0)
+				CHECK(cp_agg_traces(ref.agg) > 100);
+			if (r == 2)
+				CHECK_INT(cp_agg_traces(ref.agg), ==, 0);
+			for (int mode = 0; mode < 4; mode++) {
+				struct cp_agg *g = NULL;
+				cp_set_columnar(mode & 1);
+				o.threads = mode & 2 ? 2 : 1;
+				CHECK_INT(cp_agg_scan(&store_embedded_query_ops, st, xq, &o, &g), ==, 0);
+				CHECK(g && same_agg(g, ref.agg));
+				cp_agg_free(g);
+			}
+			cp_set_columnar(true);
+			arena_reset(&ref.scratch);
+			cp_agg_free(ref.agg);
+		}
+		exec_query_free(xq);
+	}
+	/* an empty filter result and a failing scan leave no aggregate */
+	struct exec_query *xq = compile("{ name = \"no such span\" }", &a);
+	struct cp_agg *g = (struct cp_agg *)&a;
+	struct exec_options o = {0};
+	CHECK_INT(cp_agg_scan(&store_embedded_query_ops, st, xq, &o, &g), ==, 0);
+	CHECK(g && cp_agg_traces(g) == 0);
+	cp_agg_free(g);
+	o.max_pages = 0;
+	o.time_ns = 1; /* the time budget runs out at once */
+	g = (struct cp_agg *)&a;
+	CHECK_INT(cp_agg_scan(&store_embedded_query_ops, st, xq, &o, &g), ==, CLEW_EBUSY);
+	CHECK(g == NULL);
+	exec_query_free(xq);
+	arena_reset(&a);
+	store_close(st);
+}
+
+TEST(cp_agg_merge_equals_one_aggregate)
+{
+	t_begin();
+	struct arena scratch;
+	arena_init(&scratch, 0);
+	struct cp_agg *one = cp_agg_new(), *x = cp_agg_new(), *y = cp_agg_new(), *m = cp_agg_new();
+	CHECK(one && x && y && m);
+	for (int t = 0; t < 6; t++) {
+		uint32_t first = g_b.n_spans;
+		add("gw", "GET", SPAN_KIND_SERVER, 1, 0, 0, 100 + t * 10);
+		add("db", t % 2 ? "query" : "insert", SPAN_KIND_CLIENT, 2, 1, 10, 40 + t);
+		for (uint32_t i = first; i < g_b.n_spans; i++)
+			g_b.spans[i].trace_id[0] = (uint8_t)t;
+		CHECK_INT(cp_agg_add_trace(one, &g_b, first, g_b.n_spans - first, &scratch), ==, 0);
+		CHECK_INT(cp_agg_add_trace(t < 2 ? x : y, &g_b, first, g_b.n_spans - first, &scratch), ==, 0);
+	}
+	CHECK_INT(cp_agg_merge(m, x), ==, 0);
+	CHECK_INT(cp_agg_merge(m, y), ==, 0);
+	CHECK(same_agg(m, one));
+	CHECK(!same_agg(x, one));
+	/* merging an empty aggregate changes nothing */
+	struct cp_agg *e = cp_agg_new();
+	CHECK_INT(cp_agg_merge(m, e), ==, 0);
+	CHECK(same_agg(m, one));
+	cp_agg_free(e);
+	cp_agg_free(one);
+	cp_agg_free(x);
+	cp_agg_free(y);
+	cp_agg_free(m);
+	arena_reset(&scratch);
 }
