@@ -52,6 +52,11 @@ struct rule_ent {
 	struct alert_rule r;
 	struct alert_stream *s;
 	int64_t next_eval_ns;
+	/* Loaded at open: its stream starts empty, so until one range after
+	 * its first evaluation a group without data is not taken as healthy
+	 * (a firing instance would resolve and fire again after a restart). */
+	bool restored;
+	int64_t warm_until_ns;
 	struct inst **insts;
 	uint32_t n_insts, cap_insts;
 };
@@ -645,10 +650,14 @@ static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
 		re->insts[i]->act = ALERT_ACT_NONE;
 	}
 	struct eval_ctx c = {.e = e, .re = re, .now = now};
+	if (re->restored) {
+		re->restored = false;
+		re->warm_until_ns = now + re->r.range_ns;
+	}
 	alert_stream_eval(re->s, now, on_group, &c);
 	for (uint32_t i = 0; i < re->n_insts;) {
 		struct inst *in = re->insts[i];
-		if (!in->seen) {
+		if (!in->seen && now >= re->warm_until_ns) {
 			enum alert_istate before = in->st.state;
 			in->act = alert_instance_step(&in->st, &re->r, false, NAN, silenced(e, re, in, now), now);
 			if (in->act != ALERT_ACT_NONE || before != in->st.state)
@@ -715,6 +724,15 @@ static void on_done(void *ctx, uint64_t seq, bool ok)
 	pthread_rwlock_unlock(&e->lock);
 }
 
+/* The notifier's enrichment, called with the engine: pass it on with the
+ * caller's context. */
+static void enrich_payload(void *ctx, json_t *payload)
+{
+	struct alert_engine *e = ctx;
+	if (e->o.notify.enrich)
+		e->o.notify.enrich(e->o.enrich_ctx, payload);
+}
+
 static void *evaluator(void *arg)
 {
 	struct alert_engine *e = arg;
@@ -768,6 +786,8 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		if (alert_rule_from_json(v, &r, e2, sizeof e2) < 0 || !r.id[0] || add_rule(e, &r, e2, sizeof e2) < 0) {
 			log_warn("alerts: rules.json[%zu] skipped: %s", i, e2);
 			alert_rule_free(&r);
+		} else {
+			e->rules[e->n_rules - 1]->restored = true;
 		}
 	}
 	json_decref(d);
@@ -904,6 +924,7 @@ struct alert_engine *alert_engine_open(const struct alert_engine_options *o, int
 	char *lp = path_of(e, "deliveries.log");
 	no.log_path = lp;
 	no.done = on_done;
+	no.enrich = o->notify.enrich ? enrich_payload : NULL;
 	no.ctx = e;
 	e->notifier = alert_notifier_new(&no);
 	free(lp);
@@ -1018,6 +1039,8 @@ int alert_engine_put_rule(struct alert_engine *e, const char *id, const char *bo
 			struct alert_stream *t = re->s;
 			re->s = old->s;
 			old->s = t;
+			re->restored = old->restored;
+			re->warm_until_ns = old->warm_until_ns;
 			re->insts = old->insts;
 			re->n_insts = old->n_insts;
 			re->cap_insts = old->cap_insts;

@@ -25,7 +25,8 @@ struct alert_engine_options {
 	const char *catalog_file; /* merged into the catalog at open; may be NULL */
 	uint32_t max_groups;	  /* per rule; 0 = ALERT_STREAM_DEFAULT_MAX_GROUPS */
 	bool manual;		  /* no evaluator thread: the caller calls alert_engine_tick */
-	struct alert_notifier_options notify; /* log_path, enrich, done and ctx are set by the engine */
+	struct alert_notifier_options notify; /* log_path, done and ctx are set by the engine */
+	void *enrich_ctx; /* notify.enrich is called with this (not notify.ctx) */
 };
 
 /* Open the engine, loading the saved state. Owned by the caller

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/alert_api.h"
 #include "api/analysis_api.h"
 #include "api/api_util.h"
 #include "api/jaeger_api.h"
@@ -143,6 +144,9 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 		flush(q, req, resp);
 		return;
 	}
+	/* the alerting APIs take POST, PUT and DELETE too */
+	if (alert_api_handle(q, req, resp))
+		return;
 	if (!is_get(req)) {
 		api_error(resp, req, 405, "method not allowed");
 		return;

@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 struct service_graph_live;
+struct alert_engine;
 
 struct query_api {
 	struct store *store;
@@ -20,6 +21,9 @@ struct query_api {
 	 * the client goes away, with api_query_limits (api/api_util.h). */
 	size_t query_mem_bytes;
 	int64_t query_time_ns;
+	/* the alert engine behind /api/v1/alert-rules, alerts, silences,
+	 * alert-deliveries and catalog; may be NULL (they answer 503) */
+	struct alert_engine *alerts;
 };
 
 /* Register the query side's metrics (store gauges included); once. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alert/alert_engine.h"
 #include "analysis/service_graph.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -84,8 +85,11 @@ static enum ingest_outcome receive(struct receivers *r, enum proto_idx p, enum i
 		 * (and may free with its head) once store_append returns: feed the
 		 * live service graph first. A refused batch is counted there when
 		 * its retry is counted again: the graph is a rate, not a ledger. */
+		int64_t now_ns = clock_now_unix_ns();
 		if (r->graph)
-			sg_live_add_batch(r->graph, &res->batch, clock_now_unix_ns());
+			sg_live_add_batch(r->graph, &res->batch, now_ns);
+		if (r->alerts)
+			alert_engine_add_batch(r->alerts, &res->batch, now_ns);
 		int rc = store_append(r->store, res->payload, res->payload_len, &res->batch);
 		res->payload = NULL; /* the store owns it now */
 		if (rc < 0) {

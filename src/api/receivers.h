@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 struct service_graph_live;
+struct alert_engine;
 
 struct receivers {
 	struct store *store;
@@ -19,6 +20,8 @@ struct receivers {
 	uint64_t max_body_bytes; /* after decompression */
 	/* fed every batch the store accepted; may be NULL */
 	struct service_graph_live *graph;
+	/* fed every batch the store is given, for the alert rules; may be NULL */
+	struct alert_engine *alerts;
 };
 
 /* Register the receivers' metrics; call once before serving. */

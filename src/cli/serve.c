@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert/alert_engine.h"
 #include "analysis/service_graph.h"
+#include "api/alert_api.h"
 #include "api/query_api.h"
 #include "api/receivers.h"
 #include "api/ui_api.h"
@@ -42,6 +44,8 @@ struct serve_options {
 	uint64_t query_max_bytes;
 	uint64_t compaction_mb_per_sec;
 	const char *ui_dir; /* NULL: ../ui beside the binary */
+	const char *public_url;	  /* NULL: http://<--http, 0.0.0.0 as localhost> */
+	const char *catalog_file; /* merged into the catalog at start; may be NULL */
 };
 
 static void serve_usage(FILE *f)
@@ -82,6 +86,10 @@ static void serve_usage(FILE *f)
 	      "                          413 and stops [512MiB]\n"
 	      "  --ui-dir DIR            the built web UI served at / [../ui beside the binary,\n"
 	      "                          i.e. build/ui; build it with make ui]\n"
+	      "  --public-url URL        clew's address in alert notification links\n"
+	      "                          [http://<--http address, 0.0.0.0 as localhost>]\n"
+	      "  --catalog FILE          a service catalog (JSON: services, accounts) merged into\n"
+	      "                          the saved catalog at start (alert routing)\n"
 	      "  --log-level LEVEL       debug, info, warn or error [info]\n"
 	      "  -h, --help              show this text\n"
 	      "\n"
@@ -100,7 +108,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	enum {
 		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
 		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL, O_COMPACTION_RATE,
-		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES, O_UI_DIR
+		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES, O_UI_DIR, O_PUBLIC_URL, O_CATALOG
 	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -124,6 +132,8 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"query-timeout", required_argument, NULL, O_QUERY_TIMEOUT},
 		{"query-max-bytes", required_argument, NULL, O_QUERY_MAX_BYTES},
 		{"ui-dir", required_argument, NULL, O_UI_DIR},
+		{"public-url", required_argument, NULL, O_PUBLIC_URL},
+		{"catalog", required_argument, NULL, O_CATALOG},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -220,6 +230,16 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 				return bad_option("--ui-dir", optarg, "expected a directory path");
 			o->ui_dir = optarg;
 			break;
+		case O_PUBLIC_URL:
+			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+				return bad_option("--public-url", optarg, "expected http://HOST[:PORT] or https://...");
+			o->public_url = optarg;
+			break;
+		case O_CATALOG:
+			if (access(optarg, R_OK) != 0)
+				return bad_option("--catalog", optarg, "cannot read the file");
+			o->catalog_file = optarg;
+			break;
 		case O_LOG:
 			if (strcmp(optarg, "debug") == 0)
 				log_set_level(LOG_DEBUG);
@@ -262,6 +282,23 @@ static int listen_on(struct http_server *srv, const char *name, const char *addr
 				name);
 	}
 	return rc;
+}
+
+/* --public-url, or http://HOST:PORT of the query port with 0.0.0.0 (or
+ * an empty host, or ::) shown as localhost and the port it got. */
+static void default_public_url(const struct serve_options *o, int port, char *out, size_t cap)
+{
+	if (o->public_url) {
+		snprintf(out, cap, "%s", o->public_url);
+		return;
+	}
+	const char *a = o->http_addr, *colon = strrchr(a, ':');
+	size_t hl = colon ? (size_t)(colon - a) : strlen(a);
+	char host[256];
+	snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1), a);
+	if (host[0] == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0 || strcmp(host, "::") == 0)
+		snprintf(host, sizeof host, "localhost");
+	snprintf(out, cap, "http://%s:%d", host, port);
 }
 
 int cli_serve(int argc, char **argv)
@@ -355,19 +392,41 @@ int cli_serve(int argc, char **argv)
 		.memory = &memory,
 	};
 	struct http_server *srv = http_server_new(&hc);
+	int http_listener = -1;
 	/* the raw body may be compressed: allow it up to the decompressed limit */
 	if (listen_on(srv, "otlp-grpc", o.grpc_addr, receivers_otlp_grpc, &recv, o.max_body_bytes) < 0 ||
 	    listen_on(srv, "otlp-http", o.otlp_http_addr, receivers_otlp_http, &recv, o.max_body_bytes) < 0 ||
 	    listen_on(srv, "zipkin", o.zipkin_addr, receivers_zipkin, &recv, o.max_body_bytes) < 0 ||
-	    listen_on(srv, "http", o.http_addr, query_api_handle, &qapi, 1 << 20) < 0) {
+	    (http_listener = listen_on(srv, "http", o.http_addr, query_api_handle, &qapi, 1 << 20)) < 0) {
 		http_server_free(srv);
 		store_close(store);
 		sg_live_free(graph);
 		return 1;
 	}
+	/* the alert engine: after the store, before the first request */
+	char public_url[600];
+	default_public_url(&o, http_server_port(srv, http_listener), public_url, sizeof public_url);
+	struct alert_engine_options ao = {
+		.data_dir = o.data_dir,
+		.public_url = public_url,
+		.catalog_file = o.catalog_file,
+		.notify = {.enrich = alert_api_enrich},
+		.enrich_ctx = &qapi,
+	};
+	struct alert_engine *alerts = alert_engine_open(&ao, &rc, err, sizeof err);
+	if (!alerts) {
+		fprintf(stderr, "clew serve: alerting: %s\n", err);
+		http_server_free(srv);
+		store_close(store);
+		sg_live_free(graph);
+		return 1;
+	}
+	recv.alerts = alerts;
+	qapi.alerts = alerts;
 	if ((rc = http_server_start(srv)) < 0) {
 		fprintf(stderr, "clew serve: cannot start the I/O threads: %s\n", err_str(rc));
 		http_server_free(srv);
+		alert_engine_close(alerts);
 		store_close(store);
 		sg_live_free(graph);
 		return 1;
@@ -381,6 +440,7 @@ int cli_serve(int argc, char **argv)
 	log_info("received %s: stopping (finishing requests in flight)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(srv, 10000);
 	http_server_free(srv);
+	alert_engine_close(alerts);
 	sg_live_free(graph);
 	rc = store_close(store);
 	if (rc < 0) {

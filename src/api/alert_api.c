@@ -1,0 +1,420 @@
+/* The alerting endpoints on the query port. Each handler parses the path
+ * and the JSON body (the query port caps bodies at 1 MiB) and calls the
+ * alert engine, which validates, applies and saves; validation messages
+ * come back as 400s naming the field. The payload enrichment (root cause
+ * and critical path of a firing alert) lives in alert_enrich.c. */
+#include "api/alert_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert/alert_engine.h"
+#include "alert/catalog.h"
+#include "api/api_util.h"
+#include "base/codec.h"
+#include "base/err.h"
+#include "base/json.h"
+
+#define ALERT_API_MAX_ID 256
+
+static bool method_is(const struct http_request *req, const char *m)
+{
+	return slice_eq_cstr(req->method, m);
+}
+
+static bool is_get(const struct http_request *req)
+{
+	return method_is(req, "GET") || method_is(req, "HEAD");
+}
+
+/* An id or name from the path, percent-decoded, into out (NUL-terminated).
+ * false if empty, too long, or holding a '/' or NUL. */
+static bool path_id(struct slice rest, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < rest.len; i++) {
+		unsigned ch = rest.p[i];
+		if (ch == '%' && i + 2 < rest.len) {
+			int hi = hex_digit_value(rest.p[i + 1]), lo = hex_digit_value(rest.p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return false;
+			ch = (unsigned)(hi << 4 | lo);
+			i += 2;
+		}
+		if (ch == 0 || ch == '/' || o + 1 >= cap)
+			return false;
+		out[o++] = (char)ch;
+	}
+	out[o] = 0;
+	return o > 0;
+}
+
+/* The body must be identity-encoded JSON text. false after answering. */
+static bool body_ok(struct http_request *req, struct http_response *resp)
+{
+	const struct slice *ce = http_request_header(req, "content-encoding");
+	if (ce && ce->len && !slice_eq_cstr(*ce, "identity")) {
+		api_error(resp, req, 415, "send the body without Content-Encoding");
+		return false;
+	}
+	if (req->body.len == 0) {
+		api_error(resp, req, 400, "the request needs a JSON body");
+		return false;
+	}
+	return true;
+}
+
+/* Answer a failed engine call: 400 with the validator's message, 404, or
+ * 500 with the reason. */
+static void answer_error(struct http_response *resp, struct http_request *req, int rc, const char *err,
+			 const char *what)
+{
+	char msg[600];
+	int status = 500;
+	if (rc == CLEW_EINVAL || rc == CLEW_EPARSE)
+		status = 400;
+	else if (rc == CLEW_ENOTFOUND)
+		status = 404;
+	else if (rc == CLEW_ELIMIT)
+		status = 409;
+	if (err && err[0])
+		snprintf(msg, sizeof msg, "%s", err);
+	else if (status == 404)
+		snprintf(msg, sizeof msg, "%s not found", what);
+	else
+		snprintf(msg, sizeof msg, "%s failed: %s", what, err_str(rc));
+	api_error(resp, req, status, msg);
+}
+
+static void send_json(struct http_response *resp, struct http_request *req, int status)
+{
+	if (resp->body.err) {
+		buf_clear(&resp->body);
+		resp->body.err = 0;
+		api_error(resp, req, 500, "the answer is too large");
+		return;
+	}
+	api_ok(resp, req, "application/json");
+	resp->status = status;
+}
+
+static void no_content(struct http_response *resp, struct http_request *req)
+{
+	http_response_text(resp, req, 204, "application/json", SLICE_LIT(""));
+}
+
+static void rules(struct alert_engine *e, struct slice rest, struct http_request *req, struct http_response *resp)
+{
+	char id[ALERT_API_MAX_ID], err[512] = "";
+	struct json j;
+	int rc;
+	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
+		if (is_get(req)) {
+			json_init(&j, &resp->body);
+			alert_engine_list_rules(e, &j);
+			send_json(resp, req, 200);
+		} else if (method_is(req, "POST")) {
+			if (!body_ok(req, resp))
+				return;
+			json_init(&j, &resp->body);
+			rc = alert_engine_put_rule(e, NULL, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+			if (rc < 0) {
+				buf_clear(&resp->body);
+				answer_error(resp, req, rc, err, "saving the rule");
+				return;
+			}
+			send_json(resp, req, 201);
+		} else {
+			api_error(resp, req, 405, "method not allowed: use GET or POST");
+		}
+		return;
+	}
+	if (rest.p[0] != '/' || !path_id(slice_make(rest.p + 1, rest.len - 1), id, sizeof id)) {
+		api_error(resp, req, 404, "not found: the path is /api/v1/alert-rules/{id}");
+		return;
+	}
+	if (is_get(req)) {
+		json_init(&j, &resp->body);
+		if ((rc = alert_engine_get_rule(e, id, &j)) < 0) {
+			buf_clear(&resp->body);
+			snprintf(err, sizeof err, "no alert rule %s", id);
+			answer_error(resp, req, rc, err, "the rule");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "PUT")) {
+		if (!body_ok(req, resp))
+			return;
+		json_init(&j, &resp->body);
+		rc = alert_engine_put_rule(e, id, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+		if (rc < 0) {
+			buf_clear(&resp->body);
+			answer_error(resp, req, rc, err, "saving the rule");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "DELETE")) {
+		if ((rc = alert_engine_delete_rule(e, id)) < 0) {
+			if (rc == CLEW_ENOTFOUND)
+				snprintf(err, sizeof err, "no alert rule %s", id);
+			answer_error(resp, req, rc, err, "deleting the rule");
+			return;
+		}
+		no_content(resp, req);
+	} else {
+		api_error(resp, req, 405, "method not allowed: use GET, PUT or DELETE");
+	}
+}
+
+/* A query parameter as a NUL-terminated string in the request arena. */
+static const char *param_cstr(struct http_request *req, const char *name)
+{
+	struct slice v;
+	if (!api_query_param(req, name, &v) || v.len == 0)
+		return NULL;
+	char *s = arena_alloc(req->arena, v.len + 1);
+	memcpy(s, v.p, v.len);
+	s[v.len] = 0;
+	return s;
+}
+
+static void alerts(struct alert_engine *e, struct http_request *req, struct http_response *resp)
+{
+	if (!is_get(req)) {
+		api_error(resp, req, 405, "method not allowed: use GET");
+		return;
+	}
+	const char *state = param_cstr(req, "state");
+	if (state && strcmp(state, "inactive") != 0 && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "firing") != 0 && strcmp(state, "resolved") != 0) {
+		api_error(resp, req, 400, "state: expected inactive, pending, firing or resolved");
+		return;
+	}
+	struct json j;
+	json_init(&j, &resp->body);
+	alert_engine_list_alerts(e, param_cstr(req, "rule"), state, &j);
+	send_json(resp, req, 200);
+}
+
+static void silences(struct alert_engine *e, struct slice rest, struct http_request *req,
+		     struct http_response *resp)
+{
+	char id[ALERT_API_MAX_ID], err[512] = "";
+	struct json j;
+	int rc;
+	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
+		if (is_get(req)) {
+			json_init(&j, &resp->body);
+			alert_engine_list_silences(e, &j);
+			send_json(resp, req, 200);
+		} else if (method_is(req, "POST")) {
+			if (!body_ok(req, resp))
+				return;
+			json_init(&j, &resp->body);
+			rc = alert_engine_put_silence(e, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+			if (rc < 0) {
+				buf_clear(&resp->body);
+				answer_error(resp, req, rc, err, "saving the silence");
+				return;
+			}
+			send_json(resp, req, 201);
+		} else {
+			api_error(resp, req, 405, "method not allowed: use GET or POST");
+		}
+		return;
+	}
+	if (rest.p[0] != '/' || !path_id(slice_make(rest.p + 1, rest.len - 1), id, sizeof id)) {
+		api_error(resp, req, 404, "not found: the path is /api/v1/silences/{id}");
+		return;
+	}
+	if (!method_is(req, "DELETE")) {
+		api_error(resp, req, 405, "method not allowed: use DELETE");
+		return;
+	}
+	if ((rc = alert_engine_delete_silence(e, id)) < 0) {
+		if (rc == CLEW_ENOTFOUND)
+			snprintf(err, sizeof err, "no silence %s", id);
+		answer_error(resp, req, rc, err, "deleting the silence");
+		return;
+	}
+	no_content(resp, req);
+}
+
+static void deliveries(struct alert_engine *e, struct http_request *req, struct http_response *resp)
+{
+	if (!is_get(req)) {
+		api_error(resp, req, 405, "method not allowed: use GET");
+		return;
+	}
+	uint32_t limit = 100;
+	const char *l = param_cstr(req, "limit");
+	if (l) {
+		char *end;
+		long v = strtol(l, &end, 10);
+		if (*end || v < 1 || v > 10000) {
+			api_error(resp, req, 400, "limit: expected a number from 1 to 10000");
+			return;
+		}
+		limit = (uint32_t)v;
+	}
+	struct json j;
+	json_init(&j, &resp->body);
+	alert_engine_deliveries(e, limit, &j);
+	send_json(resp, req, 200);
+}
+
+/* Parse the body as a JSON object; NULL after answering 400. */
+static json_t *body_object(struct http_request *req, struct http_response *resp)
+{
+	if (!body_ok(req, resp))
+		return NULL;
+	json_error_t je;
+	json_t *o = json_loadb((const char *)req->body.p, req->body.len, 0, &je);
+	char msg[300];
+	if (!o) {
+		snprintf(msg, sizeof msg, "the body is not valid JSON: line %d: %s", je.line, je.text);
+		api_error(resp, req, 400, msg);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		api_error(resp, req, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+static void catalog_entry(struct catalog *c, const char *kind, const char *key, struct http_request *req,
+			  struct http_response *resp)
+{
+	char err[512] = "";
+	int rc;
+	if (is_get(req)) {
+		if ((rc = catalog_write(c, kind, key, &resp->body)) < 0) {
+			buf_clear(&resp->body);
+			snprintf(err, sizeof err, "no %s %s in the catalog",
+				 strcmp(kind, "services") == 0 ? "service" : "account", key);
+			answer_error(resp, req, rc, err, "the catalog entry");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "PUT")) {
+		json_t *o = body_object(req, resp);
+		if (!o)
+			return;
+		rc = catalog_put_entry(c, kind, key, o, err, sizeof err);
+		json_decref(o);
+		if (rc < 0) {
+			answer_error(resp, req, rc, err, "saving the catalog entry");
+			return;
+		}
+		if (catalog_write(c, kind, key, &resp->body) < 0)
+			buf_clear(&resp->body);
+		send_json(resp, req, 200);
+	} else if (method_is(req, "DELETE")) {
+		if ((rc = catalog_put_entry(c, kind, key, NULL, err, sizeof err)) < 0) {
+			if (rc == CLEW_ENOTFOUND)
+				snprintf(err, sizeof err, "no %s %s in the catalog",
+					 strcmp(kind, "services") == 0 ? "service" : "account", key);
+			answer_error(resp, req, rc, err, "deleting the catalog entry");
+			return;
+		}
+		no_content(resp, req);
+	} else {
+		api_error(resp, req, 405, "method not allowed: use GET, PUT or DELETE");
+	}
+}
+
+static void catalog(struct alert_engine *e, struct slice rest, struct http_request *req,
+		    struct http_response *resp)
+{
+	struct catalog *c = alert_engine_catalog(e);
+	char key[ALERT_API_MAX_ID], err[512] = "";
+	struct slice k;
+	if (api_path_rest(rest, "/services/", &k) || api_path_rest(rest, "/accounts/", &k)) {
+		const char *kind = rest.p[1] == 's' ? "services" : "accounts";
+		if (!path_id(k, key, sizeof key)) {
+			api_error(resp, req, 404, "not found: the path is /api/v1/catalog/services/{name} or "
+						  "/api/v1/catalog/accounts/{id}");
+			return;
+		}
+		catalog_entry(c, kind, key, req, resp);
+		return;
+	}
+	if (rest.len != 0 && !slice_eq_cstr(rest, "/")) {
+		api_error(resp, req, 404, "not found: the path is /api/v1/catalog/services/{name} or "
+					  "/api/v1/catalog/accounts/{id}");
+		return;
+	}
+	if (is_get(req)) {
+		if (catalog_write(c, NULL, NULL, &resp->body) < 0) {
+			buf_clear(&resp->body);
+			api_error(resp, req, 500, "the catalog could not be written");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "PUT") || method_is(req, "POST")) {
+		/* PUT replaces the catalog; POST (or PUT ?merge=1) merges into it */
+		struct slice m;
+		bool merge = method_is(req, "POST") ||
+			     (api_query_param(req, "merge", &m) && (slice_eq_cstr(m, "1") || slice_eq_cstr(m, "true")));
+		json_t *o = body_object(req, resp);
+		if (!o)
+			return;
+		int rc = catalog_put(c, o, merge, err, sizeof err);
+		json_decref(o);
+		if (rc < 0) {
+			answer_error(resp, req, rc, err, "saving the catalog");
+			return;
+		}
+		if (catalog_write(c, NULL, NULL, &resp->body) < 0)
+			buf_clear(&resp->body);
+		send_json(resp, req, 200);
+	} else {
+		api_error(resp, req, 405, "method not allowed: use GET, PUT or POST");
+	}
+}
+
+bool alert_api_handle(struct query_api *q, struct http_request *req, struct http_response *resp)
+{
+	struct slice rest;
+	enum { P_RULES, P_ALERTS, P_SILENCES, P_DELIVERIES, P_CATALOG } which;
+	if (api_path_rest(req->path, "/api/v1/alert-rules", &rest))
+		which = P_RULES;
+	else if (slice_eq_cstr(req->path, "/api/v1/alerts") || slice_eq_cstr(req->path, "/api/v1/alerts/"))
+		which = P_ALERTS;
+	else if (api_path_rest(req->path, "/api/v1/silences", &rest))
+		which = P_SILENCES;
+	else if (slice_eq_cstr(req->path, "/api/v1/alert-deliveries"))
+		which = P_DELIVERIES;
+	else if (api_path_rest(req->path, "/api/v1/catalog", &rest))
+		which = P_CATALOG;
+	else
+		return false;
+	/* "/api/v1/alert-rulesX" and the like are other paths */
+	if (which != P_ALERTS && which != P_DELIVERIES && rest.len && rest.p[0] != '/')
+		return false;
+	if (!q->alerts) {
+		api_error(resp, req, 503, "alerting is not running on this server");
+		return true;
+	}
+	switch (which) {
+	case P_RULES:
+		rules(q->alerts, rest, req, resp);
+		break;
+	case P_ALERTS:
+		alerts(q->alerts, req, resp);
+		break;
+	case P_SILENCES:
+		silences(q->alerts, rest, req, resp);
+		break;
+	case P_DELIVERIES:
+		deliveries(q->alerts, req, resp);
+		break;
+	case P_CATALOG:
+		catalog(q->alerts, rest, req, resp);
+		break;
+	}
+	return true;
+}
