@@ -28,7 +28,7 @@ struct leaf {
 	struct excol_field fld;
 	enum tql_op op; /* EQ..GTE, RE, NRE, EXISTS */
 	struct exec_value lit;
-	const regex_t *re;
+	const struct tql_regex *re;
 	bool int_fast; /* lit is int or duration and op a comparison: int64 compare */
 	uint8_t tab[256]; /* status and kind: the answer per byte */
 };
@@ -177,7 +177,7 @@ static uint32_t new_node(struct excol_plan *pl, enum xn_kind k)
 static bool leaf_value(const struct leaf *l, const struct exec_value *v);
 
 static uint32_t new_leaf(struct excol_plan *pl, const struct excol_field *f, enum tql_op op,
-			 const struct exec_value *lit, const regex_t *re)
+			 const struct exec_value *lit, const struct tql_regex *re)
 {
 	if (pl->n_leaves == pl->cap_leaves) {
 		uint32_t cap = pl->cap_leaves ? pl->cap_leaves * 2 : 8;
@@ -220,14 +220,6 @@ static enum tql_op mirror(enum tql_op op)
 	case TQL_OP_GTE: return TQL_OP_LTE;
 	default: return op;
 	}
-}
-
-static const regex_t *regex_of(const struct exec_query *xq, const struct tql_node *nd)
-{
-	for (uint32_t k = 0; k < xq->n_regexes; k++)
-		if (xq->regexes[k].node == nd)
-			return xq->regexes[k].ok ? &xq->regexes[k].re : NULL;
-	return NULL;
 }
 
 /* Compile condition nd; sets pl->fail when it is not eligible. */
@@ -292,7 +284,7 @@ static uint32_t comp(struct excol_plan *pl, const struct tql_node *nd)
 		case TQL_OP_NRE:
 			if (field_of(nd->a, &f) && nd->b->kind == TQL_N_STATIC) {
 				lit_of(nd->b, &lit);
-				return new_leaf(pl, &f, nd->op, &lit, regex_of(pl->xq, nd));
+				return new_leaf(pl, &f, nd->op, &lit, exec_find_regex(pl->xq, nd));
 			}
 			break;
 		default:
@@ -384,46 +376,6 @@ unsigned excol_fields_want(struct excol_field *const *f, uint32_t n)
 
 /* ---- values ---- */
 
-static void from_any(const struct any_value *v, struct exec_value *out)
-{
-	switch (v->type) {
-	case ANY_STRING:
-		out->type = TQL_T_STRING;
-		out->u.s = v->u.str;
-		break;
-	case ANY_BOOL:
-		out->type = TQL_T_BOOL;
-		out->u.b = v->u.b;
-		break;
-	case ANY_INT:
-		out->type = TQL_T_INT;
-		out->u.i = v->u.i;
-		break;
-	case ANY_DOUBLE:
-		out->type = TQL_T_FLOAT;
-		out->u.f = v->u.d;
-		break;
-	default:
-		out->type = TQL_T_UNKNOWN;
-		break;
-	}
-}
-
-static bool regex_ok(const regex_t *re, struct slice s)
-{
-	char small[256];
-	char *p = small;
-	if (s.len >= sizeof small && !(p = malloc(s.len + 1)))
-		return false;
-	if (s.len)
-		memcpy(p, s.p, s.len);
-	p[s.len] = 0;
-	bool m = regexec(re, p, 0, NULL, 0) == 0;
-	if (p != small)
-		free(p);
-	return m;
-}
-
 /* What the evaluator answers for `v op lit` (v the field's value). */
 static bool leaf_value(const struct leaf *l, const struct exec_value *v)
 {
@@ -432,7 +384,7 @@ static bool leaf_value(const struct leaf *l, const struct exec_value *v)
 	if (l->op == TQL_OP_RE || l->op == TQL_OP_NRE) {
 		if (v->type != TQL_T_STRING || !l->re)
 			return false;
-		bool m = regex_ok(l->re, v->u.s);
+		bool m = exec_regex_match(l->re, v->u.s);
 		return l->op == TQL_OP_RE ? m : !m;
 	}
 	if (v->type == TQL_T_NIL)
@@ -574,7 +526,7 @@ static int slot_res(struct excol_worker *w, struct keyslot *s)
 			byres[ri].type = TQL_T_NIL;
 			for (uint32_t k = 0; k < al.n; k++) {
 				if (slice_eq(al.items[k].key, s->key)) {
-					from_any(&al.items[k].value, &byres[ri]);
+					exec_value_from_any(&al.items[k].value, &byres[ri]);
 					break;
 				}
 			}
@@ -686,7 +638,7 @@ static inline bool spred_test(struct spred *sp, const struct leaf *l, const stru
 	if (sp->memo) {
 		if (l->op == TQL_OP_RE || l->op == TQL_OP_NRE) {
 			if (sp->memo[id] == 2) {
-				bool m = regex_ok(l->re, d[id]);
+				bool m = exec_regex_match(l->re, d[id]);
 				sp->memo[id] = (uint8_t)(l->op == TQL_OP_RE ? m : !m);
 			}
 			return sp->memo[id];

@@ -163,7 +163,7 @@ static const struct attr *find_attr(const struct attr_list *l, struct slice key)
 	return NULL;
 }
 
-static void from_any(const struct any_value *v, struct exec_value *out)
+void exec_value_from_any(const struct any_value *v, struct exec_value *out)
 {
 	switch (v->type) {
 	case ANY_STRING:
@@ -238,7 +238,7 @@ static void attr_value(struct exec_trace_ctx *t, uint32_t i, const struct tql_no
 		break;
 	}
 	if (a)
-		from_any(&a->value, out);
+		exec_value_from_any(&a->value, out);
 }
 
 static void str_or_nil(struct slice s, struct exec_value *out)
@@ -472,29 +472,17 @@ bool exec_compare(enum tql_op op, const struct exec_value *a, const struct exec_
 	}
 }
 
-static const regex_t *find_regex(const struct exec_query *xq, const struct tql_node *nd)
+const struct tql_regex *exec_find_regex(const struct exec_query *xq, const struct tql_node *nd)
 {
 	for (uint32_t k = 0; k < xq->n_regexes; k++)
 		if (xq->regexes[k].node == nd)
-			return xq->regexes[k].ok ? &xq->regexes[k].re : NULL;
+			return xq->regexes[k].re;
 	return NULL;
 }
 
-static bool regex_match(struct exec_trace_ctx *t, const regex_t *re, struct slice s)
+bool exec_regex_match(const struct tql_regex *re, struct slice s)
 {
-	char small[256];
-	char *p = small;
-	if (s.len >= sizeof small) {
-		p = arena_alloc(t->scratch, s.len + 1);
-		if (!p) {
-			t->oom = true;
-			return false;
-		}
-	}
-	if (s.len)
-		memcpy(p, s.p, s.len);
-	p[s.len] = 0;
-	return regexec(re, p, 0, NULL, 0) == 0;
+	return tql_regex_match(re, s.p, s.len) == 1;
 }
 
 void exec_arith(enum tql_op op, const struct exec_value *a, const struct exec_value *b, struct exec_value *out)
@@ -652,12 +640,12 @@ void exec_eval(struct exec_trace_ctx *t, uint32_t i, const struct tql_node *nd, 
 	case TQL_OP_RE:
 	case TQL_OP_NRE: {
 		exec_eval(t, i, nd->a, &a);
-		const regex_t *re = find_regex(t->xq, nd);
+		const struct tql_regex *re = exec_find_regex(t->xq, nd);
 		if (a.type != TQL_T_STRING || !re) {
 			set_bool(out, false);
 			return;
 		}
-		bool m = regex_match(t, re, a.u.s);
+		bool m = exec_regex_match(re, a.u.s);
 		set_bool(out, nd->op == TQL_OP_RE ? m : !m);
 		return;
 	}

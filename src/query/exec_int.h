@@ -4,14 +4,12 @@
 #ifndef CLEW_QUERY_EXEC_INT_H
 #define CLEW_QUERY_EXEC_INT_H
 
-#include <regex.h>
-
 #include "query/exec.h"
+#include "query/regex.h"
 
 struct exec_regex {
 	const struct tql_node *node; /* the =~ / !~ node */
-	regex_t re;
-	bool ok;
+	struct tql_regex *re;	     /* NULL: the pattern is not a string, never matches */
 };
 
 /* An equality a page must satisfy to hold a match: dict holds s. */
@@ -108,5 +106,14 @@ typedef int (*exec_page_fn)(void *ctx, uint32_t worker, struct block *blk, uint3
 int exec_scan_pages(const struct store_query_ops *ops, void *impl, struct exec_query *xq,
 		    const struct exec_options *o, exec_visit_fn visit, void *ctx, exec_page_fn page, void *page_ctx,
 		    struct exec_result *figures);
+
+/* The compiled regex of a =~ / !~ node, or NULL (never matches). */
+const struct tql_regex *exec_find_regex(const struct exec_query *xq, const struct tql_node *nd);
+
+/* Whether re matches the whole of s (a runaway pattern counts as no match). */
+bool exec_regex_match(const struct tql_regex *re, struct slice s);
+
+/* An attribute value as a TraceQL value (arrays, maps and bytes: unknown). */
+void exec_value_from_any(const struct any_value *v, struct exec_value *out);
 
 #endif

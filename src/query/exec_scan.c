@@ -48,28 +48,16 @@ static void add_regex(struct compile *c, const struct tql_node *nd)
 	if (nd->b->kind != TQL_N_STATIC || nd->b->u.val.type != TQL_T_STRING)
 		return; /* never matches */
 	struct slice p = nd->b->u.val.u.s;
-	char *pat = arena_alloc(c->a, p.len + 5);
-	if (!pat) {
-		c->rc = CLEW_ENOMEM;
-		return;
-	}
-	/* RE2 matches whole values in Tempo: anchor the pattern */
-	pat[0] = '^';
-	pat[1] = '(';
-	memcpy(pat + 2, p.p, p.len);
-	memcpy(pat + 2 + p.len, ")$", 3);
-	int e = regcomp(&r->re, pat, REG_EXTENDED | REG_NOSUB);
-	if (e != 0) {
-		char why[128];
-		regerror(e, &r->re, why, sizeof why);
+	char why[256];
+	/* RE2 syntax, matching whole values as Tempo does */
+	r->re = tql_regex_compile((const char *)p.p, p.len, 0, why, sizeof why);
+	if (!r->re) {
 		uint32_t line, col;
 		tql_linecol(c->xq->q->text, nd->b->off, &line, &col);
 		snprintf(c->err, c->errlen, "%u:%u: invalid regular expression \"%.*s\": %s", line, col, (int)p.len,
 			 (const char *)p.p, why);
 		c->rc = CLEW_EPARSE;
-		return;
 	}
-	r->ok = true;
 }
 
 static void add_out_field(struct compile *c, const struct tql_node *nd)
@@ -279,8 +267,7 @@ void exec_query_free(struct exec_query *xq)
 	if (!xq)
 		return;
 	for (uint32_t k = 0; k < xq->n_regexes; k++)
-		if (xq->regexes[k].ok)
-			regfree(&xq->regexes[k].re);
+		tql_regex_free(xq->regexes[k].re);
 	xq->n_regexes = 0;
 }
 

@@ -324,6 +324,11 @@ S('{ span.db.statement =~ "SELECT.*cart" }', (s) => re(spanAttr(s, 'db.statement
 S('{ span.http.status_code =~ "200" }', none);
 S('{ span.no.such !~ "x" }', none);
 S('{ resource.service.name =~ "c.*|d[a-z]" }', (s) => ['cart', 'db'].includes(svc(s)));
+// RE2 syntax: classes, case-insensitive groups, non-greedy repetition
+S(String.raw`{ statusMessage =~ "HTTP \\d{3}" }`, (s) => /^HTTP \d{3}$/.test(s.statusMessage));
+S('{ name =~ "(?i)get .*" }', (s) => /^get .*$/i.test(s.name));
+S('{ name =~ "G.*?T .*" }', (s) => re(str(s.name), 'G.*?T .*'));
+E('{ name =~ "(a)\\\\1" }', /not supported|backreference|invalid regular expression/);
 
 // Arithmetic.
 S('{ span.http.status_code - 200 = 0 }', (s) => cmp(spanAttr(s, 'http.status_code'), '=', 200));
