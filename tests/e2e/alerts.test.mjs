@@ -176,8 +176,14 @@ test('alerts: per-account rule fires, retries, silences, survives kill -9 and re
 		assert.equal(p.account.name, 'Acme Corp');
 		assert.equal(p.account.owner, 'alice@acme.example');
 		assert.ok('rootCause' in p && 'criticalPath' in p);
+		console.log(`rootCause ${JSON.stringify(p.rootCause || p.rootCauseError).slice(0, 400)}; ` +
+			`criticalPath ${JSON.stringify(p.criticalPath || p.criticalPathError)}`);
 		if (p.rootCause === null) assert.equal(typeof p.rootCauseError, 'string', 'a missing root cause says why');
 		else assert.ok(Array.isArray(p.rootCause) && p.rootCause.length <= 3, JSON.stringify(p.rootCause));
+		if (p.criticalPath === null) assert.equal(typeof p.criticalPathError, 'string', 'a missing critical path says why');
+		else assert.ok(typeof p.criticalPath.service === 'string' && p.criticalPath.share > 0, JSON.stringify(p.criticalPath));
+		// without a sanitizer the 2 s budget is plenty: both parts are there
+		if (!SANITIZER) assert.ok(Array.isArray(p.rootCause) && p.criticalPath, JSON.stringify(p));
 		assert.ok(Array.isArray(p.exampleTraceIds) && p.exampleTraceIds.length > 0);
 		for (const id of p.exampleTraceIds) assert.match(id, /^[0-9a-f]{32}$/);
 		assert.ok(p.url.startsWith(`${PUBLIC_URL}/explore?q=`), p.url);
