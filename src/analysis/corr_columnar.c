@@ -43,6 +43,12 @@ struct pent {
 	uint32_t stamp, bad, total, ex; /* ex: the first bad row; in a probe, the slot + 1 (0 none) */
 };
 
+/* A dense counter (names by dictionary id, kinds, statuses, child services
+ * by resource) for the counting pass. */
+struct dent {
+	uint32_t stamp, bad, total, ex;
+};
+
 /* The block's resources, decoded once per block per worker. */
 struct rcache {
 	const struct block *blk;
@@ -70,6 +76,15 @@ struct cw {
 	struct rcache rc_;
 	struct pent *tab;
 	uint32_t mask, used;
+	uint32_t *touched; /* the slots in use, in insertion order */
+	/* counting: dense counters */
+	struct dent *dname, *dcname, *dcsvc;
+	size_t cap_dname, cap_dcsvc;
+	struct dent dkind[SPAN_KIND_CONSUMER + 1], dstatus[STATUS_ERROR + 1];
+	/* probe: per span attribute key id of the page, 0 not known, 1 not
+	 * ranked, 2 ranked */
+	uint8_t *kok;
+	size_t cap_kok;
 	/* per page */
 	uint32_t *row_trace, *parent, *cfirst, *cnext, *stamp_slot;
 	int64_t *unit_dur;
@@ -93,6 +108,8 @@ struct corr_col {
 	enum corr_pass pass;
 	int64_t threshold_ns;
 	uint32_t gen;
+	/* probe: which intrinsic and child keys have a ranked value */
+	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
 	struct cw *w[EXEC_MAX_THREADS];
 };
 
@@ -144,6 +161,11 @@ static void cw_free(struct cw *w)
 	excol_worker_free(w->xw);
 	arena_reset(&w->rc_.a);
 	free(w->tab);
+	free(w->touched);
+	free(w->dname);
+	free(w->dcname);
+	free(w->dcsvc);
+	free(w->kok);
 	free(w->row_trace);
 	free(w->parent);
 	free(w->cfirst);
@@ -173,6 +195,14 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 	c->pass = pass;
 	c->threshold_ns = threshold_ns;
 	c->gen++;
+	if (pass == CORR_PASS_PROBE) {
+		c->p_name = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"));
+		c->p_kind = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"));
+		c->p_status = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"));
+		c->p_csvc = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("service"));
+		c->p_cname = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("name"));
+		c->p_span = corr_table_key_ranked(c->t, CORR_SCOPE_SPAN, (struct slice){0});
+	}
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		if (c->w[k])
 			cw_reset_pass(c->w[k]);
@@ -368,13 +398,21 @@ static int tab_init(struct cw *w, uint32_t cap)
 {
 	if (!w->tab || w->mask + 1 < cap) {
 		free(w->tab);
+		free(w->touched);
+		w->touched = try_malloc((size_t)cap * sizeof *w->touched);
 		w->tab = try_malloc((size_t)cap * sizeof *w->tab);
-		if (!w->tab)
+		if (!w->tab || !w->touched) {
+			free(w->tab);
+			w->tab = NULL;
 			return CLEW_ENOMEM;
+		}
 		w->mask = cap - 1;
+		for (uint32_t i = 0; i <= w->mask; i++)
+			w->tab[i].code = EMPTY;
+		w->used = 0;
 	}
-	for (uint32_t i = 0; i <= w->mask; i++)
-		w->tab[i].code = EMPTY;
+	for (uint32_t k = 0; k < w->used; k++) /* only the slots the last page used */
+		w->tab[w->touched[k]].code = EMPTY;
 	w->used = 0;
 	return 0;
 }
@@ -389,8 +427,12 @@ static int tab_grow(struct cw *w)
 	uint32_t n = w->mask + 1;
 	struct pent *old = w->tab;
 	struct pent *nt = try_malloc((size_t)n * 2 * sizeof *nt);
-	if (!nt)
+	uint32_t *tt = try_malloc((size_t)n * 2 * sizeof *tt);
+	if (!nt || !tt) {
+		free(nt);
+		free(tt);
 		return CLEW_ENOMEM;
+	}
 	w->tab = nt;
 	w->mask = n * 2 - 1;
 	for (uint32_t i = 0; i <= w->mask; i++)
@@ -403,7 +445,17 @@ static int tab_grow(struct cw *w)
 			h = (h + 1) & w->mask;
 		nt[h] = old[i];
 	}
+	/* the new slots in the old insertion order */
+	for (uint32_t k = 0; k < w->used; k++) {
+		uint64_t code = old[w->touched[k]].code;
+		uint32_t h = tab_slot(w, code);
+		while (nt[h].code != code)
+			h = (h + 1) & w->mask;
+		tt[k] = h;
+	}
 	free(old);
+	free(w->touched);
+	w->touched = tt;
 	return 0;
 }
 
@@ -418,7 +470,7 @@ static struct pent *tab_get(struct cw *w, uint64_t code, bool *fresh)
 					return NULL;
 				return tab_get(w, code, fresh);
 			}
-			w->used++;
+			w->touched[w->used++] = h;
 			w->tab[h] = (struct pent){code, 0, 0, 0, 0};
 			*fresh = true;
 			return &w->tab[h];
@@ -547,17 +599,57 @@ static void add_code(struct page *pg, uint64_t code, uint32_t row)
 		e->ex = row;
 }
 
+/* Count a dense counter for the current unit. */
+static inline void add_dense(const struct page *pg, struct dent *d, uint32_t row)
+{
+	if (d->stamp == pg->stamp)
+		return;
+	d->stamp = pg->stamp;
+	d->total++;
+	if (pg->bad && d->bad++ == 0)
+		d->ex = row;
+}
+
+/* Whether span attribute key kid of the page has a ranked value (probe). */
+static bool key_ranked(struct page *pg, uint32_t kid)
+{
+	struct cw *w = pg->w;
+	if (!w->kok[kid])
+		w->kok[kid] = corr_table_key_ranked(pg->c->t, CORR_SCOPE_SPAN, pg->cols->dict[1][kid]) ? 2 : 1;
+	return w->kok[kid] == 2;
+}
+
 /* Every counted key/value of span i (its resource's only when res). */
 static void add_span(struct page *pg, uint32_t i, bool res)
 {
 	const struct block_cols *c = pg->cols;
 	struct cw *w = pg->w;
-	uint32_t kind = c->kind_status[2 * i], status = c->kind_status[2 * i + 1];
-	add_code(pg, CODE(C_NAME, 0, c->name[i]), i);
-	add_code(pg, CODE(C_KIND, 0, kind <= SPAN_KIND_CONSUMER ? kind : 0), i);
-	add_code(pg, CODE(C_STATUS, 0, status <= STATUS_ERROR ? status : 0), i);
-	for (uint32_t j = c->attr_first[i]; j < c->attr_first[i + 1]; j++) {
+	struct corr_col *cc = pg->c;
+	bool probe = cc->pass == CORR_PASS_PROBE;
+	/* a probe reads only the columns of ranked keys (see run_page) */
+	uint32_t kind = 0, status = 0;
+	if (!probe || cc->p_kind || cc->p_status) {
+		kind = c->kind_status[2 * i];
+		status = c->kind_status[2 * i + 1];
+		kind = kind <= SPAN_KIND_CONSUMER ? kind : 0;
+		status = status <= STATUS_ERROR ? status : 0;
+	}
+	if (!probe) {
+		add_dense(pg, &w->dname[c->name[i]], i);
+		add_dense(pg, &w->dkind[kind], i);
+		add_dense(pg, &w->dstatus[status], i);
+	} else {
+		if (cc->p_name)
+			add_code(pg, CODE(C_NAME, 0, c->name[i]), i);
+		if (cc->p_kind)
+			add_code(pg, CODE(C_KIND, 0, kind), i);
+		if (cc->p_status)
+			add_code(pg, CODE(C_STATUS, 0, status), i);
+	}
+	for (uint32_t j = c->attr_first[i]; (!probe || cc->p_span) && j < c->attr_first[i + 1]; j++) {
 		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
+		if (probe && !key_ranked(pg, kid))
+			continue;
 		switch (c->attr_type[j]) {
 		case ANY_STRING:
 			add_code(pg, CODE(C_SSTR, kid, c->attr_str[x]), i);
@@ -581,14 +673,38 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		}
 	}
 	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
-		add_code(pg, CODE(C_CSVC, 0, w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]]), i);
-		add_code(pg, CODE(C_CNAME, 0, c->name[ch]), i);
+		uint32_t sv = w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]];
+		if (!probe) {
+			add_dense(pg, &w->dcsvc[sv], i);
+			add_dense(pg, &w->dcname[c->name[ch]], i);
+			continue;
+		}
+		if (cc->p_csvc)
+			add_code(pg, CODE(C_CSVC, 0, sv), i);
+		if (cc->p_cname)
+			add_code(pg, CODE(C_CNAME, 0, c->name[ch]), i);
 	}
 	if (!res)
 		return;
 	uint32_t r = w->rc_.scope_res[c->scope[i]];
 	for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++)
 		add_code(pg, CODE(C_RES, 0, w->rc_.canon[f]), i);
+}
+
+/* Fold a dense counter (code: what it counts) into the worker's table and
+ * clear it for the next page. */
+static int fold_dense(struct page *pg, struct dent *d, uint64_t code)
+{
+	struct cw *w = pg->w;
+	if (d->total == 0)
+		return 0;
+	uint8_t scope, vtype;
+	struct slice key, val;
+	const struct attr *a;
+	char tmp[64];
+	const uint8_t *ex = d->bad ? pg->cols->trace_ids + 16 * (size_t)w->row_trace[d->ex] : NULL;
+	resolve(pg, code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
+	return corr_table_add_counts(w->t, scope, key, vtype, val, d->bad, d->total, ex);
 }
 
 /* Fold the page table and the resource counts into the worker's table. */
@@ -598,9 +714,25 @@ static int fold(struct page *pg)
 	const struct block_cols *c = pg->cols;
 	int rc;
 	char tmp[64];
-	for (uint32_t h = 0; h <= w->mask; h++) {
-		const struct pent *e = &w->tab[h];
-		if (e->code == EMPTY || e->total == 0)
+	/* the dense counters, then the table in insertion order */
+	for (uint32_t v = 0; v < c->dict_n[0]; v++)
+		if ((rc = fold_dense(pg, &w->dname[v], CODE(C_NAME, 0, v))) < 0)
+			return rc;
+	for (uint32_t v = 0; v <= SPAN_KIND_CONSUMER; v++)
+		if ((rc = fold_dense(pg, &w->dkind[v], CODE(C_KIND, 0, v))) < 0)
+			return rc;
+	for (uint32_t v = 0; v <= STATUS_ERROR; v++)
+		if ((rc = fold_dense(pg, &w->dstatus[v], CODE(C_STATUS, 0, v))) < 0)
+			return rc;
+	for (uint32_t v = 0; v < c->dict_n[0]; v++)
+		if ((rc = fold_dense(pg, &w->dcname[v], CODE(C_CNAME, 0, v))) < 0)
+			return rc;
+	for (uint32_t v = 0; v < w->rc_.n_res; v++)
+		if ((rc = fold_dense(pg, &w->dcsvc[v], CODE(C_CSVC, 0, v))) < 0)
+			return rc;
+	for (uint32_t k = 0; k < w->used; k++) {
+		const struct pent *e = &w->tab[w->touched[k]];
+		if (e->total == 0)
 			continue;
 		uint8_t scope, vtype;
 		struct slice key, val;
@@ -827,9 +959,19 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		want |= BLOCK_COLS_START;
 	if (per_op)
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME;
-	if (!quantile)
+	bool kids = (!quantile && !probe) || self || (probe && (cc->p_csvc || cc->p_cname));
+	if (cc->pass == CORR_PASS_COUNT)
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS | BLOCK_COLS_SPAN_ATTRS |
 			BLOCK_COLS_TRACE_IDS;
+	if (probe) { /* only the columns of the ranked keys */
+		want |= BLOCK_COLS_SCOPE;
+		if (cc->p_name || cc->p_cname)
+			want |= BLOCK_COLS_NAME;
+		if (cc->p_kind || cc->p_status)
+			want |= BLOCK_COLS_KIND_STATUS;
+		if (cc->p_span)
+			want |= BLOCK_COLS_SPAN_ATTRS;
+	}
 	const uint8_t *sel;
 	uint32_t n_sel;
 	int rc;
@@ -839,12 +981,41 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	if ((want & BLOCK_COLS_SCOPE) && (rc = load_resources(w, blk)) < 0)
 		return rc;
 	struct page pg = {.c = cc, .w = w, .blk = blk, .cols = c, .sel = sel};
-	if ((rc = page_rows(&pg)) < 0)
+	if ((!quantile || self) && (rc = page_rows(&pg)) < 0)
 		return rc;
-	if ((!quantile || self) && (rc = page_children(&pg, p)) < 0)
+	if (kids && (rc = page_children(&pg, p)) < 0)
 		return rc;
-	memset(w->memo, 0, ((size_t)w->memo_mask + 1) * sizeof *w->memo);
-	w->memo_used = 0;
+	if (per_op) {
+		memset(w->memo, 0, ((size_t)w->memo_mask + 1) * sizeof *w->memo);
+		w->memo_used = 0;
+	}
+	if (cc->pass == CORR_PASS_COUNT) { /* the dense counters, zeroed */
+		if (c->dict_n[0] > w->cap_dname) {
+			size_t cap = c->dict_n[0];
+			if (grow((void **)&w->dname, cap, sizeof *w->dname) < 0 ||
+			    grow((void **)&w->dcname, cap, sizeof *w->dcname) < 0)
+				return CLEW_ENOMEM;
+			w->cap_dname = cap;
+		}
+		if (w->rc_.n_res > w->cap_dcsvc) {
+			if (grow((void **)&w->dcsvc, w->rc_.n_res, sizeof *w->dcsvc) < 0)
+				return CLEW_ENOMEM;
+			w->cap_dcsvc = w->rc_.n_res;
+		}
+		memset(w->dname, 0, c->dict_n[0] * sizeof *w->dname);
+		memset(w->dcname, 0, c->dict_n[0] * sizeof *w->dcname);
+		memset(w->dcsvc, 0, w->rc_.n_res * sizeof *w->dcsvc);
+		memset(w->dkind, 0, sizeof w->dkind);
+		memset(w->dstatus, 0, sizeof w->dstatus);
+	}
+	if (probe) { /* the ranked state of the page's span attribute keys, not known */
+		if (c->dict_n[1] > w->cap_kok) {
+			if (grow((void **)&w->kok, c->dict_n[1], 1) < 0)
+				return CLEW_ENOMEM;
+			w->cap_kok = c->dict_n[1];
+		}
+		memset(w->kok, 0, c->dict_n[1]);
+	}
 	if (!quantile) {
 		if ((rc = tab_init(w, 4096)) < 0)
 			return rc;
@@ -922,7 +1093,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			int64_t lo = 0, hi = 0;
 			for (uint32_t i = a; i < b; i++) {
 				any |= sel[i] != 0;
-				if (c->kind_status && c->kind_status[2 * i + 1] == STATUS_ERROR)
+				if (!quantile && !probe && c->kind_status[2 * i + 1] == STATUS_ERROR)
 					err = true;
 				int64_t en = c->start[i] + c->duration[i];
 				if (i == a || c->start[i] < lo)

@@ -492,6 +492,27 @@ int32_t corr_table_slot(const struct corr_table *t, enum corr_scope scope, struc
 	return e ? e->slot : -1;
 }
 
+static size_t key_text(const struct cv_key *k, char *out, size_t cap);
+
+bool corr_table_key_ranked(const struct corr_table *t, enum corr_scope scope, struct slice key)
+{
+	char kt[1200];
+	if (!key.p) {
+		for (uint32_t i = 0; i < t->n_results; i++)
+			if (t->results[i].scope == scope)
+				return true;
+		return false;
+	}
+	struct cv_key *k = find_key((struct corr_table *)t, (uint8_t)scope, key, false);
+	if (!k)
+		return false;
+	size_t n = key_text(k, kt, sizeof kt);
+	for (uint32_t i = 0; i < t->n_results; i++)
+		if (t->results[i].scope == scope && slice_eq(t->results[i].key, slice_make(kt, n)))
+			return true;
+	return false;
+}
+
 uint32_t corr_table_n_results(const struct corr_table *t)
 {
 	return t->n_results;

@@ -193,6 +193,11 @@ int32_t corr_table_slot(const struct corr_table *t, enum corr_scope scope, struc
 /* The same for an attribute (converted as corr_table_add_attr_counts). */
 int32_t corr_table_attr_slot(const struct corr_table *t, enum corr_scope scope, const struct attr *a);
 
+/* Whether a ranked result of the last corr_table_rank has key (as
+ * corr_table_slot takes it; any key when key.p is NULL) in scope: the
+ * probe skips the other keys. */
+bool corr_table_key_ranked(const struct corr_table *t, enum corr_scope scope, struct slice key);
+
 /* The number of ranked results of the last corr_table_rank. */
 uint32_t corr_table_n_results(const struct corr_table *t);
 
