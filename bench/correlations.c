@@ -7,6 +7,7 @@
  * blocks of 1M spans (no head).
  *
  *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1] [--show 1]
+ *                [--only corr_error|corr_latency_500ms|corr_latency_p99|compare_by_service|...]
  * --show 1 prints every result of each analysis and runs the other options
  * (trace level, per operation, self time) too, to compare implementations.  * Prints one "name value unit" line per figure. */
 #include <math.h>
@@ -35,6 +36,7 @@ static size_t g_n_blocks;
 static uint64_t g_spans;
 static uint32_t g_threads = 2;
 static int g_show; /* --show 1: print every result of the first run, more variants */
+static const char *g_only; /* --only <label>: run that analysis alone (for profiling) */
 
 static int get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
 {
@@ -203,6 +205,8 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 {
 	double cpu[MAX_RUNS], wall[MAX_RUNS], c, w;
 	char top[256] = "-";
+	if (g_only && strcmp(g_only, label) != 0)
+		return 0;
 	if (g_show)
 		printf("%s\n", label);
 	int rc = run_once(co, &c, &w, top, sizeof top); /* warm the column cache */
@@ -241,6 +245,8 @@ int main(int argc, char **argv)
 			cache_mb = strtoull(v, NULL, 10);
 		else if (strcmp(argv[i], "--show") == 0)
 			g_show = (int)strtol(v, NULL, 10);
+		else if (strcmp(argv[i], "--only") == 0)
+			g_only = v;
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = strtoull(v, NULL, 10);
 		else {

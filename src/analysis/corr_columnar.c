@@ -37,6 +37,7 @@ enum {
 #define CODE(cat, kid, val) (((uint64_t)(cat) << 60) | ((uint64_t)(kid) << 36) | (uint64_t)(val))
 #define EMPTY UINT64_MAX
 #define BIN_CACHE 1024
+#define VREF 0x80000000u
 
 struct pent {
 	uint64_t code;
@@ -76,7 +77,13 @@ struct cw {
 	struct rcache rc_;
 	struct pent *tab;
 	uint32_t mask, used;
-	uint32_t *touched; /* the slots in use, in insertion order */
+	/* span attribute strings by value id (dictionary ids are dense): the
+	 * first key seen with a value id of the page counts it here, others
+	 * in tab */
+	struct pent *vtab;
+	size_t cap_vtab;
+	uint32_t *touched; /* the entries in use, in insertion order (VREF: of vtab) */
+	uint32_t n_touched, cap_touched;
 	/* counting: dense counters */
 	struct dent *dname, *dcname, *dcsvc;
 	size_t cap_dname, cap_dcsvc;
@@ -161,6 +168,7 @@ static void cw_free(struct cw *w)
 	excol_worker_free(w->xw);
 	arena_reset(&w->rc_.a);
 	free(w->tab);
+	free(w->vtab);
 	free(w->touched);
 	free(w->dname);
 	free(w->dcname);
@@ -394,27 +402,53 @@ static int load_resources(struct cw *w, struct block *blk)
 
 /* ---- the page table ---- */
 
-static int tab_init(struct cw *w, uint32_t cap)
+static int tab_init(struct cw *w, uint32_t cap, uint32_t n_values)
 {
+	for (uint32_t k = 0; k < w->n_touched; k++) { /* only the entries the last page used */
+		uint32_t ref = w->touched[k];
+		if (ref & VREF)
+			w->vtab[ref & ~VREF].code = EMPTY;
+		else
+			w->tab[ref].code = EMPTY;
+	}
+	w->n_touched = 0;
+	w->used = 0;
 	if (!w->tab || w->mask + 1 < cap) {
 		free(w->tab);
-		free(w->touched);
-		w->touched = try_malloc((size_t)cap * sizeof *w->touched);
 		w->tab = try_malloc((size_t)cap * sizeof *w->tab);
-		if (!w->tab || !w->touched) {
-			free(w->tab);
-			w->tab = NULL;
+		if (!w->tab)
 			return CLEW_ENOMEM;
-		}
 		w->mask = cap - 1;
 		for (uint32_t i = 0; i <= w->mask; i++)
 			w->tab[i].code = EMPTY;
-		w->used = 0;
 	}
-	for (uint32_t k = 0; k < w->used; k++) /* only the slots the last page used */
-		w->tab[w->touched[k]].code = EMPTY;
-	w->used = 0;
+	if (!w->touched) {
+		if (!(w->touched = try_malloc((size_t)cap * sizeof *w->touched)))
+			return CLEW_ENOMEM;
+		w->cap_touched = cap;
+	}
+	if (n_values > w->cap_vtab) {
+		size_t n = n_values + n_values / 2;
+		if (grow((void **)&w->vtab, n, sizeof *w->vtab) < 0)
+			return CLEW_ENOMEM;
+		for (size_t i = w->cap_vtab; i < n; i++)
+			w->vtab[i].code = EMPTY;
+		w->cap_vtab = n;
+	}
 	return 0;
+}
+
+/* Append ref to the insertion order; false when out of memory. */
+static inline bool touch(struct cw *w, uint32_t ref)
+{
+	if (w->n_touched == w->cap_touched) {
+		uint32_t cap = w->cap_touched ? w->cap_touched * 2 : 4096;
+		if (grow((void **)&w->touched, cap, sizeof *w->touched) < 0)
+			return false;
+		w->cap_touched = cap;
+	}
+	w->touched[w->n_touched++] = ref;
+	return true;
 }
 
 static uint32_t tab_slot(const struct cw *w, uint64_t code)
@@ -427,12 +461,8 @@ static int tab_grow(struct cw *w)
 	uint32_t n = w->mask + 1;
 	struct pent *old = w->tab;
 	struct pent *nt = try_malloc((size_t)n * 2 * sizeof *nt);
-	uint32_t *tt = try_malloc((size_t)n * 2 * sizeof *tt);
-	if (!nt || !tt) {
-		free(nt);
-		free(tt);
+	if (!nt)
 		return CLEW_ENOMEM;
-	}
 	w->tab = nt;
 	w->mask = n * 2 - 1;
 	for (uint32_t i = 0; i <= w->mask; i++)
@@ -446,16 +476,16 @@ static int tab_grow(struct cw *w)
 		nt[h] = old[i];
 	}
 	/* the new slots in the old insertion order */
-	for (uint32_t k = 0; k < w->used; k++) {
+	for (uint32_t k = 0; k < w->n_touched; k++) {
+		if (w->touched[k] & VREF)
+			continue;
 		uint64_t code = old[w->touched[k]].code;
 		uint32_t h = tab_slot(w, code);
 		while (nt[h].code != code)
 			h = (h + 1) & w->mask;
-		tt[k] = h;
+		w->touched[k] = h;
 	}
 	free(old);
-	free(w->touched);
-	w->touched = tt;
 	return 0;
 }
 
@@ -470,7 +500,9 @@ static struct pent *tab_get(struct cw *w, uint64_t code, bool *fresh)
 					return NULL;
 				return tab_get(w, code, fresh);
 			}
-			w->touched[w->used++] = h;
+			if (!touch(w, h))
+				return NULL;
+			w->used++;
 			w->tab[h] = (struct pent){code, 0, 0, 0, 0};
 			*fresh = true;
 			return &w->tab[h];
@@ -562,33 +594,34 @@ static void resolve(const struct page *pg, uint64_t code, uint8_t *scope, struct
 	}
 }
 
-/* Count code for the current unit (or, probing, add its duration to the
- * ranked value's sketch once per unit). */
-static void add_code(struct page *pg, uint64_t code, uint32_t row)
+/* Probing: the duration of the current unit to the sketch of the ranked
+ * value of entry e (resolved when fresh) once per unit. */
+static void probe_ent(struct page *pg, struct pent *e, bool fresh)
 {
 	struct cw *w = pg->w;
-	bool fresh;
-	struct pent *e = tab_get(w, code, &fresh);
-	if (!e) {
-		pg->oom = true;
-		return;
+	if (fresh) {
+		uint8_t scope, vtype;
+		struct slice key, val;
+		const struct attr *a;
+		char tmp[64];
+		resolve(pg, e->code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
+		int32_t s = a ? corr_table_attr_slot(pg->c->t, CORR_SCOPE_RESOURCE, a)
+			      : corr_table_slot(pg->c->t, scope, key, vtype, val);
+		e->ex = (uint32_t)(s + 1);
 	}
+	if (e->ex && w->stamp_slot[e->ex - 1] != pg->stamp) {
+		w->stamp_slot[e->ex - 1] = pg->stamp;
+		if (sketch_add(&w->with[e->ex - 1], (double)pg->dur) < 0)
+			pg->oom = true;
+	}
+}
+
+/* Count entry e for the current unit (or, probing, add its duration to
+ * the ranked value's sketch once per unit). */
+static inline void hit(struct page *pg, struct pent *e, bool fresh, uint32_t row)
+{
 	if (pg->c->pass == CORR_PASS_PROBE) {
-		if (fresh) {
-			uint8_t scope, vtype;
-			struct slice key, val;
-			const struct attr *a;
-			char tmp[64];
-			resolve(pg, code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
-			int32_t s = a ? corr_table_attr_slot(pg->c->t, CORR_SCOPE_RESOURCE, a)
-				      : corr_table_slot(pg->c->t, scope, key, vtype, val);
-			e->ex = (uint32_t)(s + 1);
-		}
-		if (e->ex && w->stamp_slot[e->ex - 1] != pg->stamp) {
-			w->stamp_slot[e->ex - 1] = pg->stamp;
-			if (sketch_add(&w->with[e->ex - 1], (double)pg->dur) < 0)
-				pg->oom = true;
-		}
+		probe_ent(pg, e, fresh);
 		return;
 	}
 	if (e->stamp == pg->stamp)
@@ -597,6 +630,39 @@ static void add_code(struct page *pg, uint64_t code, uint32_t row)
 	e->total++;
 	if (pg->bad && e->bad++ == 0)
 		e->ex = row;
+}
+
+/* Count code for the current unit. */
+static void add_code(struct page *pg, uint64_t code, uint32_t row)
+{
+	bool fresh;
+	struct pent *e = tab_get(pg->w, code, &fresh);
+	if (!e) {
+		pg->oom = true;
+		return;
+	}
+	hit(pg, e, fresh, row);
+}
+
+/* Count span attribute kid = string value id vid: in the value's own
+ * entry when it is free or the key's, else in the table. */
+static inline void add_str(struct page *pg, uint32_t kid, uint32_t vid, uint32_t row)
+{
+	struct cw *w = pg->w;
+	uint64_t code = CODE(C_SSTR, kid, vid);
+	struct pent *e = &w->vtab[vid];
+	if (e->code == code) {
+		hit(pg, e, false, row);
+	} else if (e->code == EMPTY) {
+		if (!touch(w, VREF | vid)) {
+			pg->oom = true;
+			return;
+		}
+		*e = (struct pent){code, 0, 0, 0, 0};
+		hit(pg, e, true, row);
+	} else {
+		add_code(pg, code, row);
+	}
 }
 
 /* Count a dense counter for the current unit. */
@@ -652,7 +718,7 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 			continue;
 		switch (c->attr_type[j]) {
 		case ANY_STRING:
-			add_code(pg, CODE(C_SSTR, kid, c->attr_str[x]), i);
+			add_str(pg, kid, c->attr_str[x], i);
 			break;
 		case ANY_BOOL:
 			add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
@@ -730,8 +796,9 @@ static int fold(struct page *pg)
 	for (uint32_t v = 0; v < w->rc_.n_res; v++)
 		if ((rc = fold_dense(pg, &w->dcsvc[v], CODE(C_CSVC, 0, v))) < 0)
 			return rc;
-	for (uint32_t k = 0; k < w->used; k++) {
-		const struct pent *e = &w->tab[w->touched[k]];
+	for (uint32_t k = 0; k < w->n_touched; k++) {
+		uint32_t ref = w->touched[k];
+		const struct pent *e = ref & VREF ? &w->vtab[ref & ~VREF] : &w->tab[ref];
 		if (e->total == 0)
 			continue;
 		uint8_t scope, vtype;
@@ -1017,7 +1084,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		memset(w->kok, 0, c->dict_n[1]);
 	}
 	if (!quantile) {
-		if ((rc = tab_init(w, 4096)) < 0)
+		if ((rc = tab_init(w, 4096, c->dict_n[2])) < 0)
 			return rc;
 		if (w->rc_.n_res > w->cap_res) {
 			size_t cap = w->rc_.n_res;
