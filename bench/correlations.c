@@ -212,11 +212,13 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 	int rc = run_once(co, &c, &w, top, sizeof top); /* warm the column cache */
 	if (rc < 0)
 		return rc;
+	int show = g_show;
 	if (g_show)
 		g_show = 2;
 	for (int k = 0; k < runs; k++)
 		if ((rc = run_once(co, &cpu[k], &wall[k], top, sizeof top)) < 0)
 			return rc;
+	g_show = show; /* the next analysis prints its results too */
 	double mc = median(cpu, runs), mw = median(wall, runs);
 	printf("%s_cpu %.3f s\n%s_wall %.1f ms\n%s_spans_per_cpu_s %.0f spans/cpu-s\n%s_top %s -\n", label, mc, label,
 	       mw, label, mc > 0 ? (double)g_spans / mc : 0, label, top);

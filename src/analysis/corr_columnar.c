@@ -64,6 +64,7 @@ struct rcache {
 	uint8_t *dup;	      /* an equal attribute comes earlier in its resource */
 	int32_t *slot;	      /* probe: the ranked slot of each flat attribute */
 	uint32_t slot_gen;
+	uint32_t *rs_off, *rs; /* probe: per resource + 1, its ranked slots in rs */
 };
 
 struct cw {
@@ -378,7 +379,9 @@ static int load_resources(struct cw *w, struct block *blk)
 	r->canon = arena_array(&r->a, r->n_flat + 1, sizeof *r->canon);
 	r->dup = arena_array(&r->a, r->n_flat + 1, 1);
 	r->slot = arena_array(&r->a, r->n_flat + 1, sizeof *r->slot);
-	if (!r->flat || !r->canon || !r->dup || !r->slot)
+	r->rs_off = arena_array(&r->a, r->n_res + 1, sizeof *r->rs_off);
+	r->rs = arena_array(&r->a, r->n_flat + 1, sizeof *r->rs);
+	if (!r->flat || !r->canon || !r->dup || !r->slot || !r->rs_off || !r->rs)
 		return CLEW_ENOMEM;
 	for (uint32_t k = 0; k < r->n_res; k++)
 		for (uint32_t i = 0; i < al[k].n; i++)
@@ -1100,9 +1103,18 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		w->n_rtouched = 0;
 	}
 	if (probe && w->rc_.slot_gen != cc->gen) { /* the ranked slots of the block's resource attributes */
-		for (uint32_t f = 0; f < w->rc_.n_flat; f++)
-			w->rc_.slot[f] = w->rc_.dup[f] ? -1 : corr_table_attr_slot(cc->t, CORR_SCOPE_RESOURCE, w->rc_.flat[f]);
-		w->rc_.slot_gen = cc->gen;
+		struct rcache *rs = &w->rc_;
+		uint32_t n = 0;
+		for (uint32_t f = 0; f < rs->n_flat; f++)
+			rs->slot[f] = rs->dup[f] ? -1 : corr_table_attr_slot(cc->t, CORR_SCOPE_RESOURCE, rs->flat[f]);
+		for (uint32_t r = 0; r < rs->n_res; r++) {
+			rs->rs_off[r] = n;
+			for (uint32_t f = rs->off[r]; f < rs->off[r + 1]; f++)
+				if (rs->slot[f] >= 0)
+					rs->rs[n++] = (uint32_t)rs->slot[f];
+		}
+		rs->rs_off[rs->n_res] = n;
+		rs->slot_gen = cc->gen;
 	}
 	for (uint32_t k = 0; probe && k < w->n_with; k++)
 		w->stamp_slot[k] = 0;
@@ -1129,9 +1141,9 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 					return CLEW_ENOMEM;
 				add_span(&pg, i, false);
 				uint32_t r = w->rc_.scope_res[c->scope[i]];
-				for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++) {
-					int32_t s = w->rc_.slot[f];
-					if (s >= 0 && w->stamp_slot[s] != pg.stamp) {
+				for (uint32_t f = w->rc_.rs_off[r]; f < w->rc_.rs_off[r + 1]; f++) {
+					uint32_t s = w->rc_.rs[f];
+					if (w->stamp_slot[s] != pg.stamp) {
 						w->stamp_slot[s] = pg.stamp;
 						if (sketch_add(&w->with[s], (double)dur) < 0)
 							return CLEW_ENOMEM;
