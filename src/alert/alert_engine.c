@@ -38,6 +38,7 @@
 struct inst {
 	struct alert_instance st;
 	char *key;
+	uint64_t hash; /* of key */
 	char **names, **values;
 	uint32_t n;
 	uint8_t examples[ALERT_STREAM_EXAMPLES][16];
@@ -59,6 +60,11 @@ struct rule_ent {
 	int64_t warm_until_ns;
 	struct inst **insts;
 	uint32_t n_insts, cap_insts;
+	/* insts by key (open addressing on inst->hash); NULL or stale after a
+	 * removal: rebuilt by the next lookup */
+	struct inst **idx;
+	uint32_t idx_mask;
+	bool idx_stale;
 };
 
 struct outbox_ent {
@@ -262,11 +268,36 @@ static json_t *load_file(struct alert_engine *e, const char *name, int *rc, char
 
 /* ---- instances ---- */
 
+static void idx_put(struct rule_ent *re, struct inst *in)
+{
+	uint32_t h = (uint32_t)in->hash & re->idx_mask;
+	while (re->idx[h])
+		h = (h + 1) & re->idx_mask;
+	re->idx[h] = in;
+}
+
+/* Rebuild the index with room for twice the instances. */
+static void idx_rebuild(struct rule_ent *re)
+{
+	uint32_t cap = 64;
+	while (cap < 2 * (uint64_t)re->n_insts + 2)
+		cap *= 2;
+	free(re->idx);
+	re->idx = xcalloc(cap, sizeof *re->idx);
+	re->idx_mask = cap - 1;
+	re->idx_stale = false;
+	for (uint32_t i = 0; i < re->n_insts; i++)
+		idx_put(re, re->insts[i]);
+}
+
 static struct inst *inst_find(struct rule_ent *re, const char *key)
 {
-	for (uint32_t i = 0; i < re->n_insts; i++)
-		if (strcmp(re->insts[i]->key, key) == 0)
-			return re->insts[i];
+	if (!re->idx || re->idx_stale)
+		idx_rebuild(re);
+	uint64_t hv = hash64(key, strlen(key));
+	for (uint32_t h = (uint32_t)hv & re->idx_mask; re->idx[h]; h = (h + 1) & re->idx_mask)
+		if (re->idx[h]->hash == hv && strcmp(re->idx[h]->key, key) == 0)
+			return re->idx[h];
 	return NULL;
 }
 
@@ -275,6 +306,7 @@ static struct inst *inst_add(struct rule_ent *re, const char *key, const char *c
 {
 	struct inst *in = xcalloc(1, sizeof *in);
 	in->key = xstrdup(key);
+	in->hash = hash64(key, strlen(key));
 	in->n = n;
 	in->names = xcalloc(n + 1, sizeof *in->names);
 	in->values = xcalloc(n + 1, sizeof *in->values);
@@ -287,6 +319,12 @@ static struct inst *inst_add(struct rule_ent *re, const char *key, const char *c
 		re->insts = xrealloc(re->insts, re->cap_insts * sizeof *re->insts);
 	}
 	re->insts[re->n_insts++] = in;
+	if (re->idx && !re->idx_stale) {
+		if (2 * (uint64_t)re->n_insts + 2 > (uint64_t)re->idx_mask + 1)
+			idx_rebuild(re);
+		else
+			idx_put(re, in);
+	}
 	return in;
 }
 
@@ -307,6 +345,7 @@ static void rule_ent_free(struct rule_ent *re)
 	for (uint32_t i = 0; i < re->n_insts; i++)
 		inst_free(re->insts[i]);
 	free(re->insts);
+	free(re->idx);
 	alert_stream_free(re->s);
 	alert_rule_free(&re->r);
 	free(re);
@@ -669,6 +708,7 @@ static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
 		if (drop) {
 			inst_free(in);
 			re->insts[i] = re->insts[--re->n_insts];
+			re->idx_stale = true;
 			e->dirty = true;
 			continue;
 		}

@@ -274,6 +274,8 @@ static size_t value_text(const struct exec_value *v, char *out, size_t cap)
 static int table_grow(struct alert_stream *s)
 {
 	uint32_t cap = s->table ? (s->table_mask + 1) * 2 : 64;
+	while (cap < 2 * (uint64_t)s->n_groups + 2) /* a rebuild after removals starts from none */
+		cap *= 2;
 	uint32_t *t = try_calloc(cap, sizeof *t);
 	if (!t)
 		return CLEW_ENOMEM;

@@ -9,6 +9,7 @@
 
 #include "alert/alert_engine.h"
 #include "api/alert_api.h"
+#include "alert/alert_stream.h"
 #include "api/query_api.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -232,5 +233,62 @@ TEST(alert_engine_restart_waits_for_a_full_window)
 	CHECK_INT(alert_engine_outbox(e), ==, 2);
 	alert_engine_close(e);
 out:
+	arena_reset(&a);
+}
+
+static int count_groups(void *ctx, const struct alert_group_value *g)
+{
+	(*(uint32_t *)ctx)++;
+	return 0;
+}
+
+/* Many groups, then the old ones forgotten: the group table is rebuilt for
+ * more groups than its first size, and lookups keep working. */
+TEST(alert_stream_forgets_many_groups)
+{
+	int rc;
+	char err[200];
+	struct alert_stream *s = alert_stream_new("{ kind = server } | count_over_time() by (span.customer.id)", 60 * S,
+						  0, &rc, err, sizeof err);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	struct arena a;
+	arena_init(&a, 0);
+	int64_t now = 1700000000LL * S;
+	char names[300][16];
+	for (int round = 0; round < 2; round++) {
+		int64_t t = now + round * 200 * S;
+		struct span_batch b;
+		span_batch_init(&b, &a);
+		span_batch_add_resource(&b);
+		span_batch_add_scope(&b, 0);
+		for (uint32_t i = 0; i < 150; i++) {
+			uint32_t k = (uint32_t)round * 150 + i;
+			snprintf(names[k], sizeof names[k], "acct-%u", k);
+			struct span *sp = span_batch_add_span(&b, 0);
+			memset(sp->trace_id, 0, 16);
+			sp->trace_id[0] = (uint8_t)(k + 1);
+			sp->trace_id[1] = (uint8_t)(k >> 8);
+			memset(sp->span_id, 0, 8);
+			sp->span_id[0] = 1;
+			sp->kind = SPAN_KIND_SERVER;
+			sp->start_unix_ns = t - S;
+			sp->end_unix_ns = t - S / 2;
+			sp->attrs.items = arena_array(&a, 1, sizeof(struct attr));
+			sp->attrs.items[0].key = SLICE_LIT("customer.id");
+			sp->attrs.items[0].value.type = ANY_STRING;
+			sp->attrs.items[0].value.u.str = slice_cstr(names[k]);
+			sp->attrs.n = 1;
+		}
+		CHECK_INT(alert_stream_add_batch(s, &b, t), ==, 0);
+		uint32_t n = 0;
+		CHECK_INT(alert_stream_eval(s, t, count_groups, &n), ==, 0);
+		CHECK_INT(n, ==, 150); /* the first round's groups have no data any more */
+	}
+	struct alert_stream_stats st;
+	alert_stream_stats(s, &st);
+	CHECK_INT(st.groups, <=, 300);
+	alert_stream_free(s);
 	arena_reset(&a);
 }
