@@ -539,12 +539,13 @@ static int slot_res(struct excol_worker *w, struct keyslot *s)
 	return 0;
 }
 
-/* The first attribute of each span with slot s's key, on this page. */
-static int slot_refs(struct excol_worker *w, struct keyslot *s)
+/* The first attribute of each span with slot s's key, on this page (of
+ * the spans with sel[i] only, when sel is not NULL). */
+static int slot_refs(struct excol_worker *w, struct keyslot *s, const uint8_t *sel)
 {
 	if (s->refs_done)
 		return 0;
-	int rc = block_cols_key(w->blk, w->page, &w->cols, s->kid, &s->kc);
+	int rc = block_cols_key_sel(w->blk, w->page, &w->cols, s->kid, sel, &s->kc);
 	if (rc < 0)
 		return rc;
 	s->refs_done = true;
@@ -989,7 +990,7 @@ int excol_eval_page(const struct excol_plan *pl, struct excol_worker *w, struct 
 	for (uint32_t k = 0; k < pl->n_leaves; k++) {
 		struct leafstate *st = &w->ls[k];
 		if (st->cst == XC_UNKNOWN && st->ks >= 0 && pl->leaves[k].fld.f != XF_RES &&
-		    (rc = slot_refs(w, &w->slots[st->ks])) < 0)
+		    (rc = slot_refs(w, &w->slots[st->ks], NULL)) < 0)
 			return rc;
 	}
 	*n_sel = eval_node(w, pl, pl->root);
@@ -999,11 +1000,18 @@ int excol_eval_page(const struct excol_plan *pl, struct excol_worker *w, struct 
 
 int excol_fields_prepare(struct excol_worker *w, struct excol_field *const *f, uint32_t n)
 {
+	return excol_fields_prepare_sel(w, f, n, NULL);
+}
+
+int excol_fields_prepare_sel(struct excol_worker *w, struct excol_field *const *f, uint32_t n, const uint8_t *sel)
+{
 	int rc;
 	if (n > EXCOL_MAX_FIELDS)
 		return CLEW_EINVAL;
 	for (uint32_t j = 0; j < n; j++) {
 		w->fslot[j] = -1;
+		if (f[j]->f == XF_DURATION && sel && (rc = block_cols_duration_sel(w->blk, w->page, &w->cols, sel)) < 0)
+			return rc;
 		if (f[j]->f != XF_SPAN && f[j]->f != XF_RES && f[j]->f != XF_ANY)
 			continue;
 		int s = slot_of(w, f[j]->key);
@@ -1013,7 +1021,7 @@ int excol_fields_prepare(struct excol_worker *w, struct excol_field *const *f, u
 		struct keyslot *ks = &w->slots[s];
 		if (f[j]->f != XF_RES) {
 			slot_page(w, ks);
-			if ((rc = slot_refs(w, ks)) < 0)
+			if ((rc = slot_refs(w, ks, sel)) < 0)
 				return rc;
 		}
 		if (f[j]->f != XF_SPAN && (rc = slot_res(w, ks)) < 0)

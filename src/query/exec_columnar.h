@@ -64,6 +64,11 @@ const struct block_cols *excol_cols(const struct excol_worker *w);
  * worker's arena: valid until the next page). Fields need their
  * excol_fields_want columns and excol_fields_prepare after each page. */
 int excol_fields_prepare(struct excol_worker *w, struct excol_field *const *f, uint32_t n);
+/* excol_fields_prepare for the spans i with sel[i] != 0 only (the *sel of
+ * excol_eval_page): other spans' field values are not decoded and must not
+ * be asked for. A duration field then needs no BLOCK_COLS_DURATION in the
+ * page's extra_want (only the selected spans' durations are decoded). */
+int excol_fields_prepare_sel(struct excol_worker *w, struct excol_field *const *f, uint32_t n, const uint8_t *sel);
 /* f is the j-th field given to excol_fields_prepare. */
 void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint32_t j, uint32_t i,
 		       struct exec_value *out);

@@ -353,10 +353,11 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 	uint64_t step = (uint64_t)cr->cfg->step_ns;
 	bool one_step = pi->min_start_ns >= r->start_ns && pi->max_start_ns < r->end_ns &&
 			(uint64_t)(pi->min_start_ns - r->start_ns) / step == (uint64_t)(pi->max_start_ns - r->start_ns) / step;
-	unsigned want = cr->want | (one_step ? 0 : BLOCK_COLS_START);
+	/* durations are decoded for the selected spans only (excol_fields_prepare_sel) */
+	unsigned want = (cr->want & ~(unsigned)BLOCK_COLS_DURATION) | (one_step ? 0 : BLOCK_COLS_START);
 	if ((rc = excol_eval_page(cr->plan, cw->xw, blk, p, want, &sel, &n_sel)) < 0 || n_sel == 0)
 		return rc;
-	if ((rc = excol_fields_prepare(cw->xw, cr->f, r->n_fields)) < 0)
+	if ((rc = excol_fields_prepare_sel(cw->xw, cr->f, r->n_fields, sel)) < 0)
 		return rc;
 	enum tql_metric_fn fn = cr->cfg->fn;
 	if (r->n_by > 1 || fn == TQL_M_HISTOGRAM_OVER_TIME)
@@ -429,7 +430,7 @@ static void col_finish(struct colrun *cr, struct run *r)
 			snprintf(r->err, r->errlen, "%s", cw->err);
 		}
 		if (cw->set && r->rc == 0) {
-			int rc = series_merge(r->set, cw->set);
+			int rc = series_merge_move(r->set, cw->set);
 			if (rc < 0) {
 				r->rc = rc;
 				snprintf(r->err, r->errlen, "%s",

@@ -511,7 +511,9 @@ int series_add_count(struct series_set *s, uint32_t gi, int64_t ts_ns, uint64_t 
 	return 0;
 }
 
-int series_merge(struct series_set *dst, const struct series_set *src)
+/* series_merge; with move, sketches dst lacks are taken from src (whose
+ * slot is emptied) instead of copied. */
+static int merge_sets(struct series_set *dst, struct series_set *src, bool move)
 {
 	if (dst->finished || src->finished)
 		return CLEW_ESTATE;
@@ -521,7 +523,7 @@ int series_merge(struct series_set *dst, const struct series_set *src)
 	    a->sketch_alpha != b->sketch_alpha)
 		return CLEW_EINVAL;
 	for (uint32_t i = 0; i < src->n_groups; i++) {
-		const struct group *sg = &src->groups[i];
+		struct group *sg = &src->groups[i];
 		struct group *g = group_find(dst, sg->key, sg->hash);
 		int rc = 0;
 		if (!g && !(g = group_new(dst, sg->key, sg->hash, &rc)))
@@ -547,9 +549,16 @@ int series_merge(struct series_set *dst, const struct series_set *src)
 					d[0] = v[0];
 				break;
 			case TQL_M_QUANTILE_OVER_TIME: {
-				const struct sketch *ss = sg->sk[t];
+				struct sketch *ss = sg->sk[t];
 				if (!ss || ss->count == 0)
 					break;
+				if (!g->sk[t] && move) {
+					g->sk[t] = ss;
+					sg->sk[t] = NULL;
+					if ((rc = charge(dst, sketch_bytes(ss))) < 0)
+						return rc;
+					break;
+				}
 				if (!g->sk[t]) {
 					if (!(g->sk[t] = try_malloc(sizeof *g->sk[t])))
 						return CLEW_ENOMEM;
@@ -571,6 +580,16 @@ int series_merge(struct series_set *dst, const struct series_set *src)
 		}
 	}
 	return 0;
+}
+
+int series_merge(struct series_set *dst, const struct series_set *src)
+{
+	return merge_sets(dst, (struct series_set *)src, false); /* src not written */
+}
+
+int series_merge_move(struct series_set *dst, struct series_set *src)
+{
+	return merge_sets(dst, src, true);
 }
 
 /* Total order of label values: by type, then value (strings bytewise). */

@@ -91,6 +91,11 @@ int series_add_count(struct series_set *s, uint32_t g, int64_t ts_ns, uint64_t n
  * errors. */
 int series_merge(struct series_set *dst, const struct series_set *src);
 
+/* series_merge for a src about to be freed: quantile sketches dst does not
+ * have yet are moved over rather than copied (src then answers nothing
+ * meaningful; only series_set_free). Same returns. */
+int series_merge_move(struct series_set *dst, struct series_set *src);
+
 /* Compute the final series, sorted by labels. Returns 0, CLEW_ELIMIT,
  * CLEW_ENOMEM. Afterwards only the calls below are allowed. */
 int series_finish(struct series_set *s);

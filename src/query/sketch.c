@@ -167,13 +167,27 @@ void sketch_bucket_bounds(const struct sketch *s, int32_t key, double *lo, doubl
 	*hi = inverse_map(((double)key + 1) / s->mult);
 }
 
+/* A per-thread memo of bucket values (direct-mapped by key): a query's
+ * sketches share their keys, and each value costs two bisections. */
+#define MEMO_SLOTS 4096
+struct bucket_memo {
+	double mult, v;
+	int32_t key;
+};
+static _Thread_local struct bucket_memo memo[MEMO_SLOTS];
+
 /* The value reported for a bucket: the point whose relative distance to
  * both bounds is the same, (hi - lo) / (hi + lo) <= alpha. */
 static double bucket_value(const struct sketch *s, int32_t key)
 {
+	struct bucket_memo *m = &memo[(uint32_t)key & (MEMO_SLOTS - 1)];
+	if (m->mult == s->mult && m->key == key)
+		return m->v;
 	double lo, hi;
 	sketch_bucket_bounds(s, key, &lo, &hi);
-	return lo * (2 / (1 + lo / hi)); /* 2 lo hi / (lo + hi), without overflow */
+	double v = lo * (2 / (1 + lo / hi)); /* 2 lo hi / (lo + hi), without overflow */
+	*m = (struct bucket_memo){.mult = s->mult, .v = v, .key = key};
+	return v;
 }
 
 double sketch_quantile(const struct sketch *s, double q)

@@ -233,6 +233,7 @@ void block_cols_free(struct block_cols *c);
 int block_cols_load(struct block *b, uint32_t p, unsigned want, struct block_cols *c);
 
 #define BLOCK_KEY_NONE 0xff /* block_key_col.type: the span has no attribute with the key */
+#define BLOCK_KEY_SKIP 0xfe /* internal to block_cols_key_sel: never in its result */
 
 /* One span attribute key of a page, decoded by block_cols_key: per span
  * the type (enum any_type, or BLOCK_KEY_NONE) of its first attribute with
@@ -257,6 +258,20 @@ void block_key_col_free(struct block_key_col *k);
  * c is loaded for p first (dict[1] and dict[2] are). 0, or
  * block_cols_load's errors. */
 int block_cols_key(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, struct block_key_col *out);
+
+/* block_cols_key for the spans i with sel[i] != 0 only (sel: one byte per
+ * span; NULL means every span): the other spans read BLOCK_KEY_NONE and
+ * their values are skipped unchecked; the count, key and type columns and
+ * the string stream's framing are checked in full as before. */
+int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, const uint8_t *sel,
+		       struct block_key_col *out);
+
+/* The durations of the spans i with sel[i] != 0 into c->duration (the
+ * others 0), for page p already loaded into c by block_cols_load: the
+ * column's varint framing is checked in full, the skipped values are not
+ * decoded. Nothing to do when the whole column is loaded. 0, CLEW_EINVAL
+ * (c holds another page), or block_cols_load's errors. */
+int block_cols_duration_sel(struct block *b, uint32_t p, struct block_cols *c, const uint8_t *sel);
 
 /* The resource of scope si of the block's scope table (si < scopes). */
 uint32_t block_scope_resource(const struct block *b, uint32_t si);

@@ -559,7 +559,7 @@ static int key_stream_to(struct cols_ld *l, int col, struct key_stream *s, const
 	return 0;
 }
 
-static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
+static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct block_key_col *o)
 {
 	struct block_cols *c = l->c;
 	const int g = BCOL_SPAN_ATTR;
@@ -596,7 +596,27 @@ static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
 		CL_FAIL(l, g + BATTR_KEY);
 	uint32_t span = 0;
 	for (uint32_t k = 0; k < n; k++) {
-		if (bytes) {
+		if (bytes && sel) {
+			/* the first attribute with the key of each selected span,
+			 * searched within the span's attributes only */
+			if (kid >= 0x80)
+				break;
+			uint32_t hit = UINT32_MAX;
+			for (; span < ns && hit == UINT32_MAX; span++) {
+				if (!sel[span] || o->type[span] != BLOCK_KEY_NONE)
+					continue;
+				for (uint32_t j = c->attr_first[span]; j < c->attr_first[span + 1]; j++) {
+					if (kc.p[j] == kid) {
+						hit = j;
+						break;
+					}
+				}
+			}
+			if (hit == UINT32_MAX)
+				break;
+			k = hit;
+			span--;
+		} else if (bytes) {
 			if (kid >= 0x80)
 				break;
 			const uint8_t *m = memchr(kc.p + k, (int)kid, n - k);
@@ -615,6 +635,12 @@ static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
 		if (o->type[span] != BLOCK_KEY_NONE)
 			continue; /* not the span's first attribute with the key */
 		uint8_t t = typ.p[k];
+		if (sel && !sel[span]) {
+			/* not wanted: marked so that later attributes of the span
+			 * with the key are passed over too, then unmarked */
+			o->type[span] = BLOCK_KEY_SKIP;
+			continue;
+		}
 		uint64_t val = 0;
 		uint32_t ord;
 		switch (t) {
@@ -658,6 +684,10 @@ static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
 		/* the loop may stop early only in the byte form; finish checking */
 		CL_FAIL(l, g + BATTR_KEY);
 	}
+	if (sel)
+		for (uint32_t i = 0; i < ns; i++)
+			if (o->type[i] == BLOCK_KEY_SKIP)
+				o->type[i] = BLOCK_KEY_NONE;
 	/* the string stream's framing: one varint per string attribute */
 	if (!ss.open && (rc = cols_sec(l, g + BATTR_STR, &ss.cur)) < 0)
 		return rc;
@@ -670,12 +700,70 @@ static int cols_key(struct cols_ld *l, uint32_t kid, struct block_key_col *o)
 
 int block_cols_key(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, struct block_key_col *out)
 {
+	return block_cols_key_sel(b, p, c, kid, NULL, out);
+}
+
+int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, const uint8_t *sel,
+		       struct block_key_col *out)
+{
 	int rc;
 	if ((rc = block_cols_load(b, p, BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES, c)) < 0)
 		return rc;
 	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = c->priv, .bad_col = -1};
 	block_get_info(b, &l.info);
-	rc = cols_key(&l, kid, out);
+	rc = cols_key(&l, kid, sel, out);
+	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
+		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
+	if (rc < 0)
+		cols_drop(l.pv);
+	return rc;
+}
+
+/* ---- durations of selected spans ---- */
+
+static int cols_dur_sel(struct cols_ld *l, const uint8_t *sel)
+{
+	struct block_cols *c = l->c;
+	struct cols_priv *pv = l->pv;
+	struct blk_cur cur;
+	uint32_t ns = c->spans;
+	int rc;
+	if ((rc = cols_grow(&c->duration, &pv->cap_dur, (size_t)ns + 1, sizeof(int64_t))) < 0 ||
+	    (rc = cols_sec(l, BCOL_DURATION, &cur)) < 0)
+		return rc;
+	/* one varint per span: the column's framing checked in full */
+	size_t len = blk_left(&cur);
+	if (varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
+		CL_FAIL(l, BCOL_DURATION);
+	const uint8_t *p = cur.p;
+	uint32_t at = 0; /* the span whose varint p is at */
+	for (uint32_t i = 0; i < ns; i++) {
+		if (!sel[i]) {
+			c->duration[i] = 0;
+			continue;
+		}
+		if (i > at && !(p = skip_varints(p, cur.end, i - at)))
+			CL_FAIL(l, BCOL_DURATION);
+		struct blk_cur v = {p, cur.end, 0};
+		c->duration[i] = blk_unzigzag(blk_rd_varint(&v));
+		if (v.err)
+			CL_FAIL(l, BCOL_DURATION);
+		p = v.p;
+		at = i + 1;
+	}
+	return 0;
+}
+
+int block_cols_duration_sel(struct block *b, uint32_t p, struct block_cols *c, const uint8_t *sel)
+{
+	struct cols_priv *pv = c->priv;
+	if (!pv || pv->blk != b || pv->page != p)
+		return CLEW_EINVAL;
+	if (pv->have & BLOCK_COLS_DURATION)
+		return 0;
+	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = pv, .bad_col = -1};
+	block_get_info(b, &l.info);
+	int rc = cols_dur_sel(&l, sel);
 	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
 		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
 	if (rc < 0)

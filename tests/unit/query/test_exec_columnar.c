@@ -706,3 +706,73 @@ TEST(block_cols_key_agrees_with_full_decode)
 	block_cols_free(&c);
 	block_cols_free(&full);
 }
+
+/* block_cols_key_sel and block_cols_duration_sel give the selected spans'
+ * values as the full decode has them and nothing for the others (every
+ * third span, and a page's runs of unselected spans, selected or not). */
+TEST(block_cols_sel_agree_with_full_decode)
+{
+	CHECK_INT(build(), ==, 1);
+	struct block_cols c, full;
+	struct block_key_col kc;
+	block_cols_init(&c);
+	block_cols_init(&full);
+	memset(&kc, 0, sizeof kc);
+	uint8_t *sel = NULL;
+	uint64_t checked = 0, skipped = 0;
+	for (size_t bi = 0; bi < g_n_blocks; bi++) {
+		struct block *b = g_blocks[bi];
+		for (uint32_t p = 0; p < block_pages(b); p++) {
+			CHECK_INT(block_cols_load(b, p, BLOCK_COLS_SPAN_ATTRS | BLOCK_COLS_DURATION, &full), ==, 0);
+			uint32_t n = full.spans;
+			free(sel);
+			sel = calloc((size_t)n + 1, 1);
+			CHECK(sel != NULL);
+			for (uint32_t i = 0; i < n; i++)
+				sel[i] = (i % 3 == 1) || (i / 64) % 4 == 0;
+			/* without the whole column: selected durations only */
+			CHECK_INT(block_cols_duration_sel(b, p, &c, sel), ==, CLEW_EINVAL);
+			CHECK_INT(block_cols_load(b, p, BLOCK_COLS_SCOPE, &c), ==, 0);
+			CHECK_INT(block_cols_duration_sel(b, p, &c, sel), ==, 0);
+			for (uint32_t i = 0; i < n; i++)
+				CHECK_INT(c.duration[i], ==, sel[i] ? full.duration[i] : 0);
+			for (uint32_t kid = 0; kid < full.dict_n[1]; kid++) {
+				CHECK_INT(block_cols_key_sel(b, p, &c, kid, sel, &kc), ==, 0);
+				for (uint32_t i = 0; i < n; i++) {
+					uint32_t r = UINT32_MAX;
+					for (uint32_t a = full.attr_first[i]; a < full.attr_first[i + 1] && r == UINT32_MAX; a++)
+						if (full.attr_key[a] == kid)
+							r = a;
+					if (!sel[i] || r == UINT32_MAX) {
+						skipped += r != UINT32_MAX;
+						CHECK_INT(kc.type[i], ==, BLOCK_KEY_NONE);
+						continue;
+					}
+					checked++;
+					uint8_t t = full.attr_type[r];
+					uint32_t v = full.attr_val[r];
+					CHECK_INT(kc.type[i], ==, t);
+					if (t == ANY_STRING)
+						CHECK_INT(kc.val[i], ==, full.attr_str[v]);
+					else if (t == ANY_INT)
+						CHECK_INT((int64_t)kc.val[i], ==, full.attr_int[v]);
+					else if (t == ANY_BOOL)
+						CHECK_INT(kc.val[i], ==, full.attr_bool[v]);
+					else if (t == ANY_DOUBLE)
+						CHECK(memcmp(&kc.val[i], &full.attr_dbl[v], 8) == 0);
+				}
+			}
+			/* a loaded duration column is left as it is */
+			CHECK_INT(block_cols_load(b, p, BLOCK_COLS_DURATION, &c), ==, 0);
+			CHECK_INT(block_cols_duration_sel(b, p, &c, sel), ==, 0);
+			for (uint32_t i = 0; i < n; i++)
+				CHECK_INT(c.duration[i], ==, full.duration[i]);
+		}
+	}
+	CHECK(checked > 1000);
+	CHECK(skipped > 1000);
+	free(sel);
+	block_key_col_free(&kc);
+	block_cols_free(&c);
+	block_cols_free(&full);
+}

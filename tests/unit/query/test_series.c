@@ -500,7 +500,11 @@ TEST(series_merge_of_threads_equals_single_thread)
 		for (int k = 0; k < THREADS; k++) {
 			pthread_join(th[k], NULL);
 			CHECK_INT(w[k].rc, ==, 0);
-			CHECK_INT(series_merge(total, w[k].set), ==, 0);
+			/* copying and moving merges give the same sets */
+			if (k % 2)
+				CHECK_INT(series_merge_move(total, w[k].set), ==, 0);
+			else
+				CHECK_INT(series_merge(total, w[k].set), ==, 0);
 			series_set_free(w[k].set);
 		}
 		CHECK_INT(series_groups(total), ==, series_groups(single));
@@ -519,6 +523,7 @@ TEST(series_merge_of_threads_equals_single_thread)
 	struct series_set *a = make(&c1), *b = make(&c2);
 	CHECK(a && b);
 	CHECK_INT(series_merge(a, b), ==, CLEW_EINVAL);
+	CHECK_INT(series_merge_move(a, b), ==, CLEW_EINVAL);
 	series_set_free(a);
 	series_set_free(b);
 }
