@@ -89,6 +89,8 @@ struct cw {
 	struct dent *dname, *dcname, *dcsvc;
 	size_t cap_dname, cap_dcsvc;
 	struct dent dkind[SPAN_KIND_CONSUMER + 1], dstatus[STATUS_ERROR + 1];
+	struct corr_key **kmemo; /* fold: the table's key of each span attribute key id of the page */
+	size_t cap_kmemo;
 	/* probe: per span attribute key id of the page, 0 not known, 1 not
 	 * ranked, 2 ranked */
 	uint8_t *kok;
@@ -175,6 +177,7 @@ static void cw_free(struct cw *w)
 	free(w->dcname);
 	free(w->dcsvc);
 	free(w->kok);
+	free(w->kmemo);
 	free(w->row_trace);
 	free(w->parent);
 	free(w->cfirst);
@@ -760,58 +763,74 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		add_code(pg, CODE(C_RES, 0, w->rc_.canon[f]), i);
 }
 
-/* Fold a dense counter (code: what it counts) into the worker's table and
- * clear it for the next page. */
-static int fold_dense(struct page *pg, struct dent *d, uint64_t code)
+/* Add bad of total units carrying code to the worker's table; *memo (may
+ * be NULL) caches the table's key of the code. */
+static int fold_add(struct page *pg, struct corr_key **memo, uint64_t code, uint32_t bad, uint32_t total,
+		    const uint8_t *ex)
 {
 	struct cw *w = pg->w;
-	if (d->total == 0)
-		return 0;
 	uint8_t scope, vtype;
 	struct slice key, val;
 	const struct attr *a;
 	char tmp[64];
-	const uint8_t *ex = d->bad ? pg->cols->trace_ids + 16 * (size_t)w->row_trace[d->ex] : NULL;
 	resolve(pg, code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
-	return corr_table_add_counts(w->t, scope, key, vtype, val, d->bad, d->total, ex);
+	if (a)
+		return corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, a, bad, total, ex);
+	if (memo && !*memo)
+		*memo = corr_table_key(w->t, scope, key);
+	if (!memo || !*memo)
+		return corr_table_add_counts(w->t, scope, key, vtype, val, bad, total, ex);
+	return corr_table_add_key_counts(w->t, *memo, vtype, val, bad, total, ex);
 }
 
-/* Fold the page table and the resource counts into the worker's table. */
+/* Fold a dense counter (code: what it counts) into the worker's table. */
+static int fold_dense(struct page *pg, struct corr_key **memo, const struct dent *d, uint64_t code)
+{
+	if (d->total == 0)
+		return 0;
+	const uint8_t *ex = d->bad ? pg->cols->trace_ids + 16 * (size_t)pg->w->row_trace[d->ex] : NULL;
+	return fold_add(pg, memo, code, d->bad, d->total, ex);
+}
+
+/* Fold the page table and the resource counts into the worker's table
+ * (in the same order as ever: the per-key caps depend on it). */
 static int fold(struct page *pg)
 {
 	struct cw *w = pg->w;
 	const struct block_cols *c = pg->cols;
 	int rc;
-	char tmp[64];
+	struct corr_key *kn = NULL, *kk = NULL, *ks = NULL, *kcn = NULL, *kcs = NULL;
+	if (c->dict_n[1] > w->cap_kmemo) {
+		if (grow((void **)&w->kmemo, c->dict_n[1], sizeof *w->kmemo) < 0)
+			return CLEW_ENOMEM;
+		w->cap_kmemo = c->dict_n[1];
+	}
+	memset(w->kmemo, 0, c->dict_n[1] * sizeof *w->kmemo);
 	/* the dense counters, then the table in insertion order */
 	for (uint32_t v = 0; v < c->dict_n[0]; v++)
-		if ((rc = fold_dense(pg, &w->dname[v], CODE(C_NAME, 0, v))) < 0)
+		if ((rc = fold_dense(pg, &kn, &w->dname[v], CODE(C_NAME, 0, v))) < 0)
 			return rc;
 	for (uint32_t v = 0; v <= SPAN_KIND_CONSUMER; v++)
-		if ((rc = fold_dense(pg, &w->dkind[v], CODE(C_KIND, 0, v))) < 0)
+		if ((rc = fold_dense(pg, &kk, &w->dkind[v], CODE(C_KIND, 0, v))) < 0)
 			return rc;
 	for (uint32_t v = 0; v <= STATUS_ERROR; v++)
-		if ((rc = fold_dense(pg, &w->dstatus[v], CODE(C_STATUS, 0, v))) < 0)
+		if ((rc = fold_dense(pg, &ks, &w->dstatus[v], CODE(C_STATUS, 0, v))) < 0)
 			return rc;
 	for (uint32_t v = 0; v < c->dict_n[0]; v++)
-		if ((rc = fold_dense(pg, &w->dcname[v], CODE(C_CNAME, 0, v))) < 0)
+		if ((rc = fold_dense(pg, &kcn, &w->dcname[v], CODE(C_CNAME, 0, v))) < 0)
 			return rc;
 	for (uint32_t v = 0; v < w->rc_.n_res; v++)
-		if ((rc = fold_dense(pg, &w->dcsvc[v], CODE(C_CSVC, 0, v))) < 0)
+		if ((rc = fold_dense(pg, &kcs, &w->dcsvc[v], CODE(C_CSVC, 0, v))) < 0)
 			return rc;
 	for (uint32_t k = 0; k < w->n_touched; k++) {
 		uint32_t ref = w->touched[k];
 		const struct pent *e = ref & VREF ? &w->vtab[ref & ~VREF] : &w->tab[ref];
 		if (e->total == 0)
 			continue;
-		uint8_t scope, vtype;
-		struct slice key, val;
-		const struct attr *a;
+		uint32_t cat = (uint32_t)(e->code >> 60), kid = (uint32_t)(e->code >> 36) & 0xffffff;
+		struct corr_key **memo = cat >= C_SSTR && cat <= C_SBIN && kid < c->dict_n[1] ? &w->kmemo[kid] : NULL;
 		const uint8_t *ex = e->bad ? c->trace_ids + 16 * (size_t)w->row_trace[e->ex] : NULL;
-		resolve(pg, e->code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
-		rc = a ? corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, a, e->bad, e->total, ex)
-		       : corr_table_add_counts(w->t, scope, key, vtype, val, e->bad, e->total, ex);
-		if (rc < 0)
+		if ((rc = fold_add(pg, memo, e->code, e->bad, e->total, ex)) < 0)
 			return rc;
 	}
 	for (uint32_t k = 0; k < w->n_rtouched; k++) {

@@ -425,6 +425,32 @@ static void add_example(struct cv_entry *e, const uint8_t *id)
 	memcpy(e->ex[e->n_ex++], id, 16);
 }
 
+struct corr_key *corr_table_key(struct corr_table *t, enum corr_scope scope, struct slice key)
+{
+	return (struct corr_key *)find_key(t, (uint8_t)scope, key, true);
+}
+
+int corr_table_add_key_counts(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
+			      uint64_t bad, uint64_t total, const uint8_t *example)
+{
+	bool cut = false;
+	struct cv_key *k = (struct cv_key *)key;
+	if (total == 0)
+		return 0;
+	if (value.len > CORR_MAX_VALUE_LEN) {
+		value.len = CORR_MAX_VALUE_LEN;
+		cut = true;
+	}
+	struct cv_entry *e = find_value(t, k, (uint8_t)vtype, value, cut, true);
+	if (!e)
+		return t->oom ? CLEW_ENOMEM : 0;
+	e->total += total;
+	e->bad += bad;
+	if (bad)
+		add_example(e, example);
+	return 0;
+}
+
 int corr_table_add_counts(struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
 			  struct slice value, uint64_t bad, uint64_t total, const uint8_t *example)
 {

@@ -174,6 +174,16 @@ void corr_write_results(struct json *j, const struct corr_result *r, uint32_t n,
 int corr_table_add_counts(struct corr_table *t, enum corr_scope scope, struct slice key, enum corr_vtype vtype,
 			  struct slice value, uint64_t bad, uint64_t total, const uint8_t *example);
 
+/* A key of table t (inserted when new), to add counts to it without
+ * looking the key up again: valid until the table is freed; NULL when the
+ * table has no room for it (or out of memory: see corr_table_add_counts). */
+struct corr_key;
+struct corr_key *corr_table_key(struct corr_table *t, enum corr_scope scope, struct slice key);
+
+/* corr_table_add_counts for a key of corr_table_key (non-NULL). */
+int corr_table_add_key_counts(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
+			      uint64_t bad, uint64_t total, const uint8_t *example);
+
 /* The same for an attribute, its value turned into text as the counting
  * does (strings, booleans, small integers, 1-2-5 bins); other types are
  * not counted. */
