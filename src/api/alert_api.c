@@ -91,7 +91,6 @@ static void send_json(struct http_response *resp, struct http_request *req, int 
 {
 	if (resp->body.err) {
 		buf_clear(&resp->body);
-		resp->body.err = 0;
 		api_error(resp, req, 500, "the answer is too large");
 		return;
 	}
