@@ -41,7 +41,7 @@ struct cv_key {
 	uint32_t name_len;
 	struct cv_entry *e;
 	uint32_t n, cap;
-	uint32_t *tab; /* indexes into e, UINT32_MAX = empty */
+	uint64_t *tab; /* indexes into e (UINT32_MAX = empty), the top 32 bits of its hash above */
 	uint32_t tab_mask;
 	uint8_t *pool;
 	size_t pool_len, pool_cap;
@@ -257,27 +257,71 @@ static void key_rehash(struct cv_key *k)
 	memset(k->tab, 0xff, ((size_t)k->tab_mask + 1) * sizeof *k->tab);
 	for (uint32_t i = 0; i < k->n; i++) {
 		uint32_t h = (uint32_t)k->e[i].hash & k->tab_mask;
-		while (k->tab[h] != UINT32_MAX)
+		while ((uint32_t)k->tab[h] != UINT32_MAX)
 			h = (h + 1) & k->tab_mask;
-		k->tab[h] = i;
+		k->tab[h] = (k->e[i].hash & 0xffffffff00000000ULL) | i;
 	}
 }
 
-static int cmp_keep(const void *x, const void *y)
+/* An entry's rank when a key is full: more bad units first, then more
+ * units, then the order the entries were in (a stable sort). */
+struct keep {
+	uint64_t bad, total;
+	uint32_t i;
+};
+
+static inline bool keep_before(const struct keep *a, const struct keep *b)
 {
-	const struct cv_entry *a = x, *b = y;
 	if (a->bad != b->bad)
-		return a->bad > b->bad ? -1 : 1;
+		return a->bad > b->bad;
 	if (a->total != b->total)
-		return a->total > b->total ? -1 : 1;
-	return 0;
+		return a->total > b->total;
+	return a->i < b->i;
 }
 
-/* Drop the lower half of a full key's values (by bad, then total count). */
+/* Sort x[0, n) by keep_before, tmp (n entries) as scratch; returns the
+ * sorted array (x or tmp). */
+static struct keep *keep_sort(struct keep *x, struct keep *tmp, uint32_t n)
+{
+	for (uint32_t w = 1; w < n; w *= 2) {
+		for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+			uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			uint32_t a = lo, b = mid, o = lo;
+			while (a < mid && b < hi)
+				tmp[o++] = keep_before(&x[b], &x[a]) ? x[b++] : x[a++];
+			while (a < mid)
+				tmp[o++] = x[a++];
+			while (b < hi)
+				tmp[o++] = x[b++];
+		}
+		struct keep *t = x;
+		x = tmp;
+		tmp = t;
+	}
+	return x;
+}
+
+/* Drop the lower half of a full key's values (by bad, then total count;
+ * equal ones in their order). */
 static int key_evict(struct cv_key *k)
 {
-	qsort(k->e, k->n, sizeof *k->e, cmp_keep);
-	k->n /= 2;
+	uint32_t n = k->n, keep_n = n / 2;
+	struct keep *ks = try_malloc(((size_t)n * 2 + 1) * sizeof *ks);
+	struct cv_entry *ne = try_malloc(((size_t)keep_n + 1) * sizeof *ne);
+	if (!ks || !ne) {
+		free(ks);
+		free(ne);
+		return CLEW_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ks[i] = (struct keep){k->e[i].bad, k->e[i].total, i};
+	const struct keep *sorted = keep_sort(ks, ks + n, n);
+	for (uint32_t j = 0; j < keep_n; j++)
+		ne[j] = k->e[sorted[j].i];
+	memcpy(k->e, ne, (size_t)keep_n * sizeof *ne);
+	free(ks);
+	free(ne);
+	k->n = keep_n;
 	size_t len = 0;
 	for (uint32_t i = 0; i < k->n; i++)
 		len += k->e[i].len;
@@ -313,7 +357,7 @@ static int key_grow(struct corr_table *t, struct cv_key *k)
 	while (tabn < cap * 2)
 		tabn <<= 1;
 	if (tabn != k->tab_mask + 1) {
-		uint32_t *tab = try_malloc((size_t)tabn * sizeof *tab);
+		uint64_t *tab = try_malloc((size_t)tabn * sizeof *tab);
 		if (!tab)
 			return CLEW_ENOMEM;
 		free(k->tab);
@@ -330,10 +374,14 @@ static struct cv_entry *find_value(struct corr_table *t, struct cv_key *k, uint8
 	uint64_t h = hash64_seed(v.p, v.len, vtype);
 	if (k->tab) {
 		uint32_t s = (uint32_t)h & k->tab_mask;
-		while (k->tab[s] != UINT32_MAX) {
-			struct cv_entry *e = &k->e[k->tab[s]];
-			if (e->hash == h && e->vtype == vtype && e->len == v.len && memcmp(k->pool + e->off, v.p, v.len) == 0)
-				return e;
+		uint64_t tag = h & 0xffffffff00000000ULL;
+		while ((uint32_t)k->tab[s] != UINT32_MAX) {
+			if ((k->tab[s] & 0xffffffff00000000ULL) == tag) {
+				struct cv_entry *e = &k->e[(uint32_t)k->tab[s]];
+				if (e->hash == h && e->vtype == vtype && e->len == v.len &&
+				    memcmp(k->pool + e->off, v.p, v.len) == 0)
+					return e;
+			}
 			s = (s + 1) & k->tab_mask;
 		}
 	}
@@ -370,9 +418,9 @@ static struct cv_entry *find_value(struct corr_table *t, struct cv_key *k, uint8
 	e->slot = -1;
 	k->pool_len += v.len;
 	uint32_t s = (uint32_t)h & k->tab_mask;
-	while (k->tab[s] != UINT32_MAX)
+	while ((uint32_t)k->tab[s] != UINT32_MAX)
 		s = (s + 1) & k->tab_mask;
-	k->tab[s] = k->n++;
+	k->tab[s] = (h & 0xffffffff00000000ULL) | k->n++;
 	return e;
 }
 
