@@ -6,7 +6,10 @@
  * the critical-path aggregation over it, each within ENRICH_TIME_NS, and
  * puts the top correlations (rootCause) and the top critical-path segment
  * (criticalPath) into the payload. A part that fails stays null and its
- * reason goes into rootCauseError / criticalPathError. */
+ * reason goes into rootCauseError / criticalPathError. The same alert sent
+ * to several targets is analysed once: the last result is reused for
+ * ENRICH_REUSE_NS. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "api/alert_api.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/codec.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -26,6 +30,67 @@
 #define ENRICH_MEM_BYTES ((size_t)256 << 20)
 #define ENRICH_ROOT_CAUSES 3
 #define ENRICH_MAX_QUERY 16384
+#define ENRICH_REUSE_NS (60LL * 1000000000LL)
+#define ENRICH_FIELDS 4
+
+static const char *const enrich_fields[ENRICH_FIELDS] = {"rootCause", "rootCauseError", "criticalPath",
+							  "criticalPathError"};
+
+/* The last analysis: which alert (ctx, rule, labels, start) and its fields. */
+static struct {
+	pthread_mutex_t lock;
+	void *ctx;
+	char *key;
+	int64_t at_ns;
+	json_t *fields[ENRICH_FIELDS];
+} last = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* "ruleId labels startsAt" of payload (malloc'd), or NULL. */
+static char *alert_key(json_t *payload)
+{
+	char *labels = json_dumps(json_object_get(payload, "labels"), JSON_SORT_KEYS | JSON_COMPACT);
+	const char *rule = json_string_value(json_object_get(payload, "ruleId"));
+	char *key = NULL;
+	if (labels && rule) {
+		size_t n = strlen(rule) + strlen(labels) + 48;
+		key = malloc(n);
+		if (key)
+			snprintf(key, n, "%s %s %.6f", rule, labels,
+				 json_number_value(json_object_get(payload, "startsAt")));
+	}
+	free(labels);
+	return key;
+}
+
+/* Copy the last result into payload if it is for the same alert. */
+static bool reuse(void *ctx, const char *key, int64_t now_ns, json_t *payload)
+{
+	bool hit = false;
+	pthread_mutex_lock(&last.lock);
+	if (key && last.key && last.ctx == ctx && strcmp(last.key, key) == 0 && now_ns - last.at_ns < ENRICH_REUSE_NS) {
+		for (int i = 0; i < ENRICH_FIELDS; i++)
+			if (last.fields[i])
+				json_object_set_new(payload, enrich_fields[i], json_deep_copy(last.fields[i]));
+		hit = true;
+	}
+	pthread_mutex_unlock(&last.lock);
+	return hit;
+}
+
+static void remember(void *ctx, char *key, int64_t now_ns, json_t *payload)
+{
+	pthread_mutex_lock(&last.lock);
+	free(last.key);
+	last.key = key;
+	last.ctx = ctx;
+	last.at_ns = now_ns;
+	for (int i = 0; i < ENRICH_FIELDS; i++) {
+		json_decref(last.fields[i]);
+		json_t *v = json_object_get(payload, enrich_fields[i]);
+		last.fields[i] = v ? json_deep_copy(v) : NULL;
+	}
+	pthread_mutex_unlock(&last.lock);
+}
 
 /* Percent-decode s[0, n) into out (cap bytes, NUL-terminated). false if it
  * does not fit or is malformed. */
@@ -155,6 +220,12 @@ void alert_api_enrich(void *ctx, json_t *payload)
 	struct query_api *q = ctx;
 	if (!q || !q->store)
 		return;
+	int64_t now_ns = clock_now_unix_ns();
+	char *key = alert_key(payload);
+	if (reuse(ctx, key, now_ns, payload)) {
+		free(key);
+		return;
+	}
 	char *text = malloc(ENRICH_MAX_QUERY);
 	struct arena a;
 	arena_init(&a, 64 << 20);
@@ -200,4 +271,6 @@ out:
 		exec_query_free(xq);
 	arena_reset(&a);
 	free(text);
+	if (key)
+		remember(ctx, key, now_ns, payload); /* takes key */
 }

@@ -194,6 +194,9 @@ test('alerts: per-account rule fires, retries, silences, survives kill -9 and re
 		assert.equal(b.got[0].status, 500);
 		assert.equal(acct(retried), SLOW);
 		assert.ok(retried.at > fired.at, 'the retry arrives after the first receiver got it');
+		// the same alert to a second target is analysed once
+		assert.deepEqual(retried.body.rootCause, p.rootCause);
+		assert.deepEqual(retried.body.criticalPath, p.criticalPath);
 		assert.equal(a.got.filter((n) => n.body.status === 'firing').length, 1, 'the first receiver got it at once');
 
 		// the silenced account fires too, but nobody is told
