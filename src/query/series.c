@@ -418,6 +418,7 @@ static inline int group_acc(struct series_set *s, struct group *g, uint32_t step
 				if (!(value <= sk->max))
 					sk->max = value;
 				sk->counts[i]++;
+				sk->bucketed++;
 				return 0;
 			}
 		}

@@ -48,6 +48,7 @@ void sketch_free(struct sketch *s)
 	s->collapsed = false;
 	s->count = 0;
 	s->zero_count = 0;
+	s->bucketed = 0;
 	s->sum = 0;
 	s->min = NAN;
 	s->max = NAN;
@@ -82,6 +83,7 @@ int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 	uint32_t new_len = (uint32_t)(nhi - nlo + 1);
 	if (nlo == s->offset && new_len == s->len) { /* a full window that stays */
 		s->counts[0] += n;
+		s->bucketed += n;
 		s->collapsed = true;
 		return 0;
 	}
@@ -107,6 +109,7 @@ int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 	} else {
 		nc[key - nlo] += n;
 	}
+	s->bucketed += n;
 	return 0;
 }
 
@@ -115,6 +118,7 @@ static inline int add_key(struct sketch *s, int32_t key, uint64_t n)
 	uint32_t i = (uint32_t)key - (uint32_t)s->offset;
 	if (i < s->len) {
 		s->counts[i] += n;
+		s->bucketed += n;
 		return 0;
 	}
 	return sketch_add_slow(s, key, n);
@@ -202,16 +206,32 @@ double sketch_quantile(const struct sketch *s, double q)
 	double v = 0;
 	uint64_t cum = s->zero_count;
 	if ((double)cum <= rank) {
-		for (uint32_t i = 0; i < s->len; i++) {
-			cum += s->counts[i];
-			if ((double)cum > rank) {
-				v = bucket_value(s, (int32_t)((int64_t)s->offset + i));
-				break;
+		/* the first bucket i where zero_count + counts[0..i] > rank; counts
+		 * that never reached a bucket (out of memory) leave the total short */
+		uint64_t total = cum + s->bucketed;
+		if ((double)total <= rank) {
+			v = s->max;
+		} else if (q > 0.5) {
+			/* from the top: cum of i is total - (counts above i), the same
+			 * integers, so the same bucket (never an empty one) */
+			uint32_t b = s->len - 1;
+			uint64_t above = 0;
+			for (uint32_t i = s->len; i-- > 0;) {
+				if (!((double)(total - above) > rank))
+					break;
+				b = i;
+				above += s->counts[i];
+			}
+			v = bucket_value(s, (int32_t)((int64_t)s->offset + b));
+		} else {
+			for (uint32_t i = 0; i < s->len; i++) {
+				cum += s->counts[i];
+				if ((double)cum > rank) {
+					v = bucket_value(s, (int32_t)((int64_t)s->offset + i));
+					break;
+				}
 			}
 		}
-		/* counts that never reached a bucket (out of memory) leave cum short */
-		if ((double)cum <= rank)
-			v = s->max;
 	}
 	if (v < s->min)
 		v = s->min;

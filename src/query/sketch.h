@@ -32,6 +32,7 @@ struct sketch {
 	bool collapsed;	      /* some values were folded into counts[0] */
 	uint64_t count;	      /* every value added (zero bucket included) */
 	uint64_t zero_count;  /* values <= 0 and positive subnormals */
+	uint64_t bucketed;    /* the sum of counts[]: every bucket add adds to it too */
 	double sum, min, max; /* exact; min/max are NaN while count == 0 */
 };
 
@@ -85,6 +86,7 @@ static inline int sketch_add(struct sketch *s, double v)
 	uint32_t i = (uint32_t)k - (uint32_t)s->offset;
 	if (__builtin_expect(i < s->len, 1)) {
 		s->counts[i]++;
+		s->bucketed++;
 		return 0;
 	}
 	return sketch_add_slow(s, k, 1);

@@ -282,3 +282,76 @@ TEST(sketch_merge_rejects_other_alpha)
 	sketch_free(&a);
 	sketch_free(&b);
 }
+
+/* The quantile as a walk from the lowest bucket up, from the public fields
+ * (what sketch_quantile answered before it walked high quantiles from the
+ * top). */
+static double walk_up(const struct sketch *s, double q)
+{
+	if (s->count == 0 || !(q >= 0 && q <= 1))
+		return NAN;
+	if (q == 0)
+		return s->min;
+	if (q == 1)
+		return s->max;
+	double rank = q * (double)(s->count - 1), v = 0;
+	uint64_t cum = s->zero_count;
+	if ((double)cum <= rank) {
+		for (uint32_t i = 0; i < s->len; i++) {
+			cum += s->counts[i];
+			if ((double)cum > rank) {
+				double lo, hi;
+				sketch_bucket_bounds(s, (int32_t)((int64_t)s->offset + i), &lo, &hi);
+				v = lo * (2 / (1 + lo / hi));
+				break;
+			}
+		}
+		if ((double)cum <= rank)
+			v = s->max;
+	}
+	return v < s->min ? s->min : v > s->max ? s->max : v;
+}
+
+static uint64_t bucket_sum(const struct sketch *s)
+{
+	uint64_t t = 0;
+	for (uint32_t i = 0; i < s->len; i++)
+		t += s->counts[i];
+	return t;
+}
+
+/* Every quantile, high ones walked from the top, is the bottom-up walk's
+ * bit for bit: small and large sketches, zeros, gaps of empty buckets,
+ * collapsed sketches, merged ones; bucketed is always the buckets' sum. */
+TEST(sketch_quantile_from_top_equals_walk_up)
+{
+	static const double extra_q[] = {0.5, 0.5000001, 0.6, 0.8, 0.97, 0.999999, 1e-9, 0.3};
+	for (int round = 0; round < 60; round++) {
+		struct sketch s, m;
+		CHECK_INT(sketch_init(&s, round % 3 ? 0 : 0.05, round % 4 == 0 ? 16 : 0), ==, 0);
+		CHECK_INT(sketch_init(&m, round % 3 ? 0 : 0.05, 0), ==, 0);
+		uint32_t n = round < 10 ? (uint32_t)round + 1 : 200u + (uint32_t)(rng_next() % 5000);
+		for (uint32_t k = 0; k < n; k++) {
+			double v;
+			switch (rng_next() % 5) {
+			case 0: v = 0; break;
+			case 1: v = -3; break;
+			case 2: v = (double)(1 + rng_next() % 3) * 1e3; break; /* few buckets, gaps between */
+			default: v = draw((enum dist)(rng_next() % 3)); break;
+			}
+			CHECK_INT(sketch_add(k % 2 ? &s : &m, v), ==, 0);
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			CHECK(s.bucketed == bucket_sum(&s));
+			for (size_t k = 0; k < sizeof qs / sizeof qs[0] + sizeof extra_q / sizeof extra_q[0]; k++) {
+				double q = k < sizeof qs / sizeof qs[0] ? qs[k] : extra_q[k - sizeof qs / sizeof qs[0]];
+				double a = sketch_quantile(&s, q), b = walk_up(&s, q);
+				CHECK(memcmp(&a, &b, sizeof a) == 0);
+			}
+			CHECK_INT(sketch_merge(&s, &m), ==, 0);
+		}
+		sketch_free(&s);
+		sketch_free(&m);
+		CHECK(s.bucketed == 0);
+	}
+}
