@@ -691,6 +691,61 @@ static bool key_ranked(struct page *pg, uint32_t kid)
 	return w->kok[kid] == 2;
 }
 
+/* Count the span attributes of span i for the current unit (the counting
+ * pass: add_str and add_code with the probe taken out of the loop). */
+static void count_attrs(struct page *pg, uint32_t i)
+{
+	const struct block_cols *c = pg->cols;
+	struct cw *w = pg->w;
+	struct pent *vt = w->vtab;
+	uint32_t stamp = pg->stamp;
+	bool bad = pg->bad;
+	for (uint32_t j = c->attr_first[i], end = c->attr_first[i + 1]; j < end; j++) {
+		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
+		switch (c->attr_type[j]) {
+		case ANY_STRING: {
+			uint32_t vid = c->attr_str[x];
+			uint64_t code = CODE(C_SSTR, kid, vid);
+			struct pent *e = &vt[vid];
+			if (e->code != code) {
+				if (e->code != EMPTY) {
+					add_code(pg, code, i);
+					break;
+				}
+				if (!touch(w, VREF | vid)) {
+					pg->oom = true;
+					return;
+				}
+				*e = (struct pent){code, 0, 0, 0, 0};
+			}
+			if (e->stamp == stamp)
+				break;
+			e->stamp = stamp;
+			e->total++;
+			if (bad && e->bad++ == 0)
+				e->ex = i;
+			break;
+		}
+		case ANY_BOOL:
+			add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
+			break;
+		case ANY_INT: {
+			int64_t v = c->attr_int[x];
+			if (v > -1000 && v < 1000)
+				add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
+			else
+				add_code(pg, CODE(C_SBIN, kid, bin_cached(w, (double)v)), i);
+			break;
+		}
+		case ANY_DOUBLE:
+			add_code(pg, CODE(C_SBIN, kid, bin_cached(w, c->attr_dbl[x])), i);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* Every counted key/value of span i (its resource's only when res). */
 static void add_span(struct page *pg, uint32_t i, bool res)
 {
@@ -710,6 +765,7 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		add_dense(pg, &w->dname[c->name[i]], i);
 		add_dense(pg, &w->dkind[kind], i);
 		add_dense(pg, &w->dstatus[status], i);
+		count_attrs(pg, i);
 	} else {
 		if (cc->p_name)
 			add_code(pg, CODE(C_NAME, 0, c->name[i]), i);
@@ -718,7 +774,7 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		if (cc->p_status)
 			add_code(pg, CODE(C_STATUS, 0, status), i);
 	}
-	for (uint32_t j = c->attr_first[i]; (!probe || cc->p_span) && j < c->attr_first[i + 1]; j++) {
+	for (uint32_t j = c->attr_first[i]; probe && cc->p_span && j < c->attr_first[i + 1]; j++) {
 		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
 		if (probe && !key_ranked(pg, kid))
 			continue;
