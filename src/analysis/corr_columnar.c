@@ -1096,11 +1096,12 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	const struct corr_options *co = cc->co;
 	bool trace = co->level == CORR_LEVEL_TRACE;
 	bool latency = co->signal == CORR_SIGNAL_LATENCY;
-	bool self = co->self_time && !trace;
+	bool self = co->self_time && !trace && latency; /* self time is a latency option */
 	bool quantile = cc->pass == CORR_PASS_QUANTILE, probe = cc->pass == CORR_PASS_PROBE;
 	bool per_op = cc->ops && !trace;
-	unsigned want = BLOCK_COLS_TRACES | BLOCK_COLS_DURATION;
-	if (trace || self)
+	/* errors need no durations (their passes add none to a sketch) */
+	unsigned want = BLOCK_COLS_TRACES | (latency ? BLOCK_COLS_DURATION : 0);
+	if (latency && (trace || self))
 		want |= BLOCK_COLS_START;
 	if (per_op)
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME;
@@ -1198,7 +1199,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		for (uint32_t i = 0; i < c->spans; i++) {
 			if (!sel[i])
 				continue;
-			int64_t dur = self ? self_ns(&pg, i) : c->duration[i] > 0 ? c->duration[i] : 0;
+			int64_t dur = !latency ? 0 : self ? self_ns(&pg, i) : c->duration[i] > 0 ? c->duration[i] : 0;
 			if (quantile) {
 				if (sketch_add(&w->q, (double)dur) < 0)
 					return CLEW_ENOMEM;
@@ -1249,6 +1250,8 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 				any |= sel[i] != 0;
 				if (!quantile && !probe && c->kind_status[2 * i + 1] == STATUS_ERROR)
 					err = true;
+				if (!latency)
+					continue;
 				int64_t en = c->start[i] + c->duration[i];
 				if (i == a || c->start[i] < lo)
 					lo = c->start[i];
