@@ -1,6 +1,7 @@
 // The query APIs clew serves on the same origin. Every call returns parsed
 // JSON or throws an ApiError that names the endpoint and the server's own
 // message, for the views' error states.
+import { AlertInstance, AlertRule, Delivery, Silence } from './alerting';
 import { KeyValue, RawTrace } from './tracemodel';
 
 export class ApiError extends Error {
@@ -10,12 +11,19 @@ export class ApiError extends Error {
 }
 
 export async function getJson<T>(path: string, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
+	return sendJson<T>('GET', path, undefined, params, signal);
+}
+
+// A request with an optional JSON body (POST, PUT, DELETE); a 204 answers {}.
+export async function sendJson<T>(method: string, path: string, body?: unknown, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
 	const qs = new URLSearchParams();
 	for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') qs.set(k, String(v));
 	const url = qs.toString() ? `${path}?${qs}` : path;
 	let r: Response;
 	try {
-		r = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+		const headers: Record<string, string> = { Accept: 'application/json' };
+		if (body !== undefined) headers['Content-Type'] = 'application/json';
+		r = await fetch(url, { method, signal, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 	} catch (e) {
 		if ((e as Error).name === 'AbortError') throw e;
 		throw new ApiError(0, `${path}: the server cannot be reached (${(e as Error).message})`);
@@ -29,6 +37,7 @@ export async function getJson<T>(path: string, params: Record<string, string | n
 		} catch { /* not JSON */ }
 		throw new ApiError(r.status, `${path} answered ${r.status}: ${msg || r.statusText}`);
 	}
+	if (r.status === 204 || text === '') return {} as T;
 	try {
 		return JSON.parse(text) as T;
 	} catch {
@@ -68,6 +77,10 @@ export interface CritPathSegments {
 }
 export interface TraceCritPath { traceId: string; durationMs: number; adjustedSpans: number; spans: { spanId: string; adjusted?: boolean }[] }
 
+export interface CatalogService { name: string; team?: string; tier?: string; channel?: string; runbook?: string; repository?: string; description?: string }
+export interface CatalogAccount { id: string; name?: string; tier?: string; owner?: string; channel?: string }
+export interface Catalog { services: CatalogService[]; accounts: CatalogAccount[] }
+
 export const api = {
 	search: (q: string, start: number, end: number, limit = 200, signal?: AbortSignal) =>
 		getJson<SearchResult>('/api/search', { q, start: Math.floor(start / 1000), end: Math.ceil(end / 1000), limit, spss: 3 }, signal),
@@ -86,6 +99,21 @@ export const api = {
 	traceCritPath: (traceId: string, signal?: AbortSignal) => getJson<TraceCritPath>('/api/v1/critical-path', { traceId }, signal),
 	compare: (params: Record<string, string | number | undefined>, signal?: AbortSignal) =>
 		getJson<Record<string, unknown>>('/api/v1/compare', params, signal),
+	rules: (signal?: AbortSignal) => getJson<{ rules: AlertRule[] }>('/api/v1/alert-rules', {}, signal),
+	rule: (id: string, signal?: AbortSignal) => getJson<AlertRule>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, {}, signal),
+	saveRule: (r: AlertRule, id?: string) => (id
+		? sendJson<AlertRule>('PUT', `/api/v1/alert-rules/${encodeURIComponent(id)}`, r)
+		: sendJson<AlertRule>('POST', '/api/v1/alert-rules', r)),
+	deleteRule: (id: string) => sendJson<unknown>('DELETE', `/api/v1/alert-rules/${encodeURIComponent(id)}`),
+	alerts: (params: { rule?: string; state?: string } = {}, signal?: AbortSignal) => getJson<{ alerts: AlertInstance[] }>('/api/v1/alerts', params, signal),
+	silences: (signal?: AbortSignal) => getJson<{ silences: Silence[] }>('/api/v1/silences', {}, signal),
+	addSilence: (body: Record<string, unknown>) => sendJson<Silence>('POST', '/api/v1/silences', body),
+	deleteSilence: (id: string) => sendJson<unknown>('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`),
+	deliveries: (limit = 50, signal?: AbortSignal) => getJson<{ deliveries: Delivery[] }>('/api/v1/alert-deliveries', { limit }, signal),
+	catalog: (signal?: AbortSignal) => getJson<Catalog>('/api/v1/catalog', {}, signal),
+	putCatalogEntry: (kind: 'services' | 'accounts', key: string, entry: Record<string, string>) =>
+		sendJson<unknown>('PUT', `/api/v1/catalog/${kind}/${encodeURIComponent(key)}`, entry),
+	deleteCatalogEntry: (kind: 'services' | 'accounts', key: string) => sendJson<unknown>('DELETE', `/api/v1/catalog/${kind}/${encodeURIComponent(key)}`),
 };
 
 // A series' label value by key ("" when absent).

@@ -10,6 +10,9 @@ import { exploreView } from './views/explore';
 import { traceView } from './views/trace';
 import { serviceView } from './views/service';
 import { customersView } from './views/customers';
+import { alertsView } from './views/alerts';
+import { rulesView } from './views/rules';
+import { catalogView } from './views/catalog';
 
 const LIVE_MS = 10000;
 let current: View | null = null;
@@ -26,10 +29,12 @@ const navLinks: Record<string, HTMLAnchorElement> = {
 	home: h('a', { href: '/', 'data-nav': '1' }, 'Service map'),
 	explore: h('a', { href: '/explore', 'data-nav': '1' }, 'Explore'),
 	customers: h('a', { href: '/customers', 'data-nav': '1' }, 'Customers'),
+	alerts: h('a', { href: '/alerts', 'data-nav': '1' }, 'Alerts'),
+	catalog: h('a', { href: '/catalog', 'data-nav': '1' }, 'Catalog'),
 };
 const header = h('header', { class: 'topbar' },
 	h('a', { class: 'brand', href: '/', 'data-nav': '1' }, 'clew'),
-	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers),
+	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers, navLinks.alerts, navLinks.catalog),
 	h('div', { class: 'spacer' }),
 	h('div', { class: 'range' }, rangeBtn, rangeMenu), liveBtn, themeBtn);
 clear(app);
@@ -69,7 +74,7 @@ function buildRangeMenu(r: TimeRange): void {
 }
 
 function updateChrome(route: Route, r: TimeRange): void {
-	for (const [k, a] of Object.entries(navLinks)) a.classList.toggle('active', route.page === k);
+	for (const [k, a] of Object.entries(navLinks)) a.classList.toggle('active', route.page === k || (k === 'alerts' && route.page === 'rules'));
 	rangeBtn.textContent = `${rangeLabel(r)} ▾`;
 	liveBtn.setAttribute('aria-pressed', String(r.live && canLive(r)));
 	liveBtn.classList.toggle('on', r.live && canLive(r));
@@ -84,6 +89,9 @@ function viewFor(ctx: Ctx): View {
 	case 'trace': return traceView(ctx, ctx.route.traceId);
 	case 'service': return serviceView(ctx, ctx.route.service);
 	case 'customers': return customersView(ctx);
+	case 'alerts': return alertsView(ctx);
+	case 'rules': return rulesView(ctx, ctx.route.ruleId);
+	case 'catalog': return catalogView(ctx);
 	default: return { el: errorState('Page not found', `Nothing lives at ${location.pathname}. Try the service map or explore.`) };
 	}
 }
@@ -96,7 +104,7 @@ function render(): void {
 	const route = parseRoute(location.pathname);
 	const ctx = makeCtx(route, location.search, (u) => navigate(u), abort.signal);
 	updateChrome(route, ctx.range);
-	document.title = `clew · ${route.page === 'trace' ? `trace ${route.traceId.slice(0, 8)}` : route.page === 'service' ? route.service : route.page}`;
+	document.title = `clew · ${route.page === 'trace' ? `trace ${route.traceId.slice(0, 8)}` : route.page === 'service' ? route.service : route.page === 'rules' ? 'alert rules' : route.page}`;
 	clear(main);
 	try {
 		current = viewFor(ctx);

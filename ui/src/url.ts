@@ -7,6 +7,9 @@ export type Route =
 	| { page: 'trace'; traceId: string }
 	| { page: 'service'; service: string }
 	| { page: 'customers' }
+	| { page: 'alerts' }
+	| { page: 'rules'; ruleId?: string } // ruleId "new" opens the create form
+	| { page: 'catalog' }
 	| { page: 'notfound'; path: string };
 
 export interface TimeRange {
@@ -40,6 +43,11 @@ export function parseRoute(pathname: string): Route {
 	if (parts[0] === 'trace' && parts.length === 2 && /^[0-9a-fA-F]{1,32}$/.test(parts[1]))
 		return { page: 'trace', traceId: parts[1].toLowerCase() };
 	if (parts[0] === 'service' && parts.length === 2) return { page: 'service', service: parts[1] };
+	if (parts[0] === 'alerts' && parts.length === 1) return { page: 'alerts' };
+	if (parts[0] === 'alerts' && parts[1] === 'rules' && parts.length === 2) return { page: 'rules' };
+	if (parts[0] === 'alerts' && parts[1] === 'rules' && parts.length === 3 && /^(new|[0-9a-fA-F]{1,32})$/.test(parts[2]))
+		return { page: 'rules', ruleId: parts[2].toLowerCase() };
+	if (parts[0] === 'catalog' && parts.length === 1) return { page: 'catalog' };
 	return { page: 'notfound', path: pathname };
 }
 
@@ -48,6 +56,9 @@ export function routePath(r: Route): string {
 	case 'home': return '/';
 	case 'explore': return '/explore';
 	case 'customers': return '/customers';
+	case 'alerts': return '/alerts';
+	case 'rules': return r.ruleId ? `/alerts/rules/${encodeURIComponent(r.ruleId)}` : '/alerts/rules';
+	case 'catalog': return '/catalog';
 	case 'trace': return `/trace/${r.traceId}`;
 	case 'service': return `/service/${encodeURIComponent(r.service)}`;
 	case 'notfound': return r.path;

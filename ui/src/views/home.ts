@@ -9,6 +9,7 @@ import { Ctx, View } from '../app';
 import { clear, emptyState, errorState, h, link } from '../dom';
 import { fmtMs, fmtPct, fmtRate, healthClass } from '../format';
 import { buildUrl } from '../url';
+import { firingPanel } from './alerts';
 import { fill } from './service';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -95,15 +96,7 @@ export function homeView(ctx: Ctx): View {
 		else p.then((g) => { clear(map); map.appendChild(serviceMap(ctx, g)); }).catch(() => { /* keep the last map */ });
 		first = false;
 		p.then((g) => { clear(health); health.appendChild(healthList(ctx, g.nodes)); }).catch((e) => { clear(health); health.appendChild(errorState('Service graph failed', e)); });
-		fill(alerts, 'Alerts', fetch('/api/v1/alerts').then(async (r) => {
-			if (r.status === 404) return null;
-			if (!r.ok) throw new Error(`/api/v1/alerts answered ${r.status}`);
-			return (await r.json()) as { alerts?: { rule?: string; name?: string; state?: string; labels?: Record<string, string> }[] };
-		}), (j) => {
-			if (!j) return h('div', { class: 'muted' }, 'Alerting is not enabled on this server.');
-			const firing = (j.alerts || []).filter((a) => a.state === 'firing');
-			return firing.length ? h('ul', { class: 'plain' }, firing.map((a) => h('li', { class: 'err' }, a.rule || a.name || 'alert', ' ', h('span', { class: 'muted' }, Object.values(a.labels || {}).join(', '))))) : h('div', { class: 'muted' }, 'No alert is firing.');
-		});
+		firingPanel(ctx, alerts);
 		// p99 per service: the last 10 minutes against the 50 before them
 		const now = Date.now();
 		fill(regress, 'Regressions', api.metrics('{ kind = server } | quantile_over_time(duration, .99) by (resource.service.name)', now - 3600000, now, 600, ctx.signal), (r) => {

@@ -41,6 +41,15 @@ export function serviceView(ctx: Ctx, service: string): View {
 	el.append(charts, heat, h('div', { class: 'two-col' }, section('Operations', ops), section('Upstream and downstream', neighbours)),
 		h('div', { class: 'two-col' }, section('Recent errors', errors), section('Versions deployed', versions)));
 
+	// the owning team from the catalog wins over the spans' team attribute
+	api.catalog(ctx.signal).then((c) => {
+		const e = (c.services || []).find((x) => x.name === service);
+		if (!e?.team) return;
+		teamEl.dataset.catalog = '1';
+		clear(teamEl);
+		teamEl.append(`owned by ${e.team}`, e.channel ? ` · ${e.channel}` : '', e.runbook && /^https?:\/\//.test(e.runbook) ? ' · ' : '',
+			e.runbook && /^https?:\/\//.test(e.runbook) ? h('a', { href: e.runbook, target: '_blank', rel: 'noopener' }, 'runbook') : '', ' · ', link('/catalog', 'catalog'));
+	}).catch(() => { /* no catalog: the spans' team stays */ });
 	const load = () => {
 		const [start, end] = ctx.window();
 		const step = stepFor(start, end);
@@ -91,7 +100,7 @@ export function serviceView(ctx: Ctx, service: string): View {
 		});
 		fill(neighbours, 'Service graph', api.graph(start, end, ctx.signal), (g) => {
 			const node = g.nodes.find((n) => n.id === service || n.name === service);
-			teamEl.textContent = node?.team ? `owned by ${node.team}` : '';
+			if (!teamEl.dataset.catalog) teamEl.textContent = node?.team ? `owned by ${node.team}` : '';
 			const ups = g.edges.filter((e) => e.target === (node?.id ?? service));
 			const downs = g.edges.filter((e) => e.source === (node?.id ?? service));
 			const name = (id: string) => g.nodes.find((n) => n.id === id)?.name || id;
