@@ -478,12 +478,23 @@ static uint64_t varint_ends(const uint8_t *p, size_t n)
 /* Past the next m varints of [p, end), or NULL when there are fewer. */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t m)
 {
+	if (m == 0)
+		return p;
 	while (end - p >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
-		uint64_t t = (((~w >> 7) & ONES) * ONES) >> 56;
-		if (t >= m)
+		uint64_t ends = ~w & HIGHS; /* the top bit of each byte ending a varint */
+		uint64_t t = ((ends >> 7) * ONES) >> 56;
+		if (t >= m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the m-th end in this word: its lowest bits are the first bytes */
+			for (; m > 1; m--)
+				ends &= ends - 1;
+			return p + __builtin_ctzll(ends) / 8 + 1;
+#else
 			break;
+#endif
+		}
 		p += 8;
 		m -= t;
 	}
@@ -737,9 +748,12 @@ static int cols_dur_sel(struct cols_ld *l, const uint8_t *sel)
 		CL_FAIL(l, BCOL_DURATION);
 	const uint8_t *p = cur.p;
 	uint32_t at = 0; /* the span whose varint p is at */
+	memset(c->duration, 0, (size_t)ns * sizeof *c->duration);
 	for (uint32_t i = 0; i < ns; i++) {
 		if (!sel[i]) {
-			c->duration[i] = 0;
+			uint64_t w;
+			if (!(i & 7) && ns - i >= 8 && (memcpy(&w, sel + i, 8), w == 0))
+				i += 7; /* eight unselected spans */
 			continue;
 		}
 		if (i > at && !(p = skip_varints(p, cur.end, i - at)))
