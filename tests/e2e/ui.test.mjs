@@ -85,7 +85,7 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await fresh.close();
 	assert.ok(await page.locator('svg.map .node').count() >= 20, 'the generator\'s services are on the map');
 	assert.ok(await page.locator('svg.map .edge').count() >= 20, 'with their dependencies');
-	await page.waitForSelector('text=Alerting is not enabled');
+	await page.waitForSelector('section.panel:has(h3:text("Firing alerts")) a:text("all alerts")');
 	await shot(page, 'home');
 
 	// hover and click a node: the service page

@@ -207,7 +207,7 @@ export function groupQuery(query: string, labels: Record<string, string>): strin
 	const m = /^\{([^{}]*)\}$/.exec(filter);
 	if (m) {
 		const inner = m[1].trim();
-		return `{ ${[inner ? (conds.length && /&&|\|\|/.test(inner) ? `(${inner})` : inner) : '', ...conds].filter((x) => x).join(' && ')} }`;
+		return `{ ${[inner ? (/\|\|/.test(inner) ? `(${inner})` : inner) : '', ...conds].filter((x) => x).join(' && ')} }`;
 	}
 	return `${filter} && { ${conds.join(' && ')} }`;
 }
