@@ -34,7 +34,7 @@ export function lineChart(title: string, xs: number[], series: LineSeries[], fmt
 			{ ...axis, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) },
 		],
 		series: [{}, ...series.map((s, i) => ({
-			label: s.label, stroke: s.color || PALETTE[i % PALETTE.length], width: 1.5, points: { show: false },
+			label: s.label, stroke: s.color || PALETTE[i % PALETTE.length], width: 1.5, points: { show: xs.length < 4 },
 			value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmt(v)),
 		}))],
 	};

@@ -158,7 +158,7 @@ function drawPreview(ctx: Ctx, box: HTMLElement, f: RuleForm): void {
 	if (!q) { clear(box); box.appendChild(emptyState('Preview', 'Type a metrics query to see its series.')); return; }
 	const end = Date.now(), start = end - 3600000;
 	fill(box, 'Preview', api.metrics(q, start, end, 60, ctx.signal), (r) => {
-		const keys = r.series[0]?.labels.filter((l) => l.key !== '__name__') || [];
+		const keys = r.series[0]?.labels.filter((l) => l.key !== '__name__' && l.key !== 'p') || [];
 		const a = align(r.series, (s) => seriesName(keys, s));
 		const rows = previewRows(a.lines, f.op, threshold);
 		const breachNames = new Set(rows.filter((x) => x.breachNow).map((x) => x.label));
