@@ -5,6 +5,7 @@
 #include "alert/alert_rules.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,12 @@ const char *alert_rule_label(const struct alert_rule *r, const char *key)
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *arg)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return CLEW_EINVAL;
 }
 
