@@ -173,7 +173,7 @@ void sketch_bucket_bounds(const struct sketch *s, int32_t key, double *lo, doubl
 
 /* A per-thread memo of bucket values (direct-mapped by key): a query's
  * sketches share their keys, and each value costs two bisections. */
-#define MEMO_SLOTS 4096
+#define MEMO_SLOTS 1024 /* 24 KiB per thread; a query's keys span fewer */
 struct bucket_memo {
 	double mult, v;
 	int32_t key;

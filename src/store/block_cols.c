@@ -614,7 +614,13 @@ static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct 
 				break;
 			uint32_t hit = UINT32_MAX;
 			for (; span < ns && hit == UINT32_MAX; span++) {
-				if (!sel[span] || o->type[span] != BLOCK_KEY_NONE)
+				if (!sel[span]) {
+					uint64_t w;
+					if (!(span & 7) && ns - span >= 8 && (memcpy(&w, sel + span, 8), w == 0))
+						span += 7; /* eight unselected spans */
+					continue;
+				}
+				if (o->type[span] != BLOCK_KEY_NONE)
 					continue;
 				for (uint32_t j = c->attr_first[span]; j < c->attr_first[span + 1]; j++) {
 					if (kc.p[j] == kid) {

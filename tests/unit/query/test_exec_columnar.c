@@ -708,8 +708,9 @@ TEST(block_cols_key_agrees_with_full_decode)
 }
 
 /* block_cols_key_sel and block_cols_duration_sel give the selected spans'
- * values as the full decode has them and nothing for the others (every
- * third span, and a page's runs of unselected spans, selected or not). */
+ * values as the full decode has them and nothing for the others (runs of
+ * 64 selected spans, runs with every third selected, long unselected runs
+ * broken by single spans). */
 TEST(block_cols_sel_agree_with_full_decode)
 {
 	CHECK_INT(build(), ==, 1);
@@ -729,7 +730,7 @@ TEST(block_cols_sel_agree_with_full_decode)
 			sel = calloc((size_t)n + 1, 1);
 			CHECK(sel != NULL);
 			for (uint32_t i = 0; i < n; i++)
-				sel[i] = (i % 3 == 1) || (i / 64) % 4 == 0;
+				sel[i] = (i / 64) % 4 == 0 || ((i / 64) % 4 == 1 && i % 3 == 1) || i % 97 == 5;
 			/* without the whole column: selected durations only */
 			CHECK_INT(block_cols_duration_sel(b, p, &c, sel), ==, CLEW_EINVAL);
 			CHECK_INT(block_cols_load(b, p, BLOCK_COLS_SCOPE, &c), ==, 0);
