@@ -1,7 +1,8 @@
 /* Fuzz target for the block reader: the input is written as a block file,
  * which is checked, opened, searched for the trace ids its first bytes and
- * its page table name, and read page by page. Nothing may crash, and a
- * block that block_check passes must also read without error. */
+ * its page table name, and read page by page, whole and through the query
+ * engine's column decoder. Nothing may crash, and a block that block_check
+ * passes must also read without error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = block_read_page(b, p, &out);
 		if (check_rc == 0 && rc != 0 && rc != CLEW_ENOMEM)
 			abort();
+		/* the query engine's column decoder: every column, then one key */
+		struct block_cols c;
+		struct block_key_col k = {0};
+		block_cols_init(&c);
+		rc = block_cols_load(b, p, 0xfffu, &c);
+		if (check_rc == 0 && rc != 0 && rc != CLEW_ENOMEM)
+			abort();
+		if (rc == 0 && c.dict_n[1] > 0) {
+			rc = block_cols_key(b, p, &c, (uint32_t)(size ? data[size - 1] : 0) % c.dict_n[1], &k);
+			if (check_rc == 0 && rc != 0 && rc != CLEW_ENOMEM)
+				abort();
+		}
+		block_key_col_free(&k);
+		block_cols_free(&c);
 	}
 	arena_reset(&a);
 	block_unref(b);
