@@ -12,6 +12,9 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/metrics.h"
+#include "base/units.h"
+#include "api/metrics_api.h"
+#include "query/traceql.h"
 
 /* How often a running query asks whether its client is still there. */
 #define API_CANCEL_CHECK_NS (20 * 1000000LL)
@@ -245,4 +248,82 @@ void api_query_error(struct http_response *resp, struct http_request *req, int r
 	int status;
 	api_query_error_text(rc, o, what, &status, msg, sizeof msg);
 	api_error(resp, req, status, msg);
+}
+
+bool api_seconds_param(struct http_request *req, struct http_response *resp, const char *name, bool end,
+		       int64_t *ns, bool *present)
+{
+	struct slice v;
+	char tmp[32], msg[96];
+	if (present)
+		*present = false;
+	if (!api_query_param(req, name, &v) || v.len == 0)
+		return true;
+	uint64_t s;
+	if (v.len < sizeof tmp) {
+		memcpy(tmp, v.p, v.len);
+		tmp[v.len] = 0;
+	}
+	if (v.len >= sizeof tmp || units_parse_u64(tmp, &s) < 0 || s > 9000000000ULL) {
+		snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds", name);
+		api_error(resp, req, 400, msg);
+		return false;
+	}
+	*ns = (int64_t)s * 1000000000LL + (end ? 999999999LL : 0);
+	if (present)
+		*present = true;
+	return true;
+}
+
+bool api_time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns)
+{
+	struct slice v;
+	char msg[128];
+	if (!api_query_param(req, name, &v) || v.len == 0)
+		return true;
+	if (metrics_api_parse_time(v, ns))
+		return true;
+	snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds or an RFC3339 time", name);
+	api_error(resp, req, 400, msg);
+	return false;
+}
+
+bool api_limit_param(struct http_request *req, struct http_response *resp, uint32_t max, uint32_t *out)
+{
+	struct slice v;
+	char tmp[16], msg[64];
+	uint64_t n;
+	if (!api_query_param(req, "limit", &v) || v.len == 0)
+		return true;
+	if (v.len < sizeof tmp) {
+		memcpy(tmp, v.p, v.len);
+		tmp[v.len] = 0;
+	}
+	if (v.len >= sizeof tmp || units_parse_u64(tmp, &n) < 0 || n < 1 || n > max) {
+		snprintf(msg, sizeof msg, "invalid limit: expected 1 to %u", max);
+		api_error(resp, req, 400, msg);
+		return false;
+	}
+	*out = (uint32_t)n;
+	return true;
+}
+
+struct exec_query *api_compile_filter(struct http_request *req, struct http_response *resp, struct slice text)
+{
+	struct tql_error e;
+	struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
+	if (!tq) {
+		api_error(resp, req, 400, e.msg);
+		return NULL;
+	}
+	if (tq->kind != TQL_Q_SPANS) {
+		api_error(resp, req, 400, "q must be a TraceQL spanset filter such as { resource.service.name = \"api\" }");
+		return NULL;
+	}
+	int rc;
+	char err[256];
+	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
+	if (!xq)
+		api_error(resp, req, rc == CLEW_ENOMEM ? 503 : 400, err);
+	return xq;
 }

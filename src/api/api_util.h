@@ -66,4 +66,24 @@ void api_query_error_text(int rc, const struct exec_options *o, const char *what
 void api_query_error(struct http_response *resp, struct http_request *req, int rc, const struct exec_options *o,
 		     const char *what);
 
+/* The parameters of the native analysis endpoints. Each answers 400 with a
+ * message naming the parameter and returns false when the value is bad. */
+
+/* A Unix-seconds parameter as ns (the last ns of that second when end is
+ * true); *present (may be NULL) tells whether it was given. */
+bool api_seconds_param(struct http_request *req, struct http_response *resp, const char *name, bool end,
+		       int64_t *ns, bool *present);
+
+/* A time parameter as ns: Unix seconds (milli-, micro- or nanoseconds told
+ * apart by size) or RFC 3339; *ns untouched when absent. */
+bool api_time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns);
+
+/* limit=1..max into *out; *out untouched when absent. */
+bool api_limit_param(struct http_request *req, struct http_response *resp, uint32_t max, uint32_t *out);
+
+/* text as a TraceQL spanset filter compiled for a scan (in the request's
+ * arena; exec_query_free after use), or NULL after answering 400 (a parse
+ * error with its position, a metrics query) or 503 (out of memory). */
+struct exec_query *api_compile_filter(struct http_request *req, struct http_response *resp, struct slice text);
+
 #endif

@@ -13,31 +13,6 @@
 #include "base/json.h"
 #include "base/units.h"
 
-/* A Unix-seconds parameter into ns (the end of the second when end is
- * true); *present tells whether it was given. false with a 400 written. */
-static bool param_seconds(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns,
-			  bool end, bool *present)
-{
-	struct slice v;
-	char tmp[32], msg[96];
-	*present = false;
-	if (!api_query_param(req, name, &v) || v.len == 0)
-		return true;
-	uint64_t s;
-	if (v.len < sizeof tmp) {
-		memcpy(tmp, v.p, v.len);
-		tmp[v.len] = 0;
-	}
-	if (v.len >= sizeof tmp || units_parse_u64(tmp, &s) < 0 || s > 9000000000ULL) {
-		snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds", name);
-		api_error(resp, req, 400, msg);
-		return false;
-	}
-	*ns = (int64_t)s * 1000000000LL + (end ? 999999999LL : 0);
-	*present = true;
-	return true;
-}
-
 /* The field node of `by`, parsed as `{ <by> != nil }`. */
 static const struct tql_node *by_field(struct http_request *req, struct slice by, char *err, size_t errlen)
 {
@@ -76,10 +51,10 @@ void compare_api_get(struct query_api *q, struct http_request *req, struct http_
 	memset(&rep, 0, sizeof rep);
 	if (api_query_param(req, "q", &v) && v.len)
 		text = v;
-	if (!param_seconds(req, resp, "start", &co.b_start_ns, false, &has_s) ||
-	    !param_seconds(req, resp, "end", &co.b_end_ns, true, &has_e) ||
-	    !param_seconds(req, resp, "baselineStart", &co.a_start_ns, false, &has_bs) ||
-	    !param_seconds(req, resp, "baselineEnd", &co.a_end_ns, true, &has_be))
+	if (!api_seconds_param(req, resp, "start", false, &co.b_start_ns, &has_s) ||
+	    !api_seconds_param(req, resp, "end", true, &co.b_end_ns, &has_e) ||
+	    !api_seconds_param(req, resp, "baselineStart", false, &co.a_start_ns, &has_bs) ||
+	    !api_seconds_param(req, resp, "baselineEnd", true, &co.a_end_ns, &has_be))
 		return;
 	if ((has_s && has_e && co.b_start_ns > co.b_end_ns) || (has_bs && has_be && co.a_start_ns > co.a_end_ns)) {
 		api_error(resp, req, 400, "invalid range: a start is after its end");
@@ -107,34 +82,11 @@ void compare_api_get(struct query_api *q, struct http_request *req, struct http_
 			  "missing baseline: give baselineStart and baselineEnd (Unix seconds), or by=<attribute>&a=&b=");
 		return;
 	}
-	if (api_query_param(req, "limit", &v) && v.len) {
-		uint64_t n;
-		char tmp[16];
-		if (v.len < sizeof tmp) {
-			memcpy(tmp, v.p, v.len);
-			tmp[v.len] = 0;
-		}
-		if (v.len >= sizeof tmp || units_parse_u64(tmp, &n) < 0 || n < 1 || n > CORR_MAX_LIMIT) {
-			api_error(resp, req, 400, "invalid limit: expected 1 to 1000");
-			return;
-		}
-		co.limit = (uint32_t)n;
-	}
-	struct tql_error e;
-	struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
-	if (!tq) {
-		api_error(resp, req, 400, e.msg);
+	if (!api_limit_param(req, resp, CORR_MAX_LIMIT, &co.limit))
 		return;
-	}
-	if (tq->kind != TQL_Q_SPANS) {
-		api_error(resp, req, 400, "q must be a TraceQL spanset filter such as { resource.service.name = \"api\" }");
+	struct exec_query *xq = api_compile_filter(req, resp, text);
+	if (!xq)
 		return;
-	}
-	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
-	if (!xq) {
-		api_error(resp, req, rc == CLEW_ENOMEM ? 500 : 400, err);
-		return;
-	}
 	api_query_limits(q, req, &o);
 	rc = cmp_run(&store_embedded_query_ops, q->store, xq, &o, &co, &rep);
 	exec_query_free(xq);

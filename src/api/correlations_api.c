@@ -16,27 +16,6 @@
 #include "base/units.h"
 #include "query/exec.h"
 
-static bool param_seconds(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns,
-			  bool end)
-{
-	struct slice v;
-	char tmp[32], msg[96];
-	if (!api_query_param(req, name, &v) || v.len == 0)
-		return true;
-	uint64_t s;
-	if (v.len < sizeof tmp) {
-		memcpy(tmp, v.p, v.len);
-		tmp[v.len] = 0;
-	}
-	if (v.len >= sizeof tmp || units_parse_u64(tmp, &s) < 0 || s > 9000000000ULL) {
-		snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds", name);
-		api_error(resp, req, 400, msg);
-		return false;
-	}
-	*ns = (int64_t)s * 1000000000LL + (end ? 999999999LL : 0);
-	return true;
-}
-
 /* threshold=500ms (a duration) or p99 / p99.9 (a quantile of the population). */
 static bool parse_threshold(struct slice v, struct corr_options *co)
 {
@@ -67,7 +46,6 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 	struct corr_options co;
 	struct corr_report rep;
 	struct slice text = SLICE_LIT("{}"), v;
-	char err[256];
 	int rc;
 	memset(&o, 0, sizeof o);
 	memset(&co, 0, sizeof co);
@@ -75,7 +53,8 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 	co.quantile = 0.99;
 	if (api_query_param(req, "q", &v) && v.len)
 		text = v;
-	if (!param_seconds(req, resp, "start", &o.start_ns, false) || !param_seconds(req, resp, "end", &o.end_ns, true))
+	if (!api_seconds_param(req, resp, "start", false, &o.start_ns, NULL) ||
+	    !api_seconds_param(req, resp, "end", true, &o.end_ns, NULL))
 		return;
 	if (o.start_ns && o.end_ns && o.start_ns > o.end_ns) {
 		api_error(resp, req, 400, "invalid range: start is after end");
@@ -128,34 +107,11 @@ void correlations_api_get(struct query_api *q, struct http_request *req, struct 
 			return;
 		}
 	}
-	if (api_query_param(req, "limit", &v) && v.len) {
-		uint64_t n;
-		char tmp[16];
-		if (v.len < sizeof tmp) {
-			memcpy(tmp, v.p, v.len);
-			tmp[v.len] = 0;
-		}
-		if (v.len >= sizeof tmp || units_parse_u64(tmp, &n) < 0 || n < 1 || n > CORR_MAX_LIMIT) {
-			api_error(resp, req, 400, "invalid limit: expected 1 to 1000");
-			return;
-		}
-		co.limit = (uint32_t)n;
-	}
-	struct tql_error e;
-	struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
-	if (!tq) {
-		api_error(resp, req, 400, e.msg);
+	if (!api_limit_param(req, resp, CORR_MAX_LIMIT, &co.limit))
 		return;
-	}
-	if (tq->kind != TQL_Q_SPANS) {
-		api_error(resp, req, 400, "q must be a TraceQL spanset filter such as { resource.service.name = \"api\" }");
+	struct exec_query *xq = api_compile_filter(req, resp, text);
+	if (!xq)
 		return;
-	}
-	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
-	if (!xq) {
-		api_error(resp, req, rc == CLEW_ENOMEM ? 500 : 400, err);
-		return;
-	}
 	api_query_limits(q, req, &o);
 	rc = corr_run(&store_embedded_query_ops, q->store, xq, &o, &co, &rep);
 	exec_query_free(xq);

@@ -16,20 +16,6 @@
 #include "base/json.h"
 #include "query/exec.h"
 
-/* A time parameter in ns; true if absent (*ns untouched), false with a 400. */
-static bool time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns)
-{
-	struct slice v;
-	char msg[128];
-	if (!api_query_param(req, name, &v) || v.len == 0)
-		return true;
-	if (metrics_api_parse_time(v, ns))
-		return true;
-	snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds or an RFC3339 time", name);
-	api_error(resp, req, 400, msg);
-	return false;
-}
-
 /* Aggregate the traces of xq in [start, end] into a new aggregate (the
  * paths computed in the scan's workers). */
 static int aggregate(struct query_api *q, struct http_request *req, struct exec_query *xq, int64_t start_ns,
@@ -128,31 +114,18 @@ void critical_path_api_get(struct query_api *q, struct http_request *req, struct
 	if (api_query_param(req, "q", &v) && v.len)
 		text = v;
 	int64_t start = 0, end = 0, bstart = 0, bend = 0;
-	if (!time_param(req, resp, "start", &start) || !time_param(req, resp, "end", &end) ||
-	    !time_param(req, resp, "baselineStart", &bstart) || !time_param(req, resp, "baselineEnd", &bend))
+	if (!api_time_param(req, resp, "start", &start) || !api_time_param(req, resp, "end", &end) ||
+	    !api_time_param(req, resp, "baselineStart", &bstart) || !api_time_param(req, resp, "baselineEnd", &bend))
 		return;
 	if ((start && end && start > end) || (bstart && bend && bstart > bend)) {
 		api_error(resp, req, 400, "invalid range: start is after end");
 		return;
 	}
 	bool baseline = bstart || bend;
-	struct tql_error e;
-	struct tql_query *tq = tql_parse((const char *)text.p, text.len, req->arena, &e);
-	if (!tq) {
-		api_error(resp, req, 400, e.msg);
-		return;
-	}
-	if (tq->kind == TQL_Q_METRICS) {
-		api_error(resp, req, 400, "q must be a TraceQL spanset filter, not a metrics query");
-		return;
-	}
 	int rc;
-	char err[256];
-	struct exec_query *xq = exec_compile(tq, req->arena, &rc, err, sizeof err);
-	if (!xq) {
-		api_error(resp, req, rc == CLEW_ENOMEM ? 503 : 400, err);
+	struct exec_query *xq = api_compile_filter(req, resp, text);
+	if (!xq)
 		return;
-	}
 	struct cp_agg *cur = NULL, *base = NULL;
 	struct exec_options o;
 	rc = aggregate(q, req, xq, start, end, &o, &cur);

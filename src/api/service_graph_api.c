@@ -32,19 +32,6 @@ static struct sg_graph *scan_graph(struct query_api *q, struct http_request *req
 	return *rc < 0 ? NULL : g;
 }
 
-static bool time_param(struct http_request *req, struct http_response *resp, const char *name, int64_t *ns)
-{
-	struct slice v;
-	char msg[128];
-	if (!api_query_param(req, name, &v) || v.len == 0)
-		return true;
-	if (metrics_api_parse_time(v, ns))
-		return true;
-	snprintf(msg, sizeof msg, "invalid %s: expected Unix seconds or an RFC3339 time", name);
-	api_error(resp, req, 400, msg);
-	return false;
-}
-
 static void write_figures(struct json *j, uint64_t requests, uint64_t errors, double rate, double error_rate,
 			  double p50, double p99)
 {
@@ -66,7 +53,7 @@ void service_graph_api_get(struct query_api *q, struct http_request *req, struct
 {
 	int64_t now = clock_now_unix_ns(), end = now, start = 0;
 	struct slice v;
-	if (!time_param(req, resp, "end", &end) || !time_param(req, resp, "start", &start))
+	if (!api_time_param(req, resp, "end", &end) || !api_time_param(req, resp, "start", &start))
 		return;
 	if (!start) {
 		int64_t since = SG_DEFAULT_RANGE_NS;
