@@ -42,6 +42,7 @@ struct serve_options {
 	uint64_t max_disk_bytes, head_max_bytes;
 	int64_t query_timeout_ns;
 	uint64_t query_max_bytes;
+	uint64_t column_cache_bytes;
 	uint64_t compaction_mb_per_sec;
 	const char *ui_dir; /* NULL: ../ui beside the binary */
 	const char *public_url;	  /* NULL: http://<--http, 0.0.0.0 as localhost> */
@@ -84,6 +85,10 @@ static void serve_usage(FILE *f)
 	      "                          504 and stops [30s]\n"
 	      "  --query-max-bytes SIZE  memory budget of each query; past it the query answers\n"
 	      "                          413 and stops [512MiB]\n"
+	      "  --column-cache SIZE     decompressed block columns kept for queries, shared by\n"
+	      "                          all of them; size it to the columns your queries read\n"
+	      "                          (about 4 bytes a span for service, name and status)\n"
+	      "                          [256MiB]\n"
 	      "  --ui-dir DIR            the built web UI served at / [../ui beside the binary,\n"
 	      "                          i.e. build/ui; build it with make ui]\n"
 	      "  --public-url URL        clew's address in alert notification links\n"
@@ -108,7 +113,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	enum {
 		O_DATA = 1000, O_HTTP, O_GRPC, O_OTLP_HTTP, O_ZIPKIN, O_SYNC, O_BODY, O_MEM, O_IO, O_CONNS,
 		O_IDLE, O_REQ, O_LOG, O_RETENTION, O_MAX_DISK, O_HEAD_MAX, O_BLOCK_INTERVAL, O_COMPACTION_RATE,
-		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES, O_UI_DIR, O_PUBLIC_URL, O_CATALOG
+		O_QUERY_TIMEOUT, O_QUERY_MAX_BYTES, O_COLUMN_CACHE, O_UI_DIR, O_PUBLIC_URL, O_CATALOG
 	};
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, O_DATA},
@@ -131,6 +136,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"compaction-mb-per-sec", required_argument, NULL, O_COMPACTION_RATE},
 		{"query-timeout", required_argument, NULL, O_QUERY_TIMEOUT},
 		{"query-max-bytes", required_argument, NULL, O_QUERY_MAX_BYTES},
+		{"column-cache", required_argument, NULL, O_COLUMN_CACHE},
 		{"ui-dir", required_argument, NULL, O_UI_DIR},
 		{"public-url", required_argument, NULL, O_PUBLIC_URL},
 		{"catalog", required_argument, NULL, O_CATALOG},
@@ -224,6 +230,11 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			if (units_parse_size(optarg, &o->query_max_bytes) < 0 || o->query_max_bytes < (64u << 10) ||
 			    o->query_max_bytes > SIZE_MAX / 2)
 				return bad_option("--query-max-bytes", optarg, "expected a size of at least 64k, such as 512M");
+			break;
+		case O_COLUMN_CACHE:
+			if (units_parse_size(optarg, &o->column_cache_bytes) < 0 || o->column_cache_bytes < (1u << 20) ||
+			    o->column_cache_bytes > SIZE_MAX / 2)
+				return bad_option("--column-cache", optarg, "expected a size of at least 1M, such as 1G");
 			break;
 		case O_UI_DIR:
 			if (ui_api_set_dir(optarg) < 0)
@@ -320,6 +331,7 @@ int cli_serve(int argc, char **argv)
 		.head_max_bytes = 256ull << 20,
 		.query_timeout_ns = EXEC_DEFAULT_TIME_NS,
 		.query_max_bytes = EXEC_DEFAULT_MEM_BYTES,
+		.column_cache_bytes = (uint64_t)256 << 20,
 		.compaction_mb_per_sec = 64,
 	};
 	int prc = parse_options(argc, argv, &o);
@@ -356,6 +368,7 @@ int cli_serve(int argc, char **argv)
 		.max_disk_bytes = o.max_disk_bytes,
 		.compaction_bytes_per_sec = o.compaction_mb_per_sec << 20,
 	};
+	block_cache_set_budget((size_t)o.column_cache_bytes);
 	struct store *store = store_open(&so, &rc, err, sizeof err);
 	if (!store) {
 		fprintf(stderr, "clew serve: %s\n", err);
