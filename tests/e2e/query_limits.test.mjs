@@ -182,3 +182,18 @@ describe('query limits', { skip: skipReason, timeout: 600000 }, () => {
 		});
 	});
 });
+
+test('bad query-limit and cache flags are refused before clew starts, naming the flag', { skip: skipReason }, () => {
+	for (const [flag, value] of [['--query-timeout', 'soon'], ['--query-max-bytes', '1k'], ['--column-cache', '1k'],
+		['--column-cache', 'lots'], ['--compaction-mb-per-sec', '-1']]) {
+		let out = null;
+		try {
+			execFileSync(CLEW_BIN, ['serve', '--data-dir', '/nonexistent-clew-dir/x', flag, value], { stdio: 'pipe' });
+		} catch (e) {
+			out = e;
+		}
+		assert.ok(out, `${flag} ${value} was accepted`);
+		assert.equal(out.status, 2, `${flag} ${value}: exit status`);
+		assert.match(String(out.stderr), new RegExp(`invalid ${flag} '${value}'`), `${flag} ${value}`);
+	}
+});
