@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,23 +20,9 @@
 #include "base/json.h"
 #include "gen/topology.h"
 #include "gen/tracegen.h"
+#include "lib_records.h"
 
 #define S 1000000000LL
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static double wall_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double rss_mib(void)
 {
@@ -127,15 +112,15 @@ int main(int argc, char **argv)
 		while (g.clock_ns < end) {
 			if (gen_next_batch(&g, &a, &b) < 0)
 				return 1;
-			double c0 = cpu_s();
+			double c0 = self_cpu_seconds();
 			alert_engine_add_batch(e, &b, g.clock_ns);
-			add_cpu += cpu_s() - c0;
+			add_cpu += self_cpu_seconds() - c0;
 			spans += b.n_spans;
 		}
-		double c0 = cpu_s(), w0 = wall_s();
+		double c0 = self_cpu_seconds(), w0 = bench_now_s();
 		alert_engine_tick(e, end);
-		tick_cpu[i] = (cpu_s() - c0) * 1e3;
-		tick_wall[i] = (wall_s() - w0) * 1e3;
+		tick_cpu[i] = (self_cpu_seconds() - c0) * 1e3;
+		tick_wall[i] = (bench_now_s() - w0) * 1e3;
 	}
 	long pending = count_instances(e, "pending");
 	double rss1 = rss_mib();

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "analysis/critical_path.h"
@@ -17,21 +16,7 @@
 #include "base/arena.h"
 #include "gen/topology.h"
 #include "gen/tracegen.h"
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static double wall_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "lib_records.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -119,20 +104,20 @@ int main(int argc, char **argv)
 		double cpu = 0, wall = 0;
 		traces = spans = 0;
 		while ((long)traces < traces_want && gen_next_batch(&g, &a, &b) == 0) {
-			double c0 = cpu_s(), w0 = wall_s();
+			double c0 = self_cpu_seconds(), w0 = bench_now_s();
 			traces += each_trace(&b, cp_one, &c);
-			cpu += cpu_s() - c0;
-			wall += wall_s() - w0;
+			cpu += self_cpu_seconds() - c0;
+			wall += bench_now_s() - w0;
 			spans += b.n_spans;
 		}
 		struct arena out;
 		arena_init(&out, 0);
 		struct cp_segment *seg;
 		uint32_t n;
-		double c0 = cpu_s(), w0 = wall_s();
+		double c0 = self_cpu_seconds(), w0 = bench_now_s();
 		cp_agg_segments(c.agg, &out, &seg, &n);
-		cpu += cpu_s() - c0;
-		wall += wall_s() - w0;
+		cpu += self_cpu_seconds() - c0;
+		wall += bench_now_s() - w0;
 		cp_cpu[r] = cpu;
 		cp_wall[r] = wall;
 		if (r == 0)
@@ -169,11 +154,11 @@ int main(int argc, char **argv)
 	while (gen_next_batch(&g, &a, &b) == 0 && b.n_spans) {
 		if (b.spans[0].start_unix_ns >= now)
 			break;
-		double c0 = cpu_s();
+		double c0 = self_cpu_seconds();
 		sg_live_add_batch(live, &b, now);
-		double c1 = cpu_s();
+		double c1 = self_cpu_seconds();
 		each_trace(&b, sg_one, scan);
-		scan_cpu += cpu_s() - c1;
+		scan_cpu += self_cpu_seconds() - c1;
 		feed_cpu += c1 - c0;
 		spans += b.n_spans;
 	}
@@ -185,12 +170,12 @@ int main(int argc, char **argv)
 		struct sg_node_out *nodes;
 		struct sg_edge_out *edges;
 		int rc;
-		double c0 = cpu_s(), w0 = wall_s();
+		double c0 = self_cpu_seconds(), w0 = bench_now_s();
 		struct sg_graph *q = sg_live_query(live, start, now, now, &rc);
 		if (q)
 			sg_graph_result(q, 3600, &out, &nodes, &nn, &edges, &ne);
-		q_cpu[r] = cpu_s() - c0;
-		q_wall[r] = wall_s() - w0;
+		q_cpu[r] = self_cpu_seconds() - c0;
+		q_wall[r] = bench_now_s() - w0;
 		sg_graph_free(q);
 		arena_reset(&out);
 	}

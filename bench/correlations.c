@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "analysis/compare.h"
@@ -22,121 +21,17 @@
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
-#include "gen/topology.h"
-#include "gen/tracegen.h"
 #include "store/block.h"
 #include "store/fileops.h"
+#include "lib_records.h"
+#include "lib_store.h"
 
-#define MAX_BLOCKS 256
-#define BLOCK_SPANS 1000000u
 #define MAX_RUNS 32
 
-static struct block *g_blocks[MAX_BLOCKS];
-static size_t g_n_blocks;
-static uint64_t g_spans;
+static struct bench_store g_store;
 static uint32_t g_threads = 2;
 static int g_show; /* --show 1: print every result of the first run, more variants */
 static const char *g_only; /* --only <label>: run that analysis alone (for profiling) */
-
-static int get_trace(void *impl, const uint8_t id[16], struct span_batch *out)
-{
-	(void)impl;
-	int found = CLEW_ENOTFOUND;
-	for (size_t k = 0; k < g_n_blocks; k++) {
-		int rc = block_get_trace(g_blocks[k], id, out);
-		if (rc == 0)
-			found = 0;
-		else if (rc != CLEW_ENOTFOUND)
-			return rc;
-	}
-	return found;
-}
-
-static int list_blocks(void *impl, struct store_block_list *out)
-{
-	(void)impl;
-	out->items = calloc(g_n_blocks + 1, sizeof *out->items);
-	if (!out->items)
-		return CLEW_ENOMEM;
-	for (size_t k = 0; k < g_n_blocks; k++) {
-		block_ref(g_blocks[k]);
-		out->items[k].block = g_blocks[k];
-		out->items[k].seq = k;
-		block_get_info(g_blocks[k], &out->items[k].info);
-	}
-	out->n = g_n_blocks;
-	return 0;
-}
-
-static void release_blocks(struct store_block_list *l)
-{
-	for (size_t k = 0; k < l->n; k++)
-		block_unref(l->items[k].block);
-	free(l->items);
-}
-
-static int no_heads(void *impl, head_batch_fn fn, void *ctx)
-{
-	(void)impl;
-	(void)fn;
-	(void)ctx;
-	return 0;
-}
-
-static const struct store_query_ops ops = {get_trace, list_blocks, release_blocks, no_heads};
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static int make_blocks(const char *dir, uint64_t n_spans, uint64_t seed)
-{
-	struct topo t;
-	struct gen g;
-	struct arena a;
-	struct span_batch b;
-	int rc;
-	topo_init(&t);
-	arena_init(&a, 0);
-	if ((rc = topo_default(&t)) < 0)
-		return rc;
-	struct gen_config c = {.seed = seed, .start_unix_ns = 1767225600000000000LL, .clock_rate = 10000,
-			       .accounts = 100000, .zipf_s = 1.0, .batch_spans = 10000, .topo = &t};
-	if ((rc = gen_init(&g, &c)) < 0)
-		return rc;
-	uint64_t done = 0;
-	while (done < n_spans && g_n_blocks < MAX_BLOCKS) {
-		struct block_writer *w = block_writer_new(NULL);
-		while (block_writer_spans(w) < BLOCK_SPANS && done + block_writer_spans(w) < n_spans)
-			if ((rc = gen_next_batch(&g, &a, &b)) < 0 || (rc = block_writer_add(w, &b)) < 0)
-				return rc;
-		done += block_writer_spans(w);
-		char name[64], path[1024], err[256];
-		snprintf(name, sizeof name, "c%03zu.blk", g_n_blocks);
-		if ((rc = block_writer_finish(w, fileops_posix(), dir, name, NULL)) < 0)
-			return rc;
-		block_writer_free(w);
-		snprintf(path, sizeof path, "%s/%s", dir, name);
-		struct block *bk = block_open(fileops_posix(), path, &rc, err, sizeof err);
-		if (!bk) {
-			fprintf(stderr, "%s\n", err);
-			return rc;
-		}
-		block_mark_deleted(bk);
-		struct block_info bi;
-		block_get_info(bk, &bi);
-		g_spans += bi.spans;
-		g_blocks[g_n_blocks++] = bk;
-	}
-	gen_free(&g);
-	topo_free(&t);
-	arena_reset(&a);
-	return 0;
-}
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -163,11 +58,11 @@ static int run_once(const struct corr_options *co, double *cpu, double *wall, ch
 	if (!xq)
 		return CLEW_EPARSE;
 	struct exec_options o = {.threads = g_threads, .time_ns = 3600LL * 1000000000LL};
-	double c0 = cpu_now();
+	double c0 = self_cpu_seconds();
 	int64_t w0 = clock_mono_ns();
 	if (co) {
 		struct corr_report rep;
-		rc = corr_run(&ops, NULL, xq, &o, co, &rep);
+		rc = corr_run(&bench_store_ops, &g_store, xq, &o, co, &rep);
 		for (uint32_t k = 0; rc == 0 && g_show == 1 && k < rep.n_results; k++) {
 			const struct corr_result *x = &rep.results[k];
 			printf("  %2u %.*s=%.*s bad %llu rest %llu score %.4f with %.3f/%.3f without %.3f/%.3f\n", k,
@@ -190,11 +85,11 @@ static int run_once(const struct corr_options *co, double *cpu, double *wall, ch
 					  .a_value = slice_cstr("accounts"),
 					  .b_value = slice_cstr("billing")};
 		struct cmp_report rep;
-		rc = cmp_run(&ops, NULL, xq, &o, &cmo, &rep);
+		rc = cmp_run(&bench_store_ops, &g_store, xq, &o, &cmo, &rep);
 		snprintf(top, cap, "a=%llu b=%llu", (unsigned long long)rep.a.count, (unsigned long long)rep.b.count);
 		cmp_report_free(&rep);
 	}
-	*cpu = cpu_now() - c0;
+	*cpu = self_cpu_seconds() - c0;
 	*wall = (double)(clock_mono_ns() - w0) / 1e6;
 	exec_query_free(xq);
 	arena_reset(&a);
@@ -221,7 +116,7 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 	g_show = show; /* the next analysis prints its results too */
 	double mc = median(cpu, runs), mw = median(wall, runs);
 	printf("%s_cpu %.3f s\n%s_wall %.1f ms\n%s_spans_per_cpu_s %.0f spans/cpu-s\n%s_top %s -\n", label, mc, label,
-	       mw, label, mc > 0 ? (double)g_spans / mc : 0, label, top);
+	       mw, label, mc > 0 ? (double)g_store.spans / mc : 0, label, top);
 	fflush(stdout);
 	return 0;
 }
@@ -268,11 +163,12 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	if ((rc = make_blocks(dir, spans, seed)) < 0) {
+	bench_store_init(&g_store);
+	if ((rc = bench_store_gen(&g_store, dir, "c", spans, seed)) < 0) {
 		fprintf(stderr, "building the blocks: %s\n", err_str(rc));
 		return 1;
 	}
-	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_spans, g_n_blocks,
+	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_store.spans, g_store.n_blocks,
 	       g_threads);
 	struct corr_options p99 = {.signal = CORR_SIGNAL_LATENCY, .quantile = 0.99};
 	struct corr_options abs = {.signal = CORR_SIGNAL_LATENCY, .threshold_ns = 500000000LL};
@@ -299,8 +195,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (size_t k = 0; k < g_n_blocks; k++)
-		block_unref(g_blocks[k]);
+	bench_store_free(&g_store);
 	rmdir(dir);
 	return 0;
 }

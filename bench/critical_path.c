@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "analysis/critical_path.h"
@@ -32,19 +31,12 @@
 #include "ingest/otlp_proto.h"
 #include "query/exec.h"
 #include "store/store.h"
+#include "lib_records.h"
 
 #define MAX_RUNS 64
 #define NS_PER_S 1000000000LL
 #define DEMO_RATE 2000.0
 #define CUT_NS (120LL * NS_PER_S)
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -80,7 +72,7 @@ static int build(struct store *st, long traces)
 	long seen = 0;
 	uint64_t spans = 0;
 	int64_t next_cut = g_start + CUT_NS;
-	double c0 = cpu_now();
+	double c0 = self_cpu_seconds();
 	while (seen < traces && (rc = gen_next_batch(&g, &a, &b)) == 0 && b.n_spans) {
 		for (uint32_t i = 0; i < b.n_spans; i++)
 			if (i == 0 || memcmp(b.spans[i].trace_id, b.spans[i - 1].trace_id, 16) != 0)
@@ -113,7 +105,7 @@ static int build(struct store *st, long traces)
 		rc = store_maintain(st);
 
 	printf("build_traces %ld traces\nbuild_spans %llu spans\nbuild_cpu %.1f s\n", seen, (unsigned long long)spans,
-	       cpu_now() - c0);
+	       self_cpu_seconds() - c0);
 	gen_free(&g);
 	topo_free(&t);
 	arena_reset(&a);
@@ -156,7 +148,7 @@ static int run_once(struct store *st, enum mode m, double *cpu, double *wall, ui
 	}
 	struct exec_options o = {.start_ns = g_start, .end_ns = g_end, .threads = g_threads,
 				 .time_ns = 3600LL * NS_PER_S};
-	double c0 = cpu_now();
+	double c0 = self_cpu_seconds();
 	int64_t w0 = clock_mono_ns();
 	struct cp_agg *agg = NULL;
 	struct sg_graph *graph = NULL;
@@ -181,7 +173,7 @@ static int run_once(struct store *st, enum mode m, double *cpu, double *wall, ui
 		rc = cp_agg_segments(agg, &a, &seg, &n);
 	else if (rc >= 0 && graph)
 		rc = sg_graph_result(graph, (double)(g_end - g_start) / 1e9, &a, &nodes, &n, &edges, &ne);
-	*cpu = cpu_now() - c0;
+	*cpu = self_cpu_seconds() - c0;
 	*wall = (double)(clock_mono_ns() - w0) / 1e6;
 	if (rc >= 0 && agg) {
 		*out_n = cp_agg_traces(agg);
