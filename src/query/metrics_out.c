@@ -150,6 +150,27 @@ static void stats(struct json *j, const struct metrics_out_stats *st)
 	json_obj_end(j);
 }
 
+/* One {"timestampMs", "value"} sample of a range series. */
+static void sample(struct json *j, int64_t ts_ms, double v)
+{
+	json_obj_begin(j);
+	json_key(j, "timestampMs");
+	json_int_str(j, ts_ms);
+	json_key(j, "value");
+	json_double(j, v);
+	json_obj_end(j);
+}
+
+/* Close a range series' samples, add its (empty) exemplars, close it. */
+static void end_samples(struct json *j)
+{
+	json_arr_end(j);
+	json_key(j, "exemplars");
+	json_arr_begin(j);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 void metrics_out_range(struct buf *out, const struct series_set *s, const struct metrics_out_stats *st)
 {
 	struct json j;
@@ -167,18 +188,9 @@ void metrics_out_range(struct buf *out, const struct series_set *s, const struct
 		int64_t ts_ms;
 		double v;
 		while (series_next_sample(s, o, &step, &ts_ms, &v)) {
-			json_obj_begin(&j);
-			json_key(&j, "timestampMs");
-			json_int_str(&j, ts_ms);
-			json_key(&j, "value");
-			json_double(&j, v);
-			json_obj_end(&j);
+			sample(&j, ts_ms, v);
 		}
-		json_arr_end(&j);
-		json_key(&j, "exemplars");
-		json_arr_begin(&j);
-		json_arr_end(&j);
-		json_obj_end(&j);
+		end_samples(&j);
 	}
 	json_arr_end(&j);
 	stats(&j, st);
@@ -247,18 +259,9 @@ void metrics_out_compare_range(struct buf *out, const struct mcmp_result *r, con
 		json_arr_begin(&j);
 		for (uint32_t t = 0; s->counts && t < r->steps; t++) {
 			int64_t ns = r->start_ns + (int64_t)t * r->step_ns;
-			json_obj_begin(&j);
-			json_key(&j, "timestampMs");
-			json_int_str(&j, ns / 1000000 - (ns % 1000000 < 0));
-			json_key(&j, "value");
-			json_double(&j, s->counts[t]);
-			json_obj_end(&j);
+			sample(&j, ns / 1000000 - (ns % 1000000 < 0), s->counts[t]);
 		}
-		json_arr_end(&j);
-		json_key(&j, "exemplars");
-		json_arr_begin(&j);
-		json_arr_end(&j);
-		json_obj_end(&j);
+		end_samples(&j);
 	}
 	json_arr_end(&j);
 	stats(&j, st);
