@@ -691,6 +691,31 @@ static bool key_ranked(struct page *pg, uint32_t kid)
 	return w->kok[kid] == 2;
 }
 
+/* A bool, int or double span attribute of span i as its code: small ints
+ * as they are, other numbers by their bin; other types are not counted. */
+static inline void add_scalar_attr(struct page *pg, uint32_t kid, uint8_t type, uint32_t x, uint32_t i)
+{
+	const struct block_cols *c = pg->cols;
+	switch (type) {
+	case ANY_BOOL:
+		add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
+		break;
+	case ANY_INT: {
+		int64_t v = c->attr_int[x];
+		if (v > -1000 && v < 1000)
+			add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
+		else
+			add_code(pg, CODE(C_SBIN, kid, bin_cached(pg->w, (double)v)), i);
+		break;
+	}
+	case ANY_DOUBLE:
+		add_code(pg, CODE(C_SBIN, kid, bin_cached(pg->w, c->attr_dbl[x])), i);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Count the span attributes of span i for the current unit (the counting
  * pass: add_str and add_code with the probe taken out of the loop). */
 static void count_attrs(struct page *pg, uint32_t i)
@@ -726,21 +751,8 @@ static void count_attrs(struct page *pg, uint32_t i)
 				e->ex = i;
 			break;
 		}
-		case ANY_BOOL:
-			add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
-			break;
-		case ANY_INT: {
-			int64_t v = c->attr_int[x];
-			if (v > -1000 && v < 1000)
-				add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
-			else
-				add_code(pg, CODE(C_SBIN, kid, bin_cached(w, (double)v)), i);
-			break;
-		}
-		case ANY_DOUBLE:
-			add_code(pg, CODE(C_SBIN, kid, bin_cached(w, c->attr_dbl[x])), i);
-			break;
 		default:
+			add_scalar_attr(pg, kid, c->attr_type[j], x, i);
 			break;
 		}
 	}
@@ -782,21 +794,8 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		case ANY_STRING:
 			add_str(pg, kid, c->attr_str[x], i);
 			break;
-		case ANY_BOOL:
-			add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
-			break;
-		case ANY_INT: {
-			int64_t v = c->attr_int[x];
-			if (v > -1000 && v < 1000)
-				add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
-			else
-				add_code(pg, CODE(C_SBIN, kid, bin_cached(w, (double)v)), i);
-			break;
-		}
-		case ANY_DOUBLE:
-			add_code(pg, CODE(C_SBIN, kid, bin_cached(w, c->attr_dbl[x])), i);
-			break;
 		default:
+			add_scalar_attr(pg, kid, c->attr_type[j], x, i);
 			break;
 		}
 	}
