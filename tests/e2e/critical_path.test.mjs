@@ -6,13 +6,14 @@
 // per-trace path; bad input; the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { getJson, request } from './lib/http.mjs';
+import { getJson } from './lib/http.mjs';
+import { generateFaultSlots, flushHead, sendRecords } from './lib/fault_slots.mjs';
 import { CLEW_BIN, skipReason, startClew } from './lib/server.mjs';
 
 const execFileP = promisify(execFile);
@@ -22,37 +23,7 @@ const RATE = 400; // simulated spans per second
 const SCENARIOS = [['slow-shard'], ['slow-dependency'], ['noisy-host'], ['retry-storm'], ['bad-deploy'],
 	['huge-account'], ['slow-shard', 'slow-dependency']];
 
-// clew gen --out with every scenario in its slot; the records and ground truth.
-async function generate(dir) {
-	const t0 = Math.floor(Date.now() / 60000) * 60 - 9 * 60;
-	const out = path.join(dir, 'spans.otlp');
-	const args = ['gen', '--out', out, '--rate', 'max', '--clock-rate', String(RATE), '--spans',
-		String(SLOT * SCENARIOS.length * RATE), '--seed', '5', '--start', new Date(t0 * 1000).toISOString().replace('.000Z', 'Z')];
-	SCENARIOS.forEach((names, i) => names.forEach((n) => args.push('--fault', `${n}:start=${i * SLOT + HALF}s,duration=${HALF}s`)));
-	const { stderr } = await execFileP(CLEW_BIN, args, { maxBuffer: 1 << 26 });
-	const truth = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((t) => t.state === 'on');
-	const buf = readFileSync(out);
-	const records = [];
-	for (let off = 0; off < buf.length;) {
-		const len = buf.readUInt32LE(off);
-		records.push(buf.subarray(off + 4, off + 4 + len));
-		off += 4 + len;
-	}
-	return { t0, truth, records };
-}
-
-async function send(server, records) {
-	for (const body of records) {
-		const r = await request(server.url('otlpHttp', '/v1/traces'), { method: 'POST', body,
-			headers: { 'content-type': 'application/x-protobuf' } });
-		assert.equal(r.status, 200, r.body.toString());
-	}
-}
-
-async function flush(server, compact) {
-	const r = await request(server.url('http', `/flush${compact ? '?compact=1' : ''}`), { method: 'POST' });
-	assert.equal(r.status, 204, r.body.toString());
-}
+const generate = (dir) => generateFaultSlots(dir, { scenarios: SCENARIOS, slot: SLOT, half: HALF, rate: RATE });
 
 async function api(server, p) {
 	const r = await getJson(server.url('http', p));
@@ -96,11 +67,11 @@ async function setup() {
 	const args = ['--retention', '0', '--block-interval', '1h'];
 	head = await startClew({ args });
 	blocks = await startClew({ args });
-	await send(head, data.records);
+	await sendRecords(head, data.records);
 	const parts = 4, per = Math.ceil(data.records.length / parts);
 	for (let k = 0; k < parts; k++) {
-		await send(blocks, data.records.slice(k * per, (k + 1) * per));
-		await flush(blocks, false);
+		await sendRecords(blocks, data.records.slice(k * per, (k + 1) * per));
+		await flushHead(blocks, false);
 	}
 }
 
@@ -178,7 +149,7 @@ test('critical path: the same answers from the head, fresh blocks and compacted 
 	const want = [await api(head, whole), await api(head, slot), await api(head, filtered)];
 	assert.ok(want[0].traces > 1000 && want[2].traces > 0);
 	assert.deepEqual([await api(blocks, whole), await api(blocks, slot), await api(blocks, filtered)], want, 'fresh blocks');
-	await flush(blocks, true);
+	await flushHead(blocks, true);
 	assert.deepEqual([await api(blocks, whole), await api(blocks, slot), await api(blocks, filtered)], want, 'compacted');
 });
 
