@@ -1028,11 +1028,21 @@ void alert_engine_close(struct alert_engine *e)
 
 void alert_engine_add_batch(struct alert_engine *e, const struct span_batch *b, int64_t now_ns)
 {
+	struct arena a;
+	struct span_batch grouped;
+	bool done = false;
+	arena_init(&a, 0);
 	pthread_rwlock_rdlock(&e->lock);
-	for (uint32_t i = 0; i < e->n_rules; i++)
-		if (e->rules[i]->r.enabled)
-			alert_stream_add_batch(e->rules[i]->s, b, now_ns);
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		if (!e->rules[i]->r.enabled)
+			continue;
+		if (!done && alert_stream_group_traces(b, &a, &grouped) < 0)
+			break; /* out of memory: this batch goes uncounted */
+		done = true;
+		alert_stream_add_grouped(e->rules[i]->s, &grouped, now_ns);
+	}
 	pthread_rwlock_unlock(&e->lock);
+	arena_reset(&a);
 }
 
 /* ---- API ---- */

@@ -442,32 +442,54 @@ static uint32_t matched_spans(struct alert_stream *s, const struct span_batch *t
 	return n_idx;
 }
 
-int alert_stream_add_batch(struct alert_stream *s, const struct span_batch *b, int64_t now_ns)
+int alert_stream_group_traces(const struct span_batch *b, struct arena *a, struct span_batch *out)
 {
-	if (b->n_spans == 0)
-		return 0;
-	int rc = 0;
-	struct arena scratch, outa, sorta;
-	arena_init(&scratch, (size_t)256 << 20);
-	arena_init(&outa, (size_t)256 << 20);
-	arena_init(&sorta, 0);
 	uint32_t n = b->n_spans;
-	struct sort_ent *ents = arena_array(&sorta, n, sizeof *ents);
-	struct span_batch tb = *b;
-	tb.spans = arena_array(&sorta, n, sizeof *tb.spans);
-	uint32_t *idx = arena_array(&sorta, n, sizeof *idx);
-	if (!ents || !tb.spans || !idx) {
-		rc = CLEW_ENOMEM;
-		goto out;
-	}
-	/* the executor wants each trace's spans side by side */
+	*out = *b;
+	if (n == 0)
+		return 0;
+	struct sort_ent *ents = arena_array(a, n, sizeof *ents);
+	out->spans = arena_array(a, n, sizeof *out->spans);
+	if (!ents || !out->spans)
+		return CLEW_ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		memcpy(ents[i].trace_id, b->spans[i].trace_id, 16);
 		ents[i].i = i;
 	}
 	qsort(ents, n, sizeof *ents, cmp_ent);
 	for (uint32_t i = 0; i < n; i++)
-		tb.spans[i] = b->spans[ents[i].i];
+		out->spans[i] = b->spans[ents[i].i];
+	return 0;
+}
+
+int alert_stream_add_batch(struct alert_stream *s, const struct span_batch *b, int64_t now_ns)
+{
+	struct arena a;
+	struct span_batch tb;
+	arena_init(&a, 0);
+	int rc = alert_stream_group_traces(b, &a, &tb);
+	if (rc == 0)
+		rc = alert_stream_add_grouped(s, &tb, now_ns);
+	arena_reset(&a);
+	return rc;
+}
+
+int alert_stream_add_grouped(struct alert_stream *s, const struct span_batch *grouped, int64_t now_ns)
+{
+	if (grouped->n_spans == 0)
+		return 0;
+	int rc = 0;
+	struct arena scratch, outa, sorta;
+	arena_init(&scratch, (size_t)256 << 20);
+	arena_init(&outa, (size_t)256 << 20);
+	arena_init(&sorta, 0);
+	uint32_t n = grouped->n_spans;
+	const struct span_batch tb = *grouped;
+	uint32_t *idx = arena_array(&sorta, n, sizeof *idx);
+	if (!idx) {
+		rc = CLEW_ENOMEM;
+		goto out;
+	}
 	int64_t oldest = now_ns - s->range_ns - s->width_ns;
 	char vals[MAX_BY][ALERT_STREAM_MAX_LABEL];
 	char key[MAX_BY * (ALERT_STREAM_MAX_LABEL + 64)];

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/arena.h"
 #include "ingest/span.h"
 
 #define ALERT_STREAM_DEFAULT_MAX_GROUPS 100000
@@ -62,6 +63,14 @@ void alert_stream_free(struct alert_stream *s);
  * window before now_ns are ignored; spans from the future count as now.
  * 0 or CLEW_ENOMEM (the batch is then partly counted). */
 int alert_stream_add_batch(struct alert_stream *s, const struct span_batch *b, int64_t now_ns);
+
+/* A copy of b (span array only, in a) with each trace's spans side by side,
+ * as the rule filters want them: done once per batch for every rule. 0 or
+ * CLEW_ENOMEM. */
+int alert_stream_group_traces(const struct span_batch *b, struct arena *a, struct span_batch *out);
+
+/* alert_stream_add_batch for a batch alert_stream_group_traces made. */
+int alert_stream_add_grouped(struct alert_stream *s, const struct span_batch *grouped, int64_t now_ns);
 
 /* Hand every group with spans in the window ending at now_ns to fn; groups
  * without data for two windows are forgotten. 0 or fn's return. */
