@@ -13,6 +13,8 @@ bool analysis_api_handle(struct query_api *q, struct http_request *req, struct h
 		critical_path_api_get(q, req, resp);
 	else if (slice_eq_cstr(req->path, "/api/v1/service-graph"))
 		service_graph_api_get(q, req, resp);
+	else if (slice_eq_cstr(req->path, "/api/v1/errors"))
+		errors_api_get(q, req, resp);
 	else
 		return false;
 	return true;

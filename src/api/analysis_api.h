@@ -23,5 +23,7 @@ void compare_api_get(struct query_api *q, struct http_request *req, struct http_
 void critical_path_api_get(struct query_api *q, struct http_request *req, struct http_response *resp);
 /* GET /api/v1/service-graph */
 void service_graph_api_get(struct query_api *q, struct http_request *req, struct http_response *resp);
+/* GET /api/v1/errors: a service's error spans grouped by exception type */
+void errors_api_get(struct query_api *q, struct http_request *req, struct http_response *resp);
 
 #endif
