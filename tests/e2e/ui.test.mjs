@@ -4,11 +4,14 @@
 // (brush the slow region, pick the top cause, open an example trace) finds
 // the shard and lands on a trace whose critical path goes through it; deep
 // links restore the view; API errors and empty results are shown as such;
-// the static server refuses path traversal. Screenshots of every page go to
-// test-artifacts/ui/.
+// the static server refuses path traversal. Any console error, page error,
+// failed request or HTTP error status fails the test it happens in. The
+// first view (navigation start to the map drawn) must take under 1 s and the
+// 10,000-span trace must render and scroll within its bounds; those figures
+// go to test-artifacts/ui/figures.json, screenshots of every page beside it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -22,10 +25,6 @@ const SHOTS = path.join(REPO_ROOT, 'test-artifacts', 'ui');
 const skip = skipReason || browserSkipReason ||
 	(existsSync(path.join(UI_DIR, 'index.html')) ? false : 'the UI is not built (make ui)') ||
 	(process.env.CLEW_E2E_SANITIZER === '1' ? 'the UI tests run against the release build' : false);
-
-// The alerting endpoints are another part of clew; until they answer, the
-// home page shows "not enabled" and the browser logs the 404.
-const allowAlerts = (text, url) => /\/api\/v1\/alerts/.test(url);
 
 let server;
 let browser;
@@ -58,6 +57,24 @@ after(async () => {
 	}
 });
 
+// Record a measured figure in test-artifacts/ui/figures.json (merged with
+// what other tests recorded) and in the test's output.
+function record(t, name, value, unit) {
+	const file = path.join(SHOTS, 'figures.json');
+	let all = {};
+	try { all = JSON.parse(readFileSync(file, 'utf8')); } catch { /* first figure */ }
+	all[name] = { value: Math.round(value * 100) / 100, unit, at: new Date().toISOString() };
+	writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+	t.diagnostic(`${name}: ${all[name].value} ${unit}`);
+}
+
+// The time of a performance mark the UI sets once per page load, in ms
+// since navigation start (performance's time origin).
+async function markTime(page, name) {
+	await page.waitForFunction((n) => performance.getEntriesByName(n, 'mark').length > 0, name, { timeout: 15000 });
+	return page.evaluate((n) => performance.getEntriesByName(n, 'mark')[0].startTime, name);
+}
+
 async function shot(page, name) {
 	await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
@@ -69,20 +86,24 @@ async function anyTraceId() {
 	return r.json.traces[0].traceID;
 }
 
-test('every page renders real data, fast, with no console errors', { skip, timeout: 90000 }, async () => {
-	const page = await newPage(browser, { allow: allowAlerts });
+test('every page renders real data, fast, with no console errors', { skip, timeout: 90000 }, async (t) => {
+	const page = await newPage(browser);
 	await page.goto(`${base}/`);
 	await page.waitForSelector('svg.map .node', { timeout: 10000 });
-	// the first view of a fresh tab (the browser itself warm): well under 1 s
-	// on an idle machine; the bound leaves room for a busy test machine
-	const fresh = await newPage(browser, { allow: allowAlerts });
-	const t0 = Date.now();
-	await fresh.goto(`${base}/`);
-	await fresh.waitForSelector('svg.map .node', { timeout: 10000 });
-	const firstView = Date.now() - t0;
-	assert.ok(firstView < 2500, `the service map appeared after ${firstView} ms`);
-	assert.deepEqual(fresh.problems, []);
-	await fresh.close();
+	// the first view of a fresh tab (a new browser context: empty cache, the
+	// browser process itself warm), from navigation start to the map drawn
+	// (the UI's clew:map-rendered mark), the best of three loads
+	let firstView = Infinity;
+	for (let i = 0; i < 3; i++) {
+		const fresh = await newPage(browser);
+		await fresh.goto(`${base}/`);
+		await fresh.waitForSelector('svg.map .node', { timeout: 10000 });
+		firstView = Math.min(firstView, await markTime(fresh, 'clew:map-rendered'));
+		assert.deepEqual(fresh.problems, []);
+		await fresh.context().close();
+	}
+	record(t, 'first view: navigation start to service map drawn', firstView, 'ms');
+	assert.ok(firstView < 1000, `the service map was drawn ${firstView.toFixed(0)} ms after navigation start`);
 	assert.ok(await page.locator('svg.map .node').count() >= 20, 'the generator\'s services are on the map');
 	assert.ok(await page.locator('svg.map .edge').count() >= 20, 'with their dependencies');
 	await page.waitForSelector('section.panel:has(h3:text("Firing alerts")) a:text("all alerts")');
@@ -100,7 +121,34 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await page.waitForSelector('.heat-canvas', { timeout: 10000 });
 	await page.waitForSelector('text=Calls');
 	await page.waitForSelector('section.panel:has(h3:text("Versions deployed")) table');
+	// recent errors grouped by exception type, as /api/v1/errors answers them
+	await page.waitForSelector('section.panel:has(h3:text("Recent errors")) :is(table.errors, .state)', { timeout: 10000 });
+	const errs = await getJson(`${base}/api/v1/errors?service=accounts&limit=12&start=${Math.floor(Date.now() / 1000) - 3600}`);
+	assert.equal(errs.status, 200, errs.text);
+	const shownTypes = await page.locator('table.errors tbody tr').evaluateAll((rows) => rows.map((r) => [r.dataset.type, r.dataset.source]));
+	assert.deepEqual(shownTypes, errs.json.groups.map((g) => [g.type, g.source]));
+	if (shownTypes.length) {
+		const first = page.locator('table.errors tbody tr').first();
+		assert.match(await first.textContent(), new RegExp(String(errs.json.groups[0].count)));
+		assert.equal(await first.locator('a:text("trace ›")').count(), 1, 'an example trace');
+	}
 	await shot(page, 'service');
+	// a service whose failed spans carry exception events: its exception
+	// types, not its status messages
+	let thrower = null;
+	for (const svc of (await getJson(`${base}/jaeger/api/services`)).json.data) {
+		const r = await getJson(`${base}/api/v1/errors?service=${encodeURIComponent(svc)}`);
+		const g = r.json.groups.find((x) => x.source === 'exception');
+		if (g) { thrower = { svc, type: g.type }; break; }
+	}
+	assert.ok(thrower, 'clew gen\'s failures carry exception events');
+	await page.goto(`${base}/service/${encodeURIComponent(thrower.svc)}`);
+	const row = page.locator(`table.errors tbody tr[data-source="exception"][data-type="${thrower.type}"]`);
+	await row.waitFor({ timeout: 10000 });
+	await row.locator('a').first().click();
+	await page.waitForURL(/\/explore\?/);
+	assert.match(new URL(page.url()).searchParams.get('q'), /event\.exception\.type = /);
+	await page.waitForSelector('table.traces tbody tr', { timeout: 10000 });
 
 	await page.goto(`${base}/explore?q=${encodeURIComponent('{ span.db.system = "postgresql" }')}`);
 	await page.waitForSelector('table.traces tbody tr', { timeout: 10000 });
@@ -132,7 +180,7 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 });
 
 test('three clicks: brush the slow region, pick the top cause, open a trace on its critical path', { skip, timeout: 60000 }, async () => {
-	const page = await newPage(browser, { allow: allowAlerts });
+	const page = await newPage(browser);
 	await page.goto(`${base}/explore?q=${encodeURIComponent('{ span.db.system = "postgresql" }')}`);
 	const canvas = page.locator('.heat-canvas');
 	await canvas.waitFor();
@@ -175,7 +223,7 @@ test('three clicks: brush the slow region, pick the top cause, open a trace on i
 });
 
 test('deep links restore the view; history and keyboard work', { skip, timeout: 60000 }, async () => {
-	const page = await newPage(browser, { allow: allowAlerts });
+	const page = await newPage(browser);
 	const id = await anyTraceId();
 	const tr = await getJson(`${base}/api/v1/traces/${id}`);
 	const spanId = tr.json.spans[tr.json.spans.length - 1].spanId;
@@ -228,8 +276,8 @@ test('deep links restore the view; history and keyboard work', { skip, timeout: 
 	assert.deepEqual(page.problems, []);
 });
 
-test('two traces side by side, and a 10,000-span trace scrolls as a virtual list', { skip, timeout: 60000 }, async () => {
-	const page = await newPage(browser, { allow: allowAlerts });
+test('two traces side by side, and a 10,000-span trace scrolls as a virtual list', { skip, timeout: 60000 }, async (t) => {
+	const page = await newPage(browser);
 	const r = await getJson(`${base}/api/search?q=${encodeURIComponent('{ span.db.system = "postgresql" }')}&limit=2`);
 	const [a, b] = r.json.traces.map((t) => t.traceID);
 	await page.goto(`${base}/trace/${a}?compare=${b}`);
@@ -255,14 +303,64 @@ test('two traces side by side, and a 10,000-span trace scrolls as a virtual list
 	const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'big' } }] }, scopeSpans: [{ scope: { name: 'ui-test' }, spans }] }] });
 	const post = await fetch(server.url('otlpHttp', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 	assert.equal(post.status, 200, await post.text());
-	const started = Date.now();
 	await page.goto(`${base}/trace/${traceId}`);
 	await page.waitForSelector('.wf-row', { timeout: 15000 });
-	const shown = Date.now() - started;
+	// navigation start to the waterfall drawn (the UI's clew:trace-rendered
+	// mark): fetching, building the tree and the critical path of 10,001 spans
+	const shown = await markTime(page, 'clew:trace-rendered');
+	record(t, '10,000-span trace: navigation start to waterfall drawn', shown, 'ms');
 	assert.match(await page.textContent('.facts'), /10001\s*spans/);
 	const rows = await page.locator('.wf-row').count();
 	assert.ok(rows > 10 && rows < 200, `${rows} rows in the DOM, not 10,000`);
-	assert.ok(shown < 5000, `rendered in ${shown} ms`);
+	assert.ok(shown < 3000, `rendered ${shown.toFixed(0)} ms after navigation start`);
+	// scrolling: the scroll handler's time (it redraws the visible rows)
+	// over 300 jumps through the whole trace, then the frame intervals while
+	// the list scrolls 40 px a frame for two seconds
+	const scroll = await page.evaluate(async () => {
+		const el = document.querySelector('.wf-scroll');
+		const handler = [];
+		const max = el.scrollHeight - el.clientHeight;
+		for (let i = 1; i <= 300; i++) {
+			el.scrollTop = (max * ((i * 7919) % 300)) / 300;
+			const t0 = performance.now();
+			el.dispatchEvent(new Event('scroll'));
+			handler.push(performance.now() - t0);
+		}
+		el.scrollTop = 0;
+		const frames = [], steps = [];
+		await new Promise((done) => {
+			let last = performance.now();
+			const end = last + 2000;
+			const step = (now) => {
+				frames.push(now - last);
+				last = now;
+				el.scrollTop += 40;
+				const t0 = performance.now();
+				el.dispatchEvent(new Event('scroll'));
+				steps.push(performance.now() - t0);
+				if (now < end) requestAnimationFrame(step); else done();
+			};
+			requestAnimationFrame(step);
+		});
+		const q = (a, f) => a.slice().sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * f))];
+		return { handlerP50: q(handler, 0.5), handlerP95: q(handler, 0.95), handlerMax: Math.max(...handler), stepP95: q(steps, 0.95),
+			frames: frames.length, frameP50: q(frames, 0.5), frameP95: q(frames, 0.95), rowsInDom: document.querySelectorAll('.wf-row').length,
+			top: el.scrollTop };
+	});
+	record(t, '10,000-span trace: scroll handler p50, jumps anywhere', scroll.handlerP50, 'ms');
+	record(t, '10,000-span trace: scroll handler p95, jumps anywhere', scroll.handlerP95, 'ms');
+	record(t, '10,000-span trace: scroll handler max, jumps anywhere', scroll.handlerMax, 'ms');
+	record(t, '10,000-span trace: scroll handler p95, 40 px a frame', scroll.stepP95, 'ms');
+	record(t, '10,000-span trace: frame interval p50 while scrolling', scroll.frameP50, 'ms');
+	record(t, '10,000-span trace: frame interval p95 while scrolling', scroll.frameP95, 'ms');
+	assert.ok(scroll.top > 1000, 'the list scrolled');
+	assert.ok(scroll.rowsInDom < 200, `${scroll.rowsInDom} rows in the DOM after scrolling`);
+	// a frame is 16.7 ms: a jump anywhere redraws the whole window within
+	// one, a steady scroll (a few new rows a frame) in a fraction of one
+	assert.ok(scroll.handlerP95 < 16, `scroll handler p95 ${scroll.handlerP95} ms, jumps anywhere`);
+	assert.ok(scroll.handlerMax < 100, `scroll handler max ${scroll.handlerMax} ms, jumps anywhere`);
+	assert.ok(scroll.stepP95 < 8, `scroll handler p95 ${scroll.stepP95} ms, 40 px a frame`);
+	assert.ok(scroll.frameP95 < 50, `frames every ${scroll.frameP95} ms (p95) while scrolling`);
 	// jump to the end and back with the keyboard
 	await page.locator('.wf-row').first().click();
 	await page.locator('.wf-scroll').focus();
@@ -274,11 +372,19 @@ test('two traces side by side, and a 10,000-span trace scrolls as a virtual list
 });
 
 test('API errors and empty results are shown as such, never a blank page', { skip, timeout: 60000 }, async () => {
-	const page = await newPage(browser, { allow: (t, url) => allowAlerts(t, url) || /\/api\//.test(url) });
+	// the browser logs each 4xx answer it is asked to provoke here ("Failed
+	// to load resource"); those exact requests, and nothing else, are allowed
+	const provoked = [
+		/\/api\/v1\/traces\/0123456789abcdef0123456789abcdef$/,
+		/\/api\/search\?q=%7B\+this\+is\+not\+traceql/,
+		/\/api\/metrics\/query_range\?q=%7B\+this\+is\+not\+traceql/,
+	];
+	const page = await newPage(browser, { allow: (text, url) => /^(status 4\d\d|Failed to load resource: the server responded with a status of 4\d\d)/.test(text) && provoked.some((re) => re.test(url)) });
 	await page.goto(`${base}/trace/0123456789abcdef0123456789abcdef`);
 	await page.waitForSelector('.state.error:has-text("not found")');
 	await page.goto(`${base}/explore?q=${encodeURIComponent('{ this is not traceql')}`);
 	await page.waitForSelector('.state.error:has-text("search failed")');
+	await page.waitForSelector('.state.error:has-text("heatmap is not available")');
 	await page.goto(`${base}/nowhere/at/all`);
 	await page.waitForSelector('.state.error:has-text("Page not found")');
 	// two days ago: nothing stored then
@@ -288,7 +394,22 @@ test('API errors and empty results are shown as such, never a blank page', { ski
 	await page.goto(`${base}/?from=${from}&to=${from + 3600000}`);
 	await page.waitForSelector('.state:has-text("No services yet")');
 	await shot(page, 'empty');
-	assert.deepEqual(page.problems.filter((p) => !/HTTP 4\d\d|console: Failed to load resource/.test(p)), []);
+	await page.goto(`${base}/service/accounts?from=${from}&to=${from + 3600000}`);
+	await page.waitForSelector('section.panel:has(h3:text("Recent errors")) .state:has-text("No errors in this time range")');
+	await page.waitForSelector('section.panel:has(h3:text("Operations")) .state:has-text("No operations")');
+	assert.deepEqual(page.problems, []);
+
+	// a server that has gone away: every view says so instead of going blank
+	const gone = await newPage(browser, { allow: (text) => /Failed to load resource|ERR_CONNECTION_REFUSED/.test(text) });
+	await gone.goto(`${base}/`);
+	await gone.waitForSelector('svg.map .node', { timeout: 10000 });
+	await gone.route('**/api/**', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":503,"message":"over the memory budget; retry later"}}' }));
+	await gone.click('nav >> text=Explore');
+	await gone.waitForSelector('.state.error:has-text("over the memory budget")');
+	await gone.click('nav >> text=Customers');
+	await gone.waitForSelector('.state.error:has-text("over the memory budget")');
+	assert.deepEqual(gone.problems.filter((p) => !/HTTP 503 .*\/api\//.test(p)), []);
+	await gone.context().close();
 });
 
 function rawGet(p, headers = {}) {

@@ -77,6 +77,12 @@ export interface CritPathSegments {
 }
 export interface TraceCritPath { traceId: string; durationMs: number; adjustedSpans: number; spans: { spanId: string; adjusted?: boolean }[] }
 
+export interface ErrorGroup {
+	type: string; source: 'exception' | 'status'; message: string; count: number; lastSeen: number;
+	exampleTraceIds: string[]; operations: { name: string; count: number }[]; otherOperations?: number;
+}
+export interface ErrorGroups { errorSpans: number; withException: number; types: number; groups: ErrorGroup[] }
+
 export interface CatalogService { name: string; team?: string; tier?: string; channel?: string; runbook?: string; repository?: string; description?: string }
 export interface CatalogAccount { id: string; name?: string; tier?: string; owner?: string; channel?: string }
 export interface Catalog { services: CatalogService[]; accounts: CatalogAccount[] }
@@ -97,6 +103,8 @@ export const api = {
 	critPath: (q: string, start: number, end: number, signal?: AbortSignal) =>
 		getJson<CritPathSegments>('/api/v1/critical-path', { q, start: Math.floor(start / 1000), end: Math.ceil(end / 1000) }, signal),
 	traceCritPath: (traceId: string, signal?: AbortSignal) => getJson<TraceCritPath>('/api/v1/critical-path', { traceId }, signal),
+	errors: (service: string, start: number, end: number, limit = 12, signal?: AbortSignal) =>
+		getJson<ErrorGroups>('/api/v1/errors', { service, start: Math.floor(start / 1000), end: Math.ceil(end / 1000), limit }, signal),
 	compare: (params: Record<string, string | number | undefined>, signal?: AbortSignal) =>
 		getJson<Record<string, unknown>>('/api/v1/compare', params, signal),
 	rules: (signal?: AbortSignal) => getJson<{ rules: AlertRule[] }>('/api/v1/alert-rules', {}, signal),

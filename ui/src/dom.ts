@@ -47,3 +47,9 @@ export function loading(what = 'Loading'): HTMLElement {
 export function link(href: string, ...children: Child[]): HTMLAnchorElement {
 	return h('a', { href, 'data-nav': '1' }, ...children);
 }
+
+// A performance mark, once per page load: the browser tests read the view
+// timings (navigation start to the map or the waterfall drawn) from it.
+export function markOnce(name: string): void {
+	if (!performance.getEntriesByName(name, 'mark').length) performance.mark(name);
+}

@@ -2,7 +2,7 @@
 // latency heatmap, the operations table, upstream and downstream services
 // with the owning team, recent errors grouped by type, and the versions
 // deployed over the period.
-import { api, label, tqlString } from '../api';
+import { ErrorGroup, ErrorGroups, api, label, tqlString } from '../api';
 import { Ctx, View } from '../app';
 import { heatmapChart, lineChart, toHeatmap } from '../charts';
 import { clear, emptyState, errorState, h, link, loading } from '../dom';
@@ -110,20 +110,7 @@ export function serviceView(ctx: Ctx, service: string): View {
 					h('td', { class: 'num' }, fmtRate(e.rate)), h('td', { class: 'num' }, fmtPct(e.errorRate)), h('td', { class: 'num' }, `p99 ${fmtMs(e.p99)}`))))) : h('div', { class: 'muted' }, 'none'));
 			return h('div', null, tbl('Called by', ups, (e) => e.source), tbl('Calls', downs, (e) => e.target));
 		});
-		fill(errors, 'Recent errors', Promise.all([
-			api.metrics(`{ ${sel} && status = error } | count_over_time() by (event.exception.type)`, start, end, step, ctx.signal),
-			api.metrics(`{ ${sel} && status = error } | count_over_time() by (statusMessage)`, start, end, step, ctx.signal),
-		]), ([byType, byMsg]) => {
-			const typed = byType.series.filter((s) => !['nil', ''].includes(label(s, 'event.exception.type')));
-			const src = typed.length ? typed : byMsg.series;
-			const key = typed.length ? 'event.exception.type' : 'statusMessage';
-			const rows = src.map((s) => ({ k: label(s, key) || '(no message)', n: sum(s) })).filter((x) => x.n > 0).sort((a, b) => b.n - a.n);
-			if (!rows.length) return emptyState('No errors in this time range');
-			return h('table', { class: 'grid' }, h('thead', null, h('tr', null, h('th', null, typed.length ? 'Exception type' : 'Error (status message)'), h('th', null, 'Count'))),
-				h('tbody', null, rows.slice(0, 12).map((x) => h('tr', null,
-					h('td', { class: 'err' }, link(buildUrl({ page: 'explore' }, { q: `{ ${sel} && status = error && ${key === 'statusMessage' ? 'statusMessage' : key} = ${tqlString(x.k)} }` }, ctx.range), x.k)),
-					h('td', { class: 'num' }, String(Math.round(x.n)))))));
-		});
+		fill(errors, 'Recent errors', api.errors(service, start, end, 12, ctx.signal), (r) => errorGroups(ctx, sel, r));
 		fill(versions, 'Versions', api.metrics(`{ ${sel} } | count_over_time() by (resource.service.version)`, start, end, step, ctx.signal), (r) => {
 			const rows = r.series.map((s) => {
 				const seen = s.samples.filter((p) => p.value > 0).map((p) => Number(p.timestampMs));
@@ -139,6 +126,27 @@ export function serviceView(ctx: Ctx, service: string): View {
 	};
 	load();
 	return { el, refresh: load };
+}
+
+// Recent errors grouped by exception type (or status message where a span
+// threw no exception event): count, an example message, the operations,
+// when last seen and the newest example trace.
+function errorGroups(ctx: Ctx, sel: string, r: ErrorGroups): Node {
+	if (!r.groups.length) return emptyState('No errors in this time range');
+	const filter = (g: ErrorGroup) => (g.source === 'status'
+		? `{ ${sel} && status = error && statusMessage = ${tqlString(g.message)} }`
+		: `{ ${sel} && status = error && event.exception.type = ${tqlString(g.type)} }`);
+	return h('div', null,
+		h('table', { class: 'grid errors' }, h('thead', null, h('tr', null, ['Exception type', 'Count', 'Operations', 'Last seen', ''].map((c) => h('th', null, c)))),
+			h('tbody', null, r.groups.map((g) => h('tr', { 'data-type': g.type, 'data-source': g.source },
+				h('td', { class: 'err' }, link(buildUrl({ page: 'explore' }, { q: filter(g) }, ctx.range), g.type),
+					g.source === 'status' ? h('span', { class: 'muted', title: 'no exception event: grouped by status message' }, ' (status)') : null,
+					g.message && g.message !== g.type ? h('div', { class: 'muted small' }, g.message) : null),
+				h('td', { class: 'num' }, String(g.count)),
+				h('td', { class: 'small' }, g.operations.slice(0, 3).map((o) => `${o.name} (${o.count})`).join(', ') + (g.operations.length > 3 || g.otherOperations ? ', …' : '')),
+				h('td', { class: 'muted' }, new Date(g.lastSeen).toLocaleTimeString()),
+				h('td', null, g.exampleTraceIds[0] ? link(buildUrl({ page: 'trace', traceId: g.exampleTraceIds[0] }, {}, ctx.range), 'trace ›') : null))))),
+		r.types > r.groups.length ? h('div', { class: 'muted small' }, `${r.types - r.groups.length} more types`) : null);
 }
 
 function maxOf(s: { samples: { value: number }[] }): number {

@@ -5,7 +5,7 @@
 // Rows are virtualised, so 10,000-span traces scroll smoothly.
 import { api } from '../api';
 import { Ctx, View } from '../app';
-import { clear, emptyState, errorState, h, link, loading } from '../dom';
+import { clear, emptyState, errorState, h, link, loading, markOnce } from '../dom';
 import { fmtDateTime, fmtMs, serviceColor as hashColor, traceColors } from '../format';
 import {
 	SpanNode, TraceModel, anyToString, barGeometry, buildTrace, criticalPath, criticalSpans, searchSpans, serviceSelfTime, visibleRows,
@@ -155,7 +155,12 @@ function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
 		const n = selected ? m.byId.get(selected) : undefined;
 		detailsBox.appendChild(n ? spanDetails(ctx, m, n, crit, serviceColor) : h('div', { class: 'muted pad' }, 'Select a span to see its attributes, events, links, resource and scope. ↑ ↓ move, ← → fold, / searches.'));
 	};
+	// The rows in the DOM by index: a scroll builds only the rows that come
+	// into the window and drops those that leave it (rows are absolutely
+	// placed, so their order in the DOM does not matter); a change of the
+	// rows themselves (selection, folding, search) redraws them all.
 	let lastFirst = -1, lastLast = -1;
+	const live = new Map<number, HTMLElement>();
 	const drawRows = (force = false) => {
 		const top = scroller.scrollTop;
 		const hgt = scroller.clientHeight || 600;
@@ -163,10 +168,19 @@ function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
 		const last = Math.min(rows.length, Math.ceil((top + hgt) / ROW_H) + 15);
 		if (!force && first === lastFirst && last === lastLast) return;
 		lastFirst = first; lastLast = last;
-		clear(sizer);
-		sizer.style.height = `${rows.length * ROW_H}px`;
+		if (force) {
+			clear(sizer);
+			live.clear();
+			sizer.style.height = `${rows.length * ROW_H}px`;
+		}
+		for (const [i, el] of live) if (i < first || i >= last) { el.remove(); live.delete(i); }
 		const frag = document.createDocumentFragment();
-		for (let i = first; i < last; i++) frag.appendChild(rowEl(rows[i], i));
+		for (let i = first; i < last; i++) {
+			if (live.has(i)) continue;
+			const el = rowEl(rows[i], i);
+			live.set(i, el);
+			frag.appendChild(el);
+		}
 		sizer.appendChild(frag);
 	};
 	const rowEl = (n: SpanNode, i: number): HTMLElement => {
@@ -250,6 +264,7 @@ function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
 	if (searchIn.value) runSearch();
 	requestAnimationFrame(() => {
 		if (selected && m.byId.has(selected)) select(selected, true); else drawRows(true);
+		if (!compact) markOnce('clew:trace-rendered');
 	});
 	renderDetails();
 	return out;
