@@ -647,13 +647,14 @@ int dashboard_validate(const char *body, size_t len, struct dashboard_error *e)
 
 /* ---- persistence ---- */
 
-static void format_time(int64_t ns, char out[32])
+static void format_time(int64_t ns, char out[40])
 {
 	time_t sec = (time_t)(ns / 1000000000);
 	struct tm tm;
+	char day[24];
 	gmtime_r(&sec, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ns / 1000000 % 1000));
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%03dZ", day, (int)(ns / 1000000 % 1000));
 }
 
 static char *file_of(const struct dashboard_store *s, const char *id)
@@ -840,7 +841,7 @@ int dashboard_store_create(struct dashboard_store *s, const char *body, size_t l
 		alert_new_id(id);
 	}
 	json_t *d = json_object();
-	char now[32];
+	char now[40];
 	format_time(clock_now_unix_ns(), now);
 	json_object_set_new(d, "id", json_string(id));
 	json_object_update(d, c);
@@ -896,12 +897,12 @@ int dashboard_store_put(struct dashboard_store *s, const char *id, const char *b
 	} else if (json_integer_value(json_object_get(old, "version")) != json_integer_value(ver)) {
 		rc = CLEW_ESTATE;
 		fail(e, "version",
-		     "the dashboard was changed since version %lld (it is at version %lld): reload it and apply the "
-		     "edit again",
-		     (long long)json_integer_value(ver), (long long)json_integer_value(json_object_get(old, "version")));
+		     "the dashboard is at version %lld, not %lld: it was saved since this edit began; reload it and "
+		     "apply the edit again",
+		     (long long)json_integer_value(json_object_get(old, "version")), (long long)json_integer_value(ver));
 	} else {
 		json_t *d = json_object();
-		char now[32];
+		char now[40];
 		format_time(clock_now_unix_ns(), now);
 		json_object_set_new(d, "id", json_string(id));
 		json_object_update(d, c);

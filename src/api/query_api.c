@@ -11,6 +11,7 @@
 #include "api/alert_api.h"
 #include "api/analysis_api.h"
 #include "api/api_util.h"
+#include "api/dashboard_api.h"
 #include "api/jaeger_api.h"
 #include "api/metrics_api.h"
 #include "api/search_api.h"
@@ -146,6 +147,8 @@ void query_api_handle(void *ctx, struct http_request *req, struct http_response 
 	}
 	/* the alerting APIs take POST, PUT and DELETE too */
 	if (alert_api_handle(q, req, resp))
+		return;
+	if (dashboard_api_handle(q, req, resp))
 		return;
 	if (!is_get(req)) {
 		api_error(resp, req, 405, "method not allowed");

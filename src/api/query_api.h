@@ -10,6 +10,7 @@
 
 struct service_graph_live;
 struct alert_engine;
+struct dashboard_store;
 
 struct query_api {
 	struct store *store;
@@ -24,6 +25,8 @@ struct query_api {
 	/* the alert engine behind /api/v1/alert-rules, alerts, silences,
 	 * alert-deliveries and catalog; may be NULL (they answer 503) */
 	struct alert_engine *alerts;
+	/* the dashboards behind /api/v1/dashboards; may be NULL (503) */
+	struct dashboard_store *dashboards;
 };
 
 /* Register the query side's metrics (store gauges included); once. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alert/alert_engine.h"
+#include "alert/dashboard_store.h"
 #include "analysis/service_graph.h"
 #include "api/alert_api.h"
 #include "api/query_api.h"
@@ -436,10 +437,21 @@ int cli_serve(int argc, char **argv)
 	}
 	recv.alerts = alerts;
 	qapi.alerts = alerts;
+	struct dashboard_store *dashboards = dashboard_store_open(o.data_dir, &rc, err, sizeof err);
+	if (!dashboards) {
+		fprintf(stderr, "clew serve: dashboards: %s\n", err);
+		http_server_free(srv);
+		alert_engine_close(alerts);
+		store_close(store);
+		sg_live_free(graph);
+		return 1;
+	}
+	qapi.dashboards = dashboards;
 	if ((rc = http_server_start(srv)) < 0) {
 		fprintf(stderr, "clew serve: cannot start the I/O threads: %s\n", err_str(rc));
 		http_server_free(srv);
 		alert_engine_close(alerts);
+		dashboard_store_close(dashboards);
 		store_close(store);
 		sg_live_free(graph);
 		return 1;
@@ -454,6 +466,7 @@ int cli_serve(int argc, char **argv)
 	http_server_stop(srv, 10000);
 	http_server_free(srv);
 	alert_engine_close(alerts);
+	dashboard_store_close(dashboards);
 	sg_live_free(graph);
 	rc = store_close(store);
 	if (rc < 0) {

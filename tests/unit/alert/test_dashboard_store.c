@@ -240,7 +240,7 @@ TEST(dashboard_crud_and_versions)
 	buf_clear(&out);
 	CHECK_INT(dashboard_store_put(s, "team-payments", v1, strlen(v1), &out, &e), ==, CLEW_ESTATE);
 	CHECK_STR(e.field, "version");
-	CHECK(strstr(e.msg, "version 2") != NULL);
+	CHECK(strstr(e.msg, "at version 2, not 1") != NULL);
 	CHECK_INT(out.len, ==, 0);
 	const char *nov = "{\"title\":\"x\"}";
 	CHECK_INT(dashboard_store_put(s, "team-payments", nov, strlen(nov), &out, &e), ==, CLEW_EINVAL);
