@@ -165,6 +165,13 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await page.waitForSelector('h2:text("Account")');
 	await page.waitForSelector('.chart-cell .uplot', { timeout: 10000 });
 	await page.waitForSelector('.corr, .state', { timeout: 10000 });
+	await page.waitForSelector('section.panel:has(h3:text("Slowest operations over time")) :is(.uplot, .chart-empty)', { timeout: 10000 });
+	// the account's errors by type: what /api/v1/errors says for its spans
+	await page.waitForSelector('section.panel:has(h3:text("Errors by type")) :is(table.errors, .state)', { timeout: 10000 });
+	const acctErrs = await getJson(`${base}/api/v1/errors?limit=8&start=${Math.floor(Date.now() / 1000) - 3600}&q=${encodeURIComponent(`{ span.customer.id = "${acct}" }`)}`);
+	assert.equal(acctErrs.status, 200, acctErrs.text);
+	assert.deepEqual(await page.locator('section.panel:has(h3:text("Errors by type")) table.errors tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.type)),
+		acctErrs.json.groups.map((g) => g.type));
 	await shot(page, 'customers');
 
 	const id = await anyTraceId();
@@ -282,6 +289,12 @@ test('two traces side by side, and a 10,000-span trace scrolls as a virtual list
 	const [a, b] = r.json.traces.map((t) => t.traceID);
 	await page.goto(`${base}/trace/${a}?compare=${b}`);
 	await page.waitForFunction(() => document.querySelectorAll('.compare-grid .wf').length === 2, null, { timeout: 10000 });
+	// a service has one colour in both panes
+	const colours = await page.locator('.compare-grid .pane').evaluateAll((panes) => panes.map((p) =>
+		Object.fromEntries([...p.querySelectorAll('.legend .chip')].map((c) => [c.textContent.split(' ')[0], c.querySelector('.dot').style.background]))));
+	const common = Object.keys(colours[0]).filter((svc) => svc in colours[1]);
+	assert.ok(common.length > 0, 'the two traces share services');
+	for (const svc of common) assert.equal(colours[0][svc], colours[1][svc], svc);
 	await shot(page, 'trace-compare');
 	await page.click('text=Close comparison');
 	await page.waitForFunction(() => !location.search.includes('compare'));

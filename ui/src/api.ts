@@ -103,8 +103,9 @@ export const api = {
 	critPath: (q: string, start: number, end: number, signal?: AbortSignal) =>
 		getJson<CritPathSegments>('/api/v1/critical-path', { q, start: Math.floor(start / 1000), end: Math.ceil(end / 1000) }, signal),
 	traceCritPath: (traceId: string, signal?: AbortSignal) => getJson<TraceCritPath>('/api/v1/critical-path', { traceId }, signal),
-	errors: (service: string, start: number, end: number, limit = 12, signal?: AbortSignal) =>
-		getJson<ErrorGroups>('/api/v1/errors', { service, start: Math.floor(start / 1000), end: Math.ceil(end / 1000), limit }, signal),
+	// a service's errors by type, or (service '') those among q's spans
+	errors: (service: string, start: number, end: number, limit = 12, signal?: AbortSignal, q?: string) =>
+		getJson<ErrorGroups>('/api/v1/errors', { service, q, start: Math.floor(start / 1000), end: Math.ceil(end / 1000), limit }, signal),
 	compare: (params: Record<string, string | number | undefined>, signal?: AbortSignal) =>
 		getJson<Record<string, unknown>>('/api/v1/compare', params, signal),
 	rules: (signal?: AbortSignal) => getJson<{ rules: AlertRule[] }>('/api/v1/alert-rules', {}, signal),

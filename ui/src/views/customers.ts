@@ -11,7 +11,7 @@ import { addCondition } from '../traceql';
 import { buildUrl } from '../url';
 import { align, byLabel, mean, quantileName, sum } from './common';
 import { correlationsPanel, stepFor } from './explore';
-import { fill } from './service';
+import { errorGroups, fill } from './service';
 
 // A query by account over [start, end); when the range holds more accounts
 // than one query may group (413), the same over the last 15, 5 or 1
@@ -67,8 +67,12 @@ export function customersView(ctx: Ctx): View {
 		const sel = `${key} = ${tqlString(account)}`;
 		const st = stepFor(start, end);
 		const lat = h('div', { class: 'chart-cell' }), err = h('div', { class: 'chart-cell' });
-		const ops = h('section', { class: 'panel' }), corr = h('div');
-		detail.append(h('h2', null, `Account ${account}`), h('div', { class: 'chart-grid two' }, lat, err), h('div', { class: 'two-col' }, ops, corr));
+		const ops = h('section', { class: 'panel' }), corr = h('div'), opsOverTime = h('div', { class: 'chart-cell' });
+		const errTypes = h('div');
+		detail.append(h('h2', null, `Account ${account}`), h('div', { class: 'chart-grid two' }, lat, err), h('div', { class: 'two-col' }, ops, corr),
+			h('div', { class: 'two-col' }, h('section', { class: 'panel' }, h('h3', null, 'Slowest operations over time'), opsOverTime),
+				h('section', { class: 'panel' }, h('h3', null, 'Errors by type'), errTypes)));
+		fill(errTypes, 'Errors by type', api.errors('', start, end, 8, ctx.signal, `{ ${sel} }`), (r) => errorGroups(ctx, sel, r));
 		fill(lat, 'Latency', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .5, .99)`, start, end, st, ctx.signal), (r) => {
 			const a = align(r.series, quantileName, 1000);
 			return lineChart('Latency p50 / p99', a.xs, a.lines, fmtMs);
@@ -77,9 +81,16 @@ export function customersView(ctx: Ctx): View {
 			const a = align(r.series, () => 'errors');
 			return lineChart('Errors', a.xs, a.lines.map((l) => ({ ...l, color: '#e8684a' })), (v) => v.toFixed(0));
 		});
-		fill(ops, 'Slowest operations', api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .99) by (resource.service.name, name)`, start, end, Math.max(60, Math.ceil((end - start) / 6000)), ctx.signal), (r) => {
-			const rows = r.series.map((s) => ({ svc: label(s, 'resource.service.name'), name: label(s, 'name'), p99: Math.max(...s.samples.map((p) => p.value).filter(Number.isFinite)) * 1000 }))
-				.filter((x) => x.p99 > 0).sort((a, b) => b.p99 - a.p99).slice(0, 10);
+		const slowest = api.metrics(`{ kind = server && ${sel} } | quantile_over_time(duration, .99) by (resource.service.name, name)`, start, end, st, ctx.signal).then((r) => r.series
+			.map((s) => ({ s, svc: label(s, 'resource.service.name'), name: label(s, 'name'), p99: Math.max(...s.samples.map((p) => p.value).filter(Number.isFinite)) * 1000 }))
+			.filter((x) => x.p99 > 0).sort((a, b) => b.p99 - a.p99));
+		fill(opsOverTime, 'Slowest operations over time', slowest, (rows) => {
+			const top = rows.slice(0, 5);
+			const a = align(top.map((x) => x.s), (s) => `${label(s, 'resource.service.name')}: ${label(s, 'name')}`, 1000);
+			return lineChart('p99 of the five slowest operations', a.xs, a.lines, fmtMs);
+		});
+		fill(ops, 'Slowest operations', slowest, (all) => {
+			const rows = all.slice(0, 10);
 			return h('div', null, h('h3', null, 'Slowest operations'), rows.length ? h('table', { class: 'grid' }, h('tbody', null, rows.map((x) => h('tr', null,
 				h('td', null, h('a', { href: buildUrl({ page: 'explore' }, { q: `{ ${sel} && resource.service.name = ${tqlString(x.svc)} && name = ${tqlString(x.name)} }` }, ctx.range), 'data-nav': '1' }, `${x.svc}: ${x.name}`)),
 				h('td', { class: 'num' }, `p99 ${fmtMs(x.p99)}`))))) : emptyState('No spans'));

@@ -131,7 +131,7 @@ export function serviceView(ctx: Ctx, service: string): View {
 // Recent errors grouped by exception type (or status message where a span
 // threw no exception event): count, an example message, the operations,
 // when last seen and the newest example trace.
-function errorGroups(ctx: Ctx, sel: string, r: ErrorGroups): Node {
+export function errorGroups(ctx: Ctx, sel: string, r: ErrorGroups): Node {
 	if (!r.groups.length) return emptyState('No errors in this time range');
 	const filter = (g: ErrorGroup) => (g.source === 'status'
 		? `{ ${sel} && status = error && statusMessage = ${tqlString(g.message)} }`

@@ -6,7 +6,7 @@
 import { api } from '../api';
 import { Ctx, View } from '../app';
 import { clear, emptyState, errorState, h, link, loading, markOnce } from '../dom';
-import { fmtDateTime, fmtMs, serviceColor as hashColor, traceColors } from '../format';
+import { SERVICE_PALETTE, fmtDateTime, fmtMs, serviceColor as hashColor, traceColors } from '../format';
 import {
 	SpanNode, TraceModel, anyToString, barGeometry, buildTrace, criticalPath, criticalSpans, searchSpans, serviceSelfTime, visibleRows,
 	KeyValue, CritSegment,
@@ -25,15 +25,23 @@ export function traceView(ctx: Ctx, traceId: string): View {
 		el.append(h('div', { class: 'compare-head' }, h('h2', null, 'Compare traces'),
 			h('button', { onclick: () => ctx.navigate(buildUrl({ page: 'trace', traceId }, { span: ctx.params.get('span') }, ctx.range)) }, 'Close comparison')),
 		h('div', { class: 'compare-grid' }, left, right));
-		loadInto(ctx, traceId, left, true);
-		loadInto(ctx, compareId, right, true);
+		// one colour per service across both panes
+		const shared = new Map<string, string>();
+		const palette = (services: string[]) => {
+			for (const sv of services) if (!shared.has(sv)) shared.set(sv, SERVICE_PALETTE[shared.size % SERVICE_PALETTE.length]);
+			return shared;
+		};
+		loadInto(ctx, traceId, left, true, palette);
+		loadInto(ctx, compareId, right, true, palette);
 	} else {
 		loadInto(ctx, traceId, el, false);
 	}
 	return { el };
 }
 
-function loadInto(ctx: Ctx, traceId: string, el: HTMLElement, compact: boolean): void {
+type Palette = (services: string[]) => Map<string, string>;
+
+function loadInto(ctx: Ctx, traceId: string, el: HTMLElement, compact: boolean, palette: Palette = traceColors): void {
 	el.appendChild(loading(`Loading trace ${traceId}`));
 	api.trace(traceId, ctx.signal).then((raw) => {
 		clear(el);
@@ -42,7 +50,7 @@ function loadInto(ctx: Ctx, traceId: string, el: HTMLElement, compact: boolean):
 			return;
 		}
 		const m = buildTrace(raw);
-		el.appendChild(renderTrace(ctx, m, compact));
+		el.appendChild(renderTrace(ctx, m, compact, palette));
 	}).catch((e) => {
 		if ((e as Error).name === 'AbortError') return;
 		clear(el);
@@ -84,13 +92,13 @@ function spanDetails(ctx: Ctx, m: TraceModel, n: SpanNode, crit: Map<string, num
 	);
 }
 
-function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean): HTMLElement {
+function renderTrace(ctx: Ctx, m: TraceModel, compact: boolean, colors: Palette): HTMLElement {
 	const root = m.roots[0];
 	const segs = criticalPath(m);
 	const crit = criticalSpans(segs);
 	const segsBySpan = new Map<string, CritSegment[]>();
 	for (const s of segs) (segsBySpan.get(s.spanId) || segsBySpan.set(s.spanId, []).get(s.spanId)!).push(s);
-	const palette = traceColors(m.services);
+	const palette = colors(m.services);
 	const serviceColor = (svc: string) => palette.get(svc) || '#888';
 	const errors = m.spans.filter((s) => s.error).length;
 	const skewed = m.spans.filter((s) => s.skew).length;
