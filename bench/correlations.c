@@ -7,13 +7,16 @@
  * blocks of 1M spans (no head).
  *
  *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1] [--show 1]
- *                [--only corr_error|corr_latency_500ms|corr_latency_p99|compare_by_service|...]
+ *                [--only corr_error|corr_latency_500ms|corr_latency_p99|compare_by_service|...] [--dir DIR]
+ * --dir keeps the blocks in DIR (c000.blk ...) and reuses them when they are
+ * there, so a profile need not build the store again.
  * --show 1 prints every result of each analysis and runs the other options
  * (trace level, per operation, self time) too, to compare implementations.  * Prints one "name value unit" line per figure. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/compare.h"
@@ -114,6 +117,11 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 		if ((rc = run_once(co, &cpu[k], &wall[k], top, sizeof top)) < 0)
 			return rc;
 	g_show = show; /* the next analysis prints its results too */
+	size_t cache_bytes;
+	uint64_t hits, misses;
+	block_cache_stats(&cache_bytes, &hits, &misses);
+	printf("%s_cache %zu bytes %llu hits %llu misses\n", label, cache_bytes, (unsigned long long)hits,
+	       (unsigned long long)misses);
 	double mc = median(cpu, runs), mw = median(wall, runs);
 	printf("%s_cpu %.3f s\n%s_wall %.1f ms\n%s_spans_per_cpu_s %.0f spans/cpu-s\n%s_top %s -\n", label, mc, label,
 	       mw, label, mc > 0 ? (double)g_store.spans / mc : 0, label, top);
@@ -121,8 +129,42 @@ static int bench(const char *label, const struct corr_options *co, int runs)
 	return 0;
 }
 
+/* Open dir/c000.blk, c001.blk ... into the store; how many were opened. */
+static size_t open_blocks(const char *dir)
+{
+	char path[1024], err[256];
+	int rc;
+	for (size_t k = 0; k < BENCH_STORE_MAX_BLOCKS; k++) {
+		snprintf(path, sizeof path, "%s/c%03zu.blk", dir, k);
+		if (access(path, R_OK) != 0)
+			break;
+		struct block *b = block_open(fileops_posix(), path, &rc, err, sizeof err);
+		if (!b) {
+			fprintf(stderr, "%s\n", err);
+			break;
+		}
+		if (bench_store_add(&g_store, b) < 0) {
+			block_unref(b);
+			break;
+		}
+	}
+	return g_store.n_blocks;
+}
+
+/* Keep the generated blocks (marked deleted) under dir as c000.blk ... */
+static void keep_blocks(const char *dir)
+{
+	char path[1024];
+	for (size_t k = 0; k < g_store.n_blocks; k++) {
+		snprintf(path, sizeof path, "%s/c%03zu.blk", dir, k);
+		if (link(block_path(g_store.blocks[k]), path) != 0)
+			perror(path);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	const char *keep = NULL;
 	uint64_t spans = 10000000, seed = 1;
 	int runs = 3;
 	size_t cache_mb = 1024;
@@ -144,6 +186,8 @@ int main(int argc, char **argv)
 			g_show = (int)strtol(v, NULL, 10);
 		else if (strcmp(argv[i], "--only") == 0)
 			g_only = v;
+		else if (strcmp(argv[i], "--dir") == 0)
+			keep = v;
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = strtoull(v, NULL, 10);
 		else {
@@ -164,9 +208,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bench_store_init(&g_store);
-	if ((rc = bench_store_gen(&g_store, dir, "c", spans, seed)) < 0) {
-		fprintf(stderr, "building the blocks: %s\n", err_str(rc));
-		return 1;
+	if (keep)
+		mkdir(keep, 0755);
+	if (!keep || open_blocks(keep) == 0) {
+		if ((rc = bench_store_gen(&g_store, dir, "c", spans, seed)) < 0) {
+			fprintf(stderr, "building the blocks: %s\n", err_str(rc));
+			return 1;
+		}
+		if (keep)
+			keep_blocks(keep);
 	}
 	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_store.spans, g_store.n_blocks,
 	       g_threads);

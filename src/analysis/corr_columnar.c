@@ -91,10 +91,15 @@ struct cw {
 	struct dent dkind[SPAN_KIND_CONSUMER + 1], dstatus[STATUS_ERROR + 1];
 	struct corr_key **kmemo; /* fold: the table's key of each span attribute key id of the page */
 	size_t cap_kmemo;
-	/* probe: per span attribute key id of the page, 0 not known, 1 not
-	 * ranked, 2 ranked */
+	/* probe: per span attribute key id of the page, 1 when the key has a
+	 * ranked value; the page's attributes with those keys */
 	uint8_t *kok;
 	size_t cap_kok;
+	struct block_keys_col kcol;
+	/* probe: the ranked slot (or -1) of each name id of the page as name
+	 * and as child.name, of each resource as child.service */
+	int32_t *pname, *pcname, *pcsvc;
+	size_t cap_pname, cap_pcsvc;
 	/* per page */
 	uint32_t *row_trace, *parent, *cfirst, *cnext, *stamp_slot;
 	int64_t *unit_dur;
@@ -120,6 +125,7 @@ struct corr_col {
 	uint32_t gen;
 	/* probe: which intrinsic and child keys have a ranked value */
 	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
+	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
 	struct cw *w[EXEC_MAX_THREADS];
 };
 
@@ -177,6 +183,10 @@ static void cw_free(struct cw *w)
 	free(w->dcname);
 	free(w->dcsvc);
 	free(w->kok);
+	block_keys_col_free(&w->kcol);
+	free(w->pname);
+	free(w->pcname);
+	free(w->pcsvc);
 	free(w->kmemo);
 	free(w->row_trace);
 	free(w->parent);
@@ -214,6 +224,14 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 		c->p_csvc = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("service"));
 		c->p_cname = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("name"));
 		c->p_span = corr_table_key_ranked(c->t, CORR_SCOPE_SPAN, (struct slice){0});
+		static const char *kinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+		static const char *statuses[] = {"unset", "ok", "error"};
+		for (uint32_t k = 0; k <= SPAN_KIND_CONSUMER; k++)
+			c->pkind[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"), CORR_V_KEYWORD,
+						      slice_cstr(kinds[k]));
+		for (uint32_t k = 0; k <= STATUS_ERROR; k++)
+			c->pstatus[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"), CORR_V_KEYWORD,
+							slice_cstr(statuses[k]));
 	}
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		if (c->w[k])
@@ -531,6 +549,7 @@ struct page {
 	bool bad;
 	int64_t dur;
 	bool children; /* child lists built */
+	bool keys;     /* probe: w->kcol holds the page's ranked keys */
 	bool oom;
 };
 
@@ -622,6 +641,18 @@ static void probe_ent(struct page *pg, struct pent *e, bool fresh)
 	}
 }
 
+/* Probing: the duration of the current unit to ranked slot s (-1: none)
+ * once per unit. */
+static inline void probe_slot(struct page *pg, int32_t s)
+{
+	struct cw *w = pg->w;
+	if (s < 0 || w->stamp_slot[s] == pg->stamp)
+		return;
+	w->stamp_slot[s] = pg->stamp;
+	if (sketch_add(&w->with[s], (double)pg->dur) < 0)
+		pg->oom = true;
+}
+
 /* Count entry e for the current unit (or, probing, add its duration to
  * the ranked value's sketch once per unit). */
 static inline void hit(struct page *pg, struct pent *e, bool fresh, uint32_t row)
@@ -682,38 +713,46 @@ static inline void add_dense(const struct page *pg, struct dent *d, uint32_t row
 		d->ex = row;
 }
 
-/* Whether span attribute key kid of the page has a ranked value (probe). */
-static bool key_ranked(struct page *pg, uint32_t kid)
-{
-	struct cw *w = pg->w;
-	if (!w->kok[kid])
-		w->kok[kid] = corr_table_key_ranked(pg->c->t, CORR_SCOPE_SPAN, pg->cols->dict[1][kid]) ? 2 : 1;
-	return w->kok[kid] == 2;
-}
-
 /* A bool, int or double span attribute of span i as its code: small ints
- * as they are, other numbers by their bin; other types are not counted. */
-static inline void add_scalar_attr(struct page *pg, uint32_t kid, uint8_t type, uint32_t x, uint32_t i)
+ * as they are, other numbers by their bin; other types are not counted.
+ * bits: the bool, the int64 or the double's bits. */
+static inline void add_scalar(struct page *pg, uint32_t kid, uint8_t type, uint64_t bits, uint32_t i)
 {
-	const struct block_cols *c = pg->cols;
 	switch (type) {
 	case ANY_BOOL:
-		add_code(pg, CODE(C_SBOOL, kid, c->attr_bool[x] ? 1 : 0), i);
+		add_code(pg, CODE(C_SBOOL, kid, bits ? 1 : 0), i);
 		break;
 	case ANY_INT: {
-		int64_t v = c->attr_int[x];
+		int64_t v = (int64_t)bits;
 		if (v > -1000 && v < 1000)
 			add_code(pg, CODE(C_SINT, kid, (uint64_t)(v + 1000)), i);
 		else
 			add_code(pg, CODE(C_SBIN, kid, bin_cached(pg->w, (double)v)), i);
 		break;
 	}
-	case ANY_DOUBLE:
-		add_code(pg, CODE(C_SBIN, kid, bin_cached(pg->w, c->attr_dbl[x])), i);
+	case ANY_DOUBLE: {
+		double d;
+		memcpy(&d, &bits, 8);
+		add_code(pg, CODE(C_SBIN, kid, bin_cached(pg->w, d)), i);
 		break;
+	}
 	default:
 		break;
 	}
+}
+
+/* add_scalar for attribute x of the page's columns. */
+static inline void add_scalar_attr(struct page *pg, uint32_t kid, uint8_t type, uint32_t x, uint32_t i)
+{
+	const struct block_cols *c = pg->cols;
+	uint64_t bits = 0;
+	if (type == ANY_BOOL)
+		bits = c->attr_bool[x];
+	else if (type == ANY_INT)
+		bits = (uint64_t)c->attr_int[x];
+	else if (type == ANY_DOUBLE)
+		memcpy(&bits, &c->attr_dbl[x], 8);
+	add_scalar(pg, kid, type, bits, i);
 }
 
 /* Count the span attributes of span i for the current unit (the counting
@@ -780,23 +819,19 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 		count_attrs(pg, i);
 	} else {
 		if (cc->p_name)
-			add_code(pg, CODE(C_NAME, 0, c->name[i]), i);
+			probe_slot(pg, w->pname[c->name[i]]);
 		if (cc->p_kind)
-			add_code(pg, CODE(C_KIND, 0, kind), i);
+			probe_slot(pg, cc->pkind[kind]);
 		if (cc->p_status)
-			add_code(pg, CODE(C_STATUS, 0, status), i);
+			probe_slot(pg, cc->pstatus[status]);
 	}
-	for (uint32_t j = c->attr_first[i]; probe && cc->p_span && j < c->attr_first[i + 1]; j++) {
-		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
-		if (probe && !key_ranked(pg, kid))
-			continue;
-		switch (c->attr_type[j]) {
-		case ANY_STRING:
-			add_str(pg, kid, c->attr_str[x], i);
-			break;
-		default:
-			add_scalar_attr(pg, kid, c->attr_type[j], x, i);
-			break;
+	if (probe && pg->keys) { /* the attributes of the ranked keys */
+		const struct block_keys_col *kc = &w->kcol;
+		for (uint32_t j = kc->first[i]; j < kc->first[i + 1]; j++) {
+			if (kc->type[j] == ANY_STRING)
+				add_str(pg, kc->kid[j], (uint32_t)kc->val[j], i);
+			else
+				add_scalar(pg, kc->kid[j], kc->type[j], kc->val[j], i);
 		}
 	}
 	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
@@ -807,9 +842,9 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 			continue;
 		}
 		if (cc->p_csvc)
-			add_code(pg, CODE(C_CSVC, 0, sv), i);
+			probe_slot(pg, w->pcsvc[sv]);
 		if (cc->p_cname)
-			add_code(pg, CODE(C_CNAME, 0, c->name[ch]), i);
+			probe_slot(pg, w->pcname[c->name[ch]]);
 	}
 	if (!res)
 		return;
@@ -1090,6 +1125,34 @@ static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
 	return 0;
 }
 
+/* The ranked slots of the page's names (as name and child.name) and of
+ * the block's resources' services (child.service), for a probe. */
+static int probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c)
+{
+	if ((cc->p_name || cc->p_cname) && c->dict_n[0] > w->cap_pname) {
+		if (grow((void **)&w->pname, c->dict_n[0], sizeof *w->pname) < 0 ||
+		    grow((void **)&w->pcname, c->dict_n[0], sizeof *w->pcname) < 0)
+			return CLEW_ENOMEM;
+		w->cap_pname = c->dict_n[0];
+	}
+	for (uint32_t v = 0; cc->p_name && v < c->dict_n[0]; v++)
+		w->pname[v] = corr_table_slot(cc->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
+	for (uint32_t v = 0; cc->p_cname && v < c->dict_n[0]; v++)
+		w->pcname[v] = corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
+	if (!cc->p_csvc)
+		return 0;
+	if (w->rc_.n_res > w->cap_pcsvc) {
+		if (grow((void **)&w->pcsvc, w->rc_.n_res, sizeof *w->pcsvc) < 0)
+			return CLEW_ENOMEM;
+		w->cap_pcsvc = w->rc_.n_res;
+	}
+	for (uint32_t r = 0; r < w->rc_.n_res; r++)
+		w->pcsvc[r] = w->rc_.svc_canon[r] == r ? corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("service"),
+									CORR_V_STRING, w->rc_.svc[r])
+						       : -1;
+	return 0;
+}
+
 static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32_t p)
 {
 	const struct corr_options *co = cc->co;
@@ -1114,8 +1177,8 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			want |= BLOCK_COLS_NAME;
 		if (cc->p_kind || cc->p_status)
 			want |= BLOCK_COLS_KIND_STATUS;
-		if (cc->p_span)
-			want |= BLOCK_COLS_SPAN_ATTRS;
+		if (cc->p_span) /* the ranked keys' attributes: block_cols_keys */
+			want |= BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES;
 	}
 	const uint8_t *sel;
 	uint32_t n_sel;
@@ -1153,14 +1216,21 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		memset(w->dkind, 0, sizeof w->dkind);
 		memset(w->dstatus, 0, sizeof w->dstatus);
 	}
-	if (probe) { /* the ranked state of the page's span attribute keys, not known */
+	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value */
 		if (c->dict_n[1] > w->cap_kok) {
 			if (grow((void **)&w->kok, c->dict_n[1], 1) < 0)
 				return CLEW_ENOMEM;
 			w->cap_kok = c->dict_n[1];
 		}
-		memset(w->kok, 0, c->dict_n[1]);
+		for (uint32_t k = 0; k < c->dict_n[1]; k++) {
+			w->kok[k] = corr_table_key_ranked(cc->t, CORR_SCOPE_SPAN, c->dict[1][k]);
+			pg.keys |= w->kok[k] != 0;
+		}
+		if (pg.keys && (rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
+			return rc;
 	}
+	if (probe && (rc = probe_slots(cc, w, c)) < 0)
+		return rc;
 	if (!quantile) {
 		if ((rc = tab_init(w, 4096, c->dict_n[2])) < 0)
 			return rc;

@@ -273,6 +273,34 @@ int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32
  * (c holds another page), or block_cols_load's errors. */
 int block_cols_duration_sel(struct block *b, uint32_t p, struct block_cols *c, const uint8_t *sel);
 
+/* Several span attribute keys of a page, decoded by block_cols_keys: span
+ * i's attributes with a wanted key are [first[i], first[i + 1]) in the
+ * arrays, in their stored order; each has its key id (dict[1]), type (enum
+ * any_type) and value as block_key_col.val has it. */
+struct block_keys_col {
+	uint32_t spans, n;
+	uint32_t *first; /* spans + 1 */
+	uint32_t *kid;
+	uint8_t *type;
+	uint64_t *val;
+	size_t cap_spans, cap;
+};
+
+/* Free the arrays of k (it may be reused afterwards, zeroed). */
+void block_keys_col_free(struct block_keys_col *k);
+
+/* Decode into out every span attribute of page p whose key id kid has
+ * want[kid] != 0 (want: c->dict_n[1] bytes), of the spans i with sel[i] !=
+ * 0 (sel NULL: every span), in one walk of the span attribute group: the
+ * count, key and type columns are checked in full, the string and int
+ * streams' framing and the double and bool streams' lengths too, and every
+ * value decoded (an id against dict[2]); the other keys' values are
+ * skipped undecoded. c holds page p, loaded with BLOCK_COLS_DICT_KEYS and
+ * BLOCK_COLS_DICT_VALUES at least. 0, CLEW_EINVAL, CLEW_ECORRUPT (logged
+ * with file and offset), CLEW_ENOMEM, -errno. */
+int block_cols_keys(struct block *b, uint32_t p, const struct block_cols *c, const uint8_t *want, const uint8_t *sel,
+		    struct block_keys_col *out);
+
 /* The resource of scope si of the block's scope table (si < scopes). */
 uint32_t block_scope_resource(const struct block *b, uint32_t si);
 

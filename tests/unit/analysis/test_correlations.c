@@ -700,3 +700,81 @@ TEST(corr_block_pages_match_span_by_span)
 	}
 	g_n_blk = 0;
 }
+
+/* block_cols_keys (the latency figures' reader of the ranked keys) gives
+ * the attributes a full decode of the span attribute group gives, for any
+ * subset of keys and of spans. */
+TEST(corr_block_cols_keys_match_full_decode)
+{
+	int64_t t0, t1;
+	CHECK_INT(make_gen_blocks(&t0, &t1), ==, 0);
+	struct block_cols c;
+	struct block_keys_col kc;
+	block_cols_init(&c);
+	memset(&kc, 0, sizeof kc);
+	uint8_t want[4096], sel[8192];
+	uint64_t checked = 0;
+	for (size_t b = 0; b < g_n_blk; b++) {
+		for (uint32_t p = 0; p < block_pages(g_blk[b]); p++) {
+			CHECK_INT(block_cols_load(g_blk[b], p, BLOCK_COLS_SPAN_ATTRS, &c), ==, 0);
+			CHECK(c.dict_n[1] <= sizeof want && c.spans <= sizeof sel);
+			for (int variant = 0; variant < 4; variant++) {
+				for (uint32_t k = 0; k < c.dict_n[1]; k++)
+					want[k] = variant == 0 || (variant != 3 && (k + (uint32_t)variant) % 3 == 0);
+				for (uint32_t i = 0; i < c.spans; i++)
+					sel[i] = variant < 2 || i % 3 != 0;
+				CHECK_INT(block_cols_keys(g_blk[b], p, &c, want, variant == 0 ? NULL : sel, &kc), ==, 0);
+				CHECK_INT(kc.spans, ==, c.spans);
+				uint32_t n = 0;
+				bool same = true;
+				for (uint32_t i = 0; i < c.spans; i++) {
+					same &= kc.first[i] == n;
+					for (uint32_t j = c.attr_first[i]; variant == 0 || sel[i] ? j < c.attr_first[i + 1] : 0;
+					     j++) {
+						uint32_t kid = c.attr_key[j], x = c.attr_val[j];
+						if (!want[kid])
+							continue;
+						uint64_t v = 0;
+						switch (c.attr_type[j]) {
+						case ANY_STRING:
+							v = c.attr_str[x];
+							break;
+						case ANY_INT:
+							v = (uint64_t)c.attr_int[x];
+							break;
+						case ANY_DOUBLE:
+							memcpy(&v, &c.attr_dbl[x], 8);
+							break;
+						case ANY_BOOL:
+							v = c.attr_bool[x];
+							break;
+						default:
+							break;
+						}
+						same &= n < kc.n && kc.kid[n] == kid && kc.type[n] == c.attr_type[j] &&
+							kc.val[n] == v;
+						n++;
+					}
+				}
+				same &= kc.first[c.spans] == n && kc.n == n;
+				CHECK(same);
+				if (variant == 3)
+					CHECK_INT(kc.n, ==, 0);
+				checked += n;
+			}
+		}
+	}
+	CHECK(checked > 10000); /* values of every type were compared */
+	/* columns of another page than the one asked for */
+	struct block_cols empty;
+	block_cols_init(&empty);
+	CHECK_INT(block_cols_keys(g_blk[0], 0, &empty, want, NULL, &kc), ==, CLEW_EINVAL);
+	CHECK_INT(block_cols_keys(g_blk[0], block_pages(g_blk[0]), &c, want, NULL, &kc), ==, CLEW_EINVAL);
+	block_keys_col_free(&kc);
+	block_cols_free(&c);
+	for (size_t k = 0; k < g_n_blk; k++) {
+		block_mark_deleted(g_blk[k]);
+		block_unref(g_blk[k]);
+	}
+	g_n_blk = 0;
+}
