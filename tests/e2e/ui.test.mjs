@@ -272,6 +272,20 @@ test('deep links restore the view; history and keyboard work', { skip, timeout: 
 	await page.keyboard.press('Tab');
 	assert.equal(await page.inputValue('input.tql'), '{ resource.service.name = "accounts"');
 
+	// the map by keyboard: a focused service opens its page with Enter
+	await page.goto(`${base}/`);
+	await page.focus('svg.map .node[data-service="accounts"]');
+	await page.keyboard.press('Enter');
+	await page.waitForURL(/\/service\/accounts/);
+	await page.keyboard.press('e');
+	await page.waitForURL(/\/explore/);
+	await page.keyboard.press('/');
+	assert.equal(await page.evaluate(() => document.activeElement?.className), 'tql', '/ focuses the query');
+	await page.keyboard.press('Escape');
+	await page.locator('input.tql').blur();
+	await page.keyboard.press('g');
+	await page.waitForURL((u) => new URL(u).pathname === '/');
+
 	// theme
 	await page.click('.theme-btn');
 	const theme = await page.evaluate(() => document.documentElement.dataset.theme);
@@ -298,6 +312,24 @@ test('two traces side by side, and a 10,000-span trace scrolls as a virtual list
 	await shot(page, 'trace-compare');
 	await page.click('text=Close comparison');
 	await page.waitForFunction(() => !location.search.includes('compare'));
+
+	// clock skew: a child on another host that starts 50 ms before its parent
+	const skewId = 'cd'.repeat(16);
+	const ts = BigInt(Date.now() - 60000) * 1000000n;
+	const skewBody = JSON.stringify({ resourceSpans: [
+		{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'front' } }] }, scopeSpans: [{ spans: [
+			{ traceId: skewId, spanId: 'a1'.repeat(8), name: 'GET /', kind: 2, startTimeUnixNano: String(ts), endTimeUnixNano: String(ts + 100_000_000n) },
+			{ traceId: skewId, spanId: 'a2'.repeat(8), parentSpanId: 'a1'.repeat(8), name: 'call back', kind: 3, startTimeUnixNano: String(ts + 10_000_000n), endTimeUnixNano: String(ts + 90_000_000n) }] }] },
+		{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'back' } }] }, scopeSpans: [{ spans: [
+			{ traceId: skewId, spanId: 'a3'.repeat(8), parentSpanId: 'a2'.repeat(8), name: 'handle', kind: 2, startTimeUnixNano: String(ts - 40_000_000n), endTimeUnixNano: String(ts + 30_000_000n) }] }] },
+	] });
+	const sp = await fetch(server.url('otlpHttp', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: skewBody });
+	assert.equal(sp.status, 200, await sp.text());
+	await page.goto(`${base}/trace/${skewId}`);
+	await page.waitForSelector('.hint:not([hidden]):has-text("Clock skew")', { timeout: 10000 });
+	await page.waitForSelector(`.wf-row[data-span-id="${'a3'.repeat(8)}"] .badge.warn`);
+	await page.locator(`.wf-row[data-span-id="${'a3'.repeat(8)}"]`).click();
+	await page.waitForSelector('.span-details th:text("Clock skew")');
 
 	// one trace of 10,000 spans: a root with 100 children of 99 children each
 	const traceId = 'ab'.repeat(16);
