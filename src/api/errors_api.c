@@ -25,6 +25,7 @@
 #define ERRORS_EXAMPLES 3      /* example traces per group, newest kept */
 #define ERRORS_MAX_TEXT 512    /* bytes of a type or message kept */
 #define ERRORS_MAX_SERVICE 1024
+#define ERRORS_MAX_EVENTS 64 /* events of one span read (the check per type is quadratic) */
 
 struct err_op {
 	struct slice name;
@@ -157,7 +158,8 @@ static void count(struct err_ctx *c, const struct span *s, struct slice type, bo
 	}
 	if (ns >= g->last_ns) {
 		g->last_ns = ns;
-		g->message = keep(c, message);
+		if (!slice_eq(g->message, clip(message)))
+			g->message = keep(c, message);
 	}
 	if (again)
 		return;
@@ -189,7 +191,7 @@ static int visit_errors(void *ctx, const struct span_batch *b, uint32_t first, u
 			continue;
 		c->error_spans++;
 		bool any = false;
-		for (uint32_t e = 0; e < s->n_events; e++) {
+		for (uint32_t e = 0; e < s->n_events && e < ERRORS_MAX_EVENTS; e++) {
 			const struct span_event *ev = &s->events[e];
 			if (!slice_eq_cstr(ev->name, "exception"))
 				continue;
