@@ -2,7 +2,8 @@
  * the resource and scope tables are read and verified at once), finds a
  * trace through the filter, the page table and the page's sorted trace ids,
  * and decodes only that page; block_check walks everything. Decompressed
- * columns are kept in one process-wide LRU cache with a byte budget. Reads
+ * columns are kept in one process-wide cache with a byte budget (an LRU list
+ * and a probation list, so a scan larger than the budget still hits). Reads
  * are pread calls, so any number of threads may read one block. */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ struct cbuf {
 	uint64_t blk, sec;
 	size_t len;
 	struct cbuf *prev, *next, *hnext;
-	int cached;
+	int seg; /* SEG_*: the cache list holding it */
 	uint8_t data[];
 };
 
@@ -71,12 +72,21 @@ __attribute__((format(printf, 5, 6))) static int bad(char *err, size_t errlen, c
 
 /* ---- the cache of decompressed sections ---- */
 
-#define CACHE_BUCKETS 4096
+/* Two LRU lists: the main one, filled first, and a probation list (a
+ * sixteenth of the budget) that a section read once the main list is full
+ * goes to; a hit there moves it to the main list. A scan over more columns
+ * than the budget holds so keeps finding the part that fits (plain LRU
+ * would evict every section just before its next read), and a section read
+ * twice in a row (a trace lookup) is still kept. */
+enum { SEG_NONE = 0, SEG_MAIN = 1, SEG_PROBATION = 2 };
+#define CACHE_MIN_BUCKETS 4096
 
 static struct {
 	pthread_mutex_t mu;
-	struct cbuf *head, *tail; /* most recently used first */
-	struct cbuf *bucket[CACHE_BUCKETS];
+	struct cbuf *head[3], *tail[3]; /* per segment, most recently used first */
+	size_t seg_bytes[3];
+	struct cbuf **bucket; /* hash chains: n_bucket, a power of two */
+	size_t n_bucket, n_entries;
 	size_t bytes, budget;
 	uint64_t hits, misses;
 } cache = {.mu = PTHREAD_MUTEX_INITIALIZER, .budget = (size_t)256 << 20};
@@ -89,66 +99,118 @@ static void cbuf_release(struct cbuf *c)
 		free(c);
 }
 
-static size_t cache_slot(uint64_t blk, uint64_t sec)
+static size_t cache_hash(uint64_t blk, uint64_t sec)
 {
-	return (size_t)((blk * 0x9E3779B97F4A7C15ull) ^ (sec * 0xC2B2AE3D27D4EB4Full)) % CACHE_BUCKETS;
+	uint64_t h = (blk * 0x9E3779B97F4A7C15ull) ^ (sec * 0xC2B2AE3D27D4EB4Full);
+	return (size_t)(h ^ (h >> 29));
 }
 
-/* Unlink c from the LRU list and its bucket; the caller holds mu. */
-static void cache_unlink(struct cbuf *c)
+static size_t cache_slot(uint64_t blk, uint64_t sec)
 {
+	return cache_hash(blk, sec) & (cache.n_bucket - 1);
+}
+
+/* The main budget, the probation one being the rest. */
+static size_t cache_main_budget(void)
+{
+	return cache.budget - cache.budget / 16;
+}
+
+static void seg_unlink(struct cbuf *c)
+{
+	int s = c->seg;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		cache.head = c->next;
+		cache.head[s] = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	else
-		cache.tail = c->prev;
+		cache.tail[s] = c->prev;
+	cache.seg_bytes[s] -= c->len;
+}
+
+static void seg_push_front(struct cbuf *c, int s)
+{
+	c->seg = s;
+	c->prev = NULL;
+	c->next = cache.head[s];
+	if (cache.head[s])
+		cache.head[s]->prev = c;
+	cache.head[s] = c;
+	if (!cache.tail[s])
+		cache.tail[s] = c;
+	cache.seg_bytes[s] += c->len;
+}
+
+/* Unlink c from its list and its bucket; the caller holds mu. */
+static void cache_unlink(struct cbuf *c)
+{
+	seg_unlink(c);
 	struct cbuf **pp = &cache.bucket[cache_slot(c->blk, c->sec)];
 	while (*pp != c)
 		pp = &(*pp)->hnext;
 	*pp = c->hnext;
 	cache.bytes -= c->len;
-	c->cached = 0;
+	cache.n_entries--;
+	c->seg = SEG_NONE;
 }
 
-static void cache_push_front(struct cbuf *c)
+/* Evict the least recently used sections of segment s down to limit. */
+static void seg_evict_to(int s, size_t limit)
 {
-	c->prev = NULL;
-	c->next = cache.head;
-	if (cache.head)
-		cache.head->prev = c;
-	cache.head = c;
-	if (!cache.tail)
-		cache.tail = c;
-}
-
-static void cache_evict_to(size_t budget)
-{
-	while (cache.bytes > budget && cache.tail) {
-		struct cbuf *c = cache.tail;
+	while (cache.seg_bytes[s] > limit && cache.tail[s]) {
+		struct cbuf *c = cache.tail[s];
 		cache_unlink(c);
 		cbuf_release(c);
 	}
 }
 
+static void cache_evict_to(size_t budget)
+{
+	size_t prob = budget / 16;
+	seg_evict_to(SEG_PROBATION, prob);
+	seg_evict_to(SEG_MAIN, budget - prob);
+}
+
+/* Double the hash table when it holds more entries than buckets (kept as
+ * it is when the memory is not there: chains just get longer). */
+static void cache_maybe_grow(void)
+{
+	if (cache.n_bucket && cache.n_entries < cache.n_bucket)
+		return;
+	size_t n = cache.n_bucket ? cache.n_bucket * 2 : CACHE_MIN_BUCKETS;
+	struct cbuf **nb = try_calloc(n, sizeof *nb);
+	if (!nb)
+		return;
+	for (size_t i = 0; i < cache.n_bucket; i++) {
+		for (struct cbuf *c = cache.bucket[i], *nx; c; c = nx) {
+			nx = c->hnext;
+			size_t j = cache_hash(c->blk, c->sec) & (n - 1);
+			c->hnext = nb[j];
+			nb[j] = c;
+		}
+	}
+	free(cache.bucket);
+	cache.bucket = nb;
+	cache.n_bucket = n;
+}
+
 static struct cbuf *cache_get(uint64_t blk, uint64_t sec)
 {
 	pthread_mutex_lock(&cache.mu);
-	struct cbuf *c = cache.bucket[cache_slot(blk, sec)];
+	struct cbuf *c = cache.n_bucket ? cache.bucket[cache_slot(blk, sec)] : NULL;
 	while (c && (c->blk != blk || c->sec != sec))
 		c = c->hnext;
 	if (c) {
 		cache.hits++;
 		atomic_fetch_add(&c->refs, 1);
-		if (c != cache.head) { /* move to the front */
-			c->prev->next = c->next;
-			if (c->next)
-				c->next->prev = c->prev;
-			else
-				cache.tail = c->prev;
-			cache_push_front(c);
+		if (c != cache.head[SEG_MAIN]) { /* to the front of the main list */
+			int from = c->seg;
+			seg_unlink(c);
+			seg_push_front(c, SEG_MAIN);
+			if (from == SEG_PROBATION)
+				seg_evict_to(SEG_MAIN, cache_main_budget());
 		}
 	} else {
 		cache.misses++;
@@ -162,8 +224,7 @@ static struct cbuf *cache_get(uint64_t blk, uint64_t sec)
 static struct cbuf *cache_put(struct cbuf *c)
 {
 	pthread_mutex_lock(&cache.mu);
-	size_t slot = cache_slot(c->blk, c->sec);
-	struct cbuf *o = cache.bucket[slot];
+	struct cbuf *o = cache.n_bucket ? cache.bucket[cache_slot(c->blk, c->sec)] : NULL;
 	while (o && (o->blk != c->blk || o->sec != c->sec))
 		o = o->hnext;
 	if (o) {
@@ -172,14 +233,19 @@ static struct cbuf *cache_put(struct cbuf *c)
 		cbuf_release(c);
 		return o;
 	}
-	if (c->len <= cache.budget / 4) {
-		atomic_fetch_add(&c->refs, 1);
-		c->cached = 1;
-		c->hnext = cache.bucket[slot];
-		cache.bucket[slot] = c;
-		cache.bytes += c->len;
-		cache_push_front(c);
-		cache_evict_to(cache.budget);
+	if (c->len <= cache.budget / 16 || (c->len <= cache.budget / 4 && cache.seg_bytes[SEG_MAIN] + c->len <= cache_main_budget())) {
+		cache_maybe_grow();
+		if (cache.n_bucket) {
+			size_t slot = cache_slot(c->blk, c->sec);
+			atomic_fetch_add(&c->refs, 1);
+			c->hnext = cache.bucket[slot];
+			cache.bucket[slot] = c;
+			cache.bytes += c->len;
+			cache.n_entries++;
+			/* the main list while it has room, else probation */
+			seg_push_front(c, cache.seg_bytes[SEG_MAIN] + c->len <= cache_main_budget() ? SEG_MAIN : SEG_PROBATION);
+			cache_evict_to(cache.budget);
+		}
 	}
 	pthread_mutex_unlock(&cache.mu);
 	return c;
@@ -188,11 +254,13 @@ static struct cbuf *cache_put(struct cbuf *c)
 static void cache_purge_block(uint64_t blk)
 {
 	pthread_mutex_lock(&cache.mu);
-	for (struct cbuf *c = cache.head, *n; c; c = n) {
-		n = c->next;
-		if (c->blk == blk) {
-			cache_unlink(c);
-			cbuf_release(c);
+	for (int s = SEG_MAIN; s <= SEG_PROBATION; s++) {
+		for (struct cbuf *c = cache.head[s], *n; c; c = n) {
+			n = c->next;
+			if (c->blk == blk) {
+				cache_unlink(c);
+				cbuf_release(c);
+			}
 		}
 	}
 	pthread_mutex_unlock(&cache.mu);
