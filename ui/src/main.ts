@@ -13,6 +13,7 @@ import { customersView } from './views/customers';
 import { alertsView } from './views/alerts';
 import { rulesView } from './views/rules';
 import { catalogView } from './views/catalog';
+import { dashboardsView } from './views/dashboards';
 
 const LIVE_MS = 10000;
 let current: View | null = null;
@@ -30,11 +31,12 @@ const navLinks: Record<string, HTMLAnchorElement> = {
 	explore: h('a', { href: '/explore', 'data-nav': '1' }, 'Explore'),
 	customers: h('a', { href: '/customers', 'data-nav': '1' }, 'Customers'),
 	alerts: h('a', { href: '/alerts', 'data-nav': '1' }, 'Alerts'),
+	dashboards: h('a', { href: '/dashboards', 'data-nav': '1' }, 'Dashboards'),
 	catalog: h('a', { href: '/catalog', 'data-nav': '1' }, 'Catalog'),
 };
 const header = h('header', { class: 'topbar' },
 	h('a', { class: 'brand', href: '/', 'data-nav': '1' }, 'clew'),
-	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers, navLinks.alerts, navLinks.catalog),
+	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers, navLinks.alerts, navLinks.dashboards, navLinks.catalog),
 	h('div', { class: 'spacer' }),
 	h('div', { class: 'range' }, rangeBtn, rangeMenu), liveBtn, themeBtn);
 clear(app);
@@ -92,6 +94,7 @@ function viewFor(ctx: Ctx): View {
 	case 'alerts': return alertsView(ctx);
 	case 'rules': return rulesView(ctx, ctx.route.ruleId);
 	case 'catalog': return catalogView(ctx);
+	case 'dashboards': return dashboardsView(ctx, ctx.route.dashboardId);
 	default: return { el: errorState('Page not found', `Nothing lives at ${location.pathname}. Try the service map or explore.`) };
 	}
 }

@@ -10,6 +10,7 @@ export type Route =
 	| { page: 'alerts' }
 	| { page: 'rules'; ruleId?: string } // ruleId "new" opens the create form
 	| { page: 'catalog' }
+	| { page: 'dashboards'; dashboardId?: string }
 	| { page: 'notfound'; path: string };
 
 export interface TimeRange {
@@ -48,6 +49,8 @@ export function parseRoute(pathname: string): Route {
 	if (parts[0] === 'alerts' && parts[1] === 'rules' && parts.length === 3 && /^(new|[0-9a-fA-F]{1,32})$/.test(parts[2]))
 		return { page: 'rules', ruleId: parts[2].toLowerCase() };
 	if (parts[0] === 'catalog' && parts.length === 1) return { page: 'catalog' };
+	if (parts[0] === 'dashboards' && parts.length === 1) return { page: 'dashboards' };
+	if (parts[0] === 'dashboards' && parts.length === 2 && /^[A-Za-z0-9_-]{1,64}$/.test(parts[1])) return { page: 'dashboards', dashboardId: parts[1] };
 	return { page: 'notfound', path: pathname };
 }
 
@@ -59,6 +62,7 @@ export function routePath(r: Route): string {
 	case 'alerts': return '/alerts';
 	case 'rules': return r.ruleId ? `/alerts/rules/${encodeURIComponent(r.ruleId)}` : '/alerts/rules';
 	case 'catalog': return '/catalog';
+	case 'dashboards': return r.dashboardId ? `/dashboards/${encodeURIComponent(r.dashboardId)}` : '/dashboards';
 	case 'trace': return `/trace/${r.traceId}`;
 	case 'service': return `/service/${encodeURIComponent(r.service)}`;
 	case 'notfound': return r.path;

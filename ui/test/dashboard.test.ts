@@ -1,0 +1,72 @@
+// Dashboards' pure logic: variable substitution (as the server validates
+// it), the URL's variable values, templates, stat values and units.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TEMPLATES, fmtUnit, initialValue, nextGrid, referencedVars, statValue, substitute, varsFromParams } from '../src/dashboard';
+import { parseRoute, routePath } from '../src/url';
+
+test('variables are substituted inside and outside string literals', () => {
+	const v = { service: 'checkout', s: 'short', q: 'a"b\\c', min: '250ms', n: '-3' };
+	assert.equal(substitute('{ resource.service.name = "$service" }', v), '{ resource.service.name = "checkout" }');
+	assert.equal(substitute('{ resource.service.name = ${service} }', v), '{ resource.service.name = "checkout" }');
+	assert.equal(substitute('{ .x = "pre-${q}-post" }', v), '{ .x = "pre-a\\"b\\\\c-post" }');
+	assert.equal(substitute('{ .x = $q }', v), '{ .x = "a\\"b\\\\c" }');
+	assert.equal(substitute('{ duration > $min && .n = $n }', v), '{ duration > 250ms && .n = -3 }');
+	assert.equal(substitute('{ .x = $service }', { service: '1 || true' }), '{ .x = "1 || true" }');
+	assert.equal(substitute('{ .x =~ `$service` }', { service: 'a`b' }), '{ .x =~ `ab` }');
+	// $s is its own name, not the start of $service; a lone $ and unknown names stay
+	assert.equal(substitute('{ .y = $s && .x =~ "^a$" && .z = $nope }', v), '{ .y = "short" && .x =~ "^a$" && .z = $nope }');
+	// an escaped quote does not end the literal
+	assert.equal(substitute('{ .x = "\\"$s" }', v), '{ .x = "\\"short" }');
+	// a value cannot break out of its literal
+	assert.equal(substitute('{ .x = "$q" } | rate()', { q: '" } | count() //' }), '{ .x = "\\" } | count() //" } | rate()');
+	assert.deepEqual(referencedVars('{ .a = $x && .b = "${y}" && .c = $x }'), ['x', 'y']);
+});
+
+test('variable values come from the URL, then the default, then the first known value', () => {
+	const vars = [{ name: 'service', default: 'api' }, { name: 'account' }];
+	assert.deepEqual(varsFromParams(new URLSearchParams('var-service=checkout&var-account=acme'), vars), { service: 'checkout', account: 'acme' });
+	assert.deepEqual(varsFromParams(new URLSearchParams(''), vars), { service: 'api' });
+	assert.equal(initialValue(vars[1], undefined, ['x', 'y']), 'x');
+	assert.equal(initialValue(vars[0], undefined, ['x']), 'api');
+	assert.equal(initialValue(vars[0], 'from-url', ['x']), 'from-url');
+	assert.equal(initialValue(vars[1], undefined, []), '');
+});
+
+test('dashboard routes parse and print back', () => {
+	assert.deepEqual(parseRoute('/dashboards'), { page: 'dashboards' });
+	assert.deepEqual(parseRoute('/dashboards/team-payments'), { page: 'dashboards', dashboardId: 'team-payments' });
+	assert.equal(routePath({ page: 'dashboards', dashboardId: 'a_b' }), '/dashboards/a_b');
+	assert.equal(parseRoute('/dashboards/a/b').page, 'notfound');
+	assert.equal(parseRoute('/dashboards/a%20b').page, 'notfound');
+});
+
+test('templates refer only to their own variables and lay out on the grid', () => {
+	for (const t of TEMPLATES) {
+		const d = t.make();
+		const names = d.variables.map((v) => v.name);
+		const ids = new Set<string>();
+		for (const p of d.panels) {
+			for (const r of referencedVars(p.query)) assert.ok(names.includes(r), `${t.key}: ${p.query} uses $${r}`);
+			assert.ok(p.grid && p.grid.x + p.grid.w <= 24, `${t.key}: ${p.id} fits the grid`);
+			assert.ok(!ids.has(p.id!), `${t.key}: ${p.id} is unique`);
+			ids.add(p.id!);
+			assert.match(p.query, /\| *(rate|count_over_time|quantile_over_time|histogram_over_time)\(/);
+		}
+	}
+	assert.deepEqual(nextGrid([]), { x: 0, y: 0, w: 12, h: 8 });
+	assert.deepEqual(nextGrid([{ title: '', query: '', grid: { x: 0, y: 0, w: 12, h: 8 } }]), { x: 12, y: 0, w: 12, h: 8 });
+	assert.deepEqual(nextGrid([{ title: '', query: '', grid: { x: 0, y: 0, w: 24, h: 6 } }]), { x: 0, y: 6, w: 12, h: 8 });
+});
+
+test('stat values and units', () => {
+	const s = [{ value: 2 }, { value: NaN }, { value: 4 }];
+	assert.equal(statValue('{} | count_over_time()', s), 6);
+	assert.equal(statValue('{} | rate()', s), 3);
+	assert.ok(Number.isNaN(statValue('{} | rate()', [])));
+	assert.equal(fmtUnit(0.25, 's'), '250ms');
+	assert.equal(fmtUnit(12, 'reqps'), '12/s');
+	assert.equal(fmtUnit(0.5, 'percent'), '50%');
+	assert.equal(fmtUnit(12345, ''), '12.3k');
+	assert.equal(fmtUnit(NaN, 's'), '–');
+});
