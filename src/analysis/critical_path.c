@@ -14,8 +14,10 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "query/exec.h"
-#include "store/block.h"
+#include "query/exec_int.h"
 #include "query/sketch.h"
+#include "store/block.h"
+#include "store/store.h"
 
 /* ---- one trace ---- */
 
@@ -482,6 +484,12 @@ struct cp_worker {
 struct cp_scan {
 	struct cp_worker w[EXEC_MAX_WORKERS];
 	int64_t start_ns, end_ns;
+	/* where other parts of a page's traces may be: the blocks, and the
+	 * trace ids of the heads (an open-addressing set, mask + 1 slots) */
+	struct store_block_list bl;
+	uint8_t (*head_ids)[16];
+	uint8_t *head_used;
+	size_t n_head, head_mask;
 };
 
 static int worker_ready(struct cp_worker *w)
@@ -624,9 +632,106 @@ out:
 	return rc;
 }
 
+static size_t head_slot(const struct cp_scan *sc, const uint8_t id[16])
+{
+	uint64_t h;
+	memcpy(&h, id + 8, 8);
+	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 20) & sc->head_mask;
+}
+
+static bool head_has(const struct cp_scan *sc, const uint8_t id[16])
+{
+	if (!sc->n_head)
+		return false;
+	for (size_t h = head_slot(sc, id); sc->head_used[h]; h = (h + 1) & sc->head_mask)
+		if (memcmp(sc->head_ids[h], id, 16) == 0)
+			return true;
+	return false;
+}
+
+static int head_add(struct cp_scan *sc, const uint8_t id[16])
+{
+	if ((sc->n_head + 1) * 2 > sc->head_mask + 1 || !sc->head_ids) {
+		size_t old = sc->head_ids ? sc->head_mask + 1 : 0, cap = old ? old * 2 : 1024;
+		uint8_t (*ids)[16] = sc->head_ids, *used = sc->head_used;
+		sc->head_ids = try_malloc(cap * 16);
+		sc->head_used = try_calloc(cap, 1);
+		if (!sc->head_ids || !sc->head_used) {
+			free(sc->head_ids);
+			free(sc->head_used);
+			sc->head_ids = ids;
+			sc->head_used = used;
+			return CLEW_ENOMEM;
+		}
+		sc->head_mask = cap - 1;
+		sc->n_head = 0;
+		for (size_t k = 0; k < old; k++)
+			if (used[k] && head_add(sc, ids[k]) < 0)
+				return CLEW_ENOMEM;
+		free(ids);
+		free(used);
+	}
+	size_t h = head_slot(sc, id);
+	for (; sc->head_used[h]; h = (h + 1) & sc->head_mask)
+		if (memcmp(sc->head_ids[h], id, 16) == 0)
+			return 0;
+	sc->head_used[h] = 1;
+	memcpy(sc->head_ids[h], id, 16);
+	sc->n_head++;
+	return 0;
+}
+
+static int head_collect(void *ctx, const struct span_batch *b)
+{
+	int rc;
+	for (uint32_t i = 0; i < b->n_spans; i++)
+		if (!b->spans[i].invalid_reason && (rc = head_add(ctx, b->spans[i].trace_id)) < 0)
+			return rc;
+	return 0;
+}
+
+/* Whether a trace of the page's spans b may have spans elsewhere: in the
+ * heads, or in another block whose time range and trace-id filter admit
+ * it (false positives only send the page to the span-by-span scan). */
+static bool page_split(const struct cp_scan *sc, struct block *blk, uint32_t page, const struct block_cols *c,
+		       const struct span_batch *b)
+{
+	const struct block_page_info *pi = block_page(blk, page);
+	int64_t lo = pi->min_start_ns, hi = pi->max_start_ns + (pi->max_dur_ns > 0 ? pi->max_dur_ns : 0);
+	bool others = false;
+	for (size_t k = 0; k < sc->bl.n && !others; k++) {
+		const struct store_block *ob = &sc->bl.items[k];
+		others = ob->block != blk && ob->info.spans && ob->info.min_start_ns <= hi && ob->info.max_end_ns >= lo;
+	}
+	if (!others && !sc->n_head)
+		return false;
+	for (uint32_t t = 0; t < c->traces; t++) {
+		const uint8_t *id = c->trace_ids + (size_t)t * 16;
+		if (head_has(sc, id))
+			return true;
+		if (!others)
+			continue;
+		int64_t start = INT64_MAX, end = INT64_MIN;
+		for (uint32_t i = c->trace_first[t]; i < c->trace_first[t + 1]; i++) {
+			if (b->spans[i].start_unix_ns < start)
+				start = b->spans[i].start_unix_ns;
+			if (b->spans[i].end_unix_ns > end)
+				end = b->spans[i].end_unix_ns;
+		}
+		for (size_t k = 0; k < sc->bl.n; k++) {
+			const struct store_block *ob = &sc->bl.items[k];
+			if (ob->block != blk && ob->info.spans && ob->info.min_start_ns <= end &&
+			    ob->info.max_end_ns >= start && block_may_contain(ob->block, id))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* A block page of a query matching every trace: only the columns the path
  * needs are decoded (no attributes, events or links), each trace of the
- * page aggregated as the span-by-span scan would hand it over. */
+ * page aggregated. A page with a trace that may have spans elsewhere goes
+ * back to the scan (return 1), which hands such a trace over whole, once. */
 static int cp_page(void *ctx, uint32_t worker, struct block *blk, uint32_t page)
 {
 	struct cp_scan *sc = ctx;
@@ -641,6 +746,8 @@ static int cp_page(void *ctx, uint32_t worker, struct block *blk, uint32_t page)
 	struct span_batch b = w->tables;
 	b.spans = w->spans;
 	b.n_spans = b.cap_spans = w->cols.spans;
+	if (page_split(sc, blk, page, &w->cols, &b))
+		return 1;
 	for (uint32_t t = 0; t < w->cols.traces; t++) {
 		uint32_t first = w->cols.trace_first[t], n = w->cols.trace_nspans[t];
 		int64_t start = INT64_MAX, end = INT64_MIN;
@@ -671,10 +778,23 @@ int cp_agg_scan(const struct store_query_ops *ops, void *impl, struct exec_query
 		goto out;
 	c->start_ns = o->start_ns;
 	c->end_ns = o->end_ns;
-	if (exec_matches_all(xq) && cp_columnar)
+	/* The path needs whole traces: the scan then hands a trace split over
+	 * blocks and heads over whole, once (from the part holding its
+	 * earliest span), as it does for structural queries. Pages are not
+	 * pruned by dictionary: the part holding the earliest span need not
+	 * hold the matching one. xq is the caller's, restored below. */
+	bool per_span = xq->per_span, cols = exec_matches_all(xq) && cp_columnar;
+	uint32_t n_prune = xq->n_prune;
+	xq->per_span = false;
+	xq->n_prune = 0;
+	if (cols && ((rc = ops->list_blocks(impl, &c->bl)) < 0 || (rc = ops->scan_heads(impl, head_collect, c)) < 0))
+		cols = false; /* span by span: the scan finds the parts itself */
+	if (cols)
 		rc = exec_scan_workers_pages(ops, impl, xq, o, scan_visit, c, cp_page, c, NULL);
 	else
 		rc = exec_scan_workers(ops, impl, xq, o, scan_visit, c, NULL);
+	xq->per_span = per_span;
+	xq->n_prune = n_prune;
 	for (uint32_t k = 0; k < EXEC_MAX_WORKERS && rc >= 0; k++)
 		if (c->w[k].agg && cp_agg_merge(g, c->w[k].agg) < 0)
 			rc = CLEW_ENOMEM;
@@ -684,9 +804,14 @@ int cp_agg_scan(const struct store_query_ops *ops, void *impl, struct exec_query
 		rc = 0;
 	}
 out:
-	if (c)
+	if (c) {
 		for (uint32_t k = 0; k < EXEC_MAX_WORKERS; k++)
 			worker_free(&c->w[k]);
+		if (c->bl.items)
+			ops->release_blocks(&c->bl);
+		free(c->head_ids);
+		free(c->head_used);
+	}
 	free(c);
 	cp_agg_free(g);
 	return rc;

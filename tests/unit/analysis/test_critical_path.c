@@ -3,8 +3,10 @@
  * zero durations, identical timestamps; and the aggregation's shares.
  * Over a store (generated traffic in blocks and the head): cp_agg_scan
  * column by column and span by span, one or two workers, equal to the
- * serialised visitor; cp_agg_merge equal to one aggregate. */
+ * serialised visitor over whole traces; a trace split by a flush counted
+ * once, whole; cp_agg_merge equal to one aggregate. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analysis/critical_path.h"
@@ -15,6 +17,7 @@
 #include "ingest/otlp_encode.h"
 #include "ingest/otlp_proto.h"
 #include "query/exec.h"
+#include "query/exec_int.h"
 #include "store/store.h"
 #include "../../testlib.h"
 
@@ -480,7 +483,10 @@ TEST(cp_scan_columnar_matches_span_by_span)
 			struct exec_options o = {.start_ns = ranges[r][0], .end_ns = ranges[r][1], .threads = 1};
 			struct serial_cp ref = {.agg = cp_agg_new()};
 			arena_init(&ref.scratch, 0);
+			bool per_span = xq->per_span;
+			xq->per_span = false; /* the reference: every trace whole, once */
 			CHECK_INT(exec_scan(&store_embedded_query_ops, st, xq, &o, serial_cp_visit, &ref, NULL), ==, 0);
+			xq->per_span = per_span;
 			if (qi == 0 && r == 0)
 				CHECK(cp_agg_traces(ref.agg) > 100);
 			if (r == 2)
@@ -546,4 +552,80 @@ TEST(cp_agg_merge_equals_one_aggregate)
 	cp_agg_free(y);
 	cp_agg_free(m);
 	arena_reset(&scratch);
+}
+
+/* Append the spans g_b holds to the store, as an OTLP request would. */
+static int append_batch(struct store *st)
+{
+	struct buf enc;
+	struct span_batch d;
+	struct decode_error de;
+	buf_init(&enc, 1 << 20);
+	otlp_encode_request(&g_b, &enc);
+	span_batch_init(&d, &g_arena);
+	int rc = otlp_proto_decode_request(buf_slice(&enc), &d, &de);
+	if (rc == 0)
+		return store_append(st, enc.p, enc.len, &d);
+	buf_free(&enc);
+	return rc;
+}
+
+/* A trace whose spans arrive on both sides of a flush lives in a block and
+ * in the head (and, after a second flush, in two blocks): it is one trace,
+ * aggregated whole, whichever way the scan reads it. */
+TEST(cp_scan_trace_split_by_flush)
+{
+	char dir[600], err[512];
+	int rc;
+	snprintf(dir, sizeof dir, "%s/cp_split", test_tmpdir());
+	struct store_options so = {.data_dir = dir, .manual_maintenance = 1, .wal_sync = WAL_SYNC_NONE};
+	struct store *st = store_open(&so, &rc, err, sizeof err);
+	CHECK(st);
+	if (!st)
+		return;
+	/* gw GET [0, 100] -> api handle [10, 90] -> db query [20, 80] */
+	t_begin();
+	add("gw", "GET", SPAN_KIND_SERVER, 1, 0, 0, 100);
+	CHECK_INT(append_batch(st), ==, 0);
+	CHECK_INT(store_flush(st), ==, 0);
+	t_begin();
+	add("api", "handle", SPAN_KIND_SERVER, 2, 1, 10, 90);
+	add("db", "query", SPAN_KIND_CLIENT, 3, 2, 20, 80);
+	CHECK_INT(append_batch(st), ==, 0);
+	struct arena a;
+	arena_init(&a, 0);
+	const char *queries[] = {"{}", "{ name = \"query\" }"};
+	for (int flushed = 0; flushed < 2; flushed++) {
+		if (flushed)
+			CHECK_INT(store_flush(st), ==, 0); /* the second part into a block of its own */
+		for (int qi = 0; qi < 2; qi++) {
+			struct exec_query *xq = compile(queries[qi], &a);
+			CHECK(xq);
+			bool per_span = xq ? xq->per_span : false;
+			for (int mode = 0; xq && mode < 4; mode++) {
+				struct exec_options o = {.threads = mode & 2 ? 2 : 1};
+				struct cp_agg *g = NULL;
+				cp_set_columnar(mode & 1);
+				CHECK_INT(cp_agg_scan(&store_embedded_query_ops, st, xq, &o, &g), ==, 0);
+				CHECK(g != NULL);
+				if (!g)
+					continue;
+				if (cp_agg_traces(g) != 1)
+					fprintf(stderr, "flushed %d query %d mode %d: %llu traces\n", flushed, qi, mode,
+						(unsigned long long)cp_agg_traces(g));
+				CHECK_INT(cp_agg_traces(g), ==, 1);
+				CHECK_INT(cp_agg_total_ns(g), ==, 100 * MS);
+				/* gw 20 ms, api 20 ms, db 60 ms of the whole trace's 100 */
+				CHECK(fabs(cp_agg_share(g, slice_cstr("gw"), slice_cstr("GET")) - 0.2) < 1e-9);
+				CHECK(fabs(cp_agg_share(g, slice_cstr("api"), slice_cstr("handle")) - 0.2) < 1e-9);
+				CHECK(fabs(cp_agg_share(g, slice_cstr("db"), slice_cstr("query")) - 0.6) < 1e-9);
+				CHECK(xq->per_span == per_span); /* the caller's query is left as it was */
+				cp_agg_free(g);
+			}
+			cp_set_columnar(true);
+			exec_query_free(xq);
+		}
+	}
+	arena_reset(&a);
+	store_close(st);
 }
