@@ -180,3 +180,8 @@ export function statValue(query: string, samples: { value: number }[]): number {
 	const total = v.reduce((a, b) => a + b, 0);
 	return /\b(count_over_time|sum_over_time)\s*\(/.test(query) ? total : total / v.length;
 }
+
+// Titles and descriptions: $name and ${name} replaced by the bare value.
+export function substituteText(text: string, values: Record<string, string>): string {
+	return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (m, a, b) => values[a ?? b] ?? m);
+}

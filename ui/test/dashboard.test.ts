@@ -2,7 +2,7 @@
 // it), the URL's variable values, templates, stat values and units.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TEMPLATES, fmtUnit, initialValue, nextGrid, referencedVars, statValue, substitute, varsFromParams } from '../src/dashboard';
+import { TEMPLATES, fmtUnit, initialValue, nextGrid, referencedVars, statValue, substitute, substituteText, varsFromParams } from '../src/dashboard';
 import { parseRoute, routePath } from '../src/url';
 
 test('variables are substituted inside and outside string literals', () => {
@@ -69,4 +69,9 @@ test('stat values and units', () => {
 	assert.equal(fmtUnit(0.5, 'percent'), '50%');
 	assert.equal(fmtUnit(12345, ''), '12.3k');
 	assert.equal(fmtUnit(NaN, 's'), '–');
+});
+
+test('titles take the bare values', () => {
+	assert.equal(substituteText('p99 of $service (${env})', { service: 'api', env: 'prod' }), 'p99 of api (prod)');
+	assert.equal(substituteText('cost in $', {}), 'cost in $');
 });

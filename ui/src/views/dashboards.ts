@@ -10,7 +10,7 @@ import { Ctx, View } from '../app';
 import { heatmapChart, lineChart, toHeatmap } from '../charts';
 import {
 	Dashboard, DashboardSummary, PANEL_TYPES, Panel, PanelType, TEMPLATES, UNITS, Variable, fmtUnit, initialValue, nextGrid,
-	statValue, substitute, varParam, varsFromParams,
+	statValue, substitute, substituteText, varParam, varsFromParams,
 } from '../dashboard';
 import { clear, emptyState, errorState, h, link, loading } from '../dom';
 import { fmtDateTime } from '../format';
@@ -221,12 +221,17 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 		try { await dashApi.remove(d.id!); ctx.navigate('/dashboards'); } catch (e) { shareNote.textContent = String((e as Error).message); }
 	};
 	const grid = h('div', { class: 'dash-grid' });
+	const desc = h('p', { class: 'muted' });
+	const titles = () => {
+		desc.textContent = substituteText(d.description ?? '', vals);
+		for (const { p, box } of boxes) box.parentElement!.querySelector('h3')!.textContent = substituteText(p.title || p.query, vals);
+	};
 	let run = new AbortController();
 	ctx.signal.addEventListener('abort', () => run.abort());
 	const boxes = d.panels.map((p) => {
 		const box = h('div', { class: 'dash-body' });
 		grid.appendChild(h('section', { class: 'panel dash-panel', 'data-panel': p.id ?? '', style: gridStyle(p.grid) },
-			h('h3', { class: 'dash-panel-title', title: p.query }, substitute(p.title || p.query, vals)), box));
+			h('h3', { class: 'dash-panel-title', title: p.query }, substituteText(p.title || p.query, vals)), box));
 		return { p, box };
 	});
 	const runAll = () => {
@@ -237,7 +242,7 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 	const vb = variableBar(ctx, d.variables, vals, (name, v) => {
 		vals[name] = v;
 		ctx.setParams({ [varParam(name)]: v }, false);
-		for (const { p, box } of boxes) box.parentElement!.querySelector('h3')!.textContent = substitute(p.title || p.query, vals);
+		titles();
 		runAll();
 	});
 	el.append(
@@ -246,7 +251,7 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 			h('button', { class: 'button', onclick: share, title: 'Copy a link to this dashboard with its variables and time range' }, 'Share'),
 			h('a', { class: 'button primary', href: buildUrl({ page: 'dashboards', dashboardId: d.id }, { ...paramsObj(ctx), edit: '1' }, ctx.range), 'data-nav': '1' }, 'Edit'),
 			h('button', { class: 'button danger', onclick: remove }, 'Delete')),
-		h('p', { class: 'muted' }, d.description ? substitute(d.description, vals) : ''),
+		desc,
 		vb.el,
 		d.panels.length ? grid : emptyState('This dashboard has no panels', 'Use Edit to add charts of TraceQL metrics queries.'));
 	// the pickers settle the values (URL, default or first known) before the panels run
@@ -254,7 +259,7 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 		const changes: Record<string, string> = {};
 		for (const v of d.variables) if (vals[v.name] && ctx.params.get(varParam(v.name)) !== vals[v.name]) changes[varParam(v.name)] = vals[v.name];
 		if (Object.keys(changes).length) ctx.setParams(changes, true);
-		for (const { p, box } of boxes) box.parentElement!.querySelector('h3')!.textContent = substitute(p.title || p.query, vals);
+		titles();
 		runAll();
 	});
 	return runAll;
