@@ -3,7 +3,7 @@
 // pages.
 import uPlot from 'uplot';
 import { h } from './dom';
-import { fmtMs, fmtTime } from './format';
+import { fmtDateTime, fmtMs, fmtTime, timeTickLabels } from './format';
 
 export const PALETTE = ['#5b8ff9', '#f6bd16', '#e8684a', '#5ad8a6', '#9270ca', '#ff9d4d', '#269a99', '#ff99c3', '#6dc8ec', '#5d7092'];
 
@@ -30,10 +30,12 @@ export function lineChart(title: string, xs: number[], series: LineSeries[], fmt
 		cursor: { drag: { x: false, y: false } },
 		scales: { x: { time: true } },
 		axes: [
-			{ ...axis, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmtTime(v * 1000).slice(0, 5)) },
+			// x in seconds; labels as precise as the ticks' spacing needs,
+			// the date where the day changes (two lines, hence the size)
+			{ ...axis, space: 60, size: 44, values: (_u: uPlot, vals: number[], _ax: number, _space: number, incr: number) => timeTickLabels(vals.map((v) => v * 1000), incr * 1000) },
 			{ ...axis, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) },
 		],
-		series: [{}, ...series.map((s, i) => ({
+		series: [{ value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmtDateTime(v * 1000)) }, ...series.map((s, i) => ({
 			label: s.label, stroke: s.color || PALETTE[i % PALETTE.length], width: 1.5, points: { show: xs.length < 4 },
 			value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmt(v)),
 		}))],
@@ -80,7 +82,13 @@ export function heatmapChart(title: string, hm: Heatmap, onBrush?: (b: Brush) =>
 	const tip = h('div', { class: 'heat-tip' });
 	const wrap = h('div', { class: 'heat-wrap' }, canvas, tip);
 	box.appendChild(wrap);
-	const padL = 56, padB = 18;
+	// time labels on every few columns, computed once: a second line (the
+	// date where the day changes) makes room below
+	const every = Math.max(1, Math.ceil(hm.times.length / 8));
+	const xTicks: number[] = [];
+	for (let t = 0; t < hm.times.length; t += every) xTicks.push(t);
+	const xLabels = timeTickLabels(xTicks.map((t) => hm.times[t]), hm.stepMs > 0 ? hm.stepMs * every : undefined);
+	const padL = 56, padB = xLabels.some((l) => l.includes('\n')) ? 30 : 18;
 	let max = 0;
 	hm.counts.forEach((r) => r.forEach((c) => { max = Math.max(max, c); }));
 	const rows = hi - lo + 1;
@@ -110,7 +118,7 @@ export function heatmapChart(title: string, hm: Heatmap, onBrush?: (b: Brush) =>
 		g.textAlign = 'right';
 		for (let b = lo; b <= hi; b += Math.max(1, Math.ceil(rows / 6))) g.fillText(fmtMs(hm.buckets[b]), padL - 4, ph - (b - lo) * ch - 2);
 		g.textAlign = 'center';
-		for (let t = 0; t < hm.times.length; t += Math.max(1, Math.ceil(hm.times.length / 8))) g.fillText(fmtTime(hm.times[t]).slice(0, 5), padL + t * cw + cw / 2, height - 4);
+		xTicks.forEach((t, i) => xLabels[i].split('\n').forEach((line, k) => g.fillText(line, padL + t * cw + cw / 2, ph + 13 + k * 12)));
 		if (sel) {
 			g.strokeStyle = cssVar('--accent');
 			g.fillStyle = cssVar('--accent');
