@@ -297,6 +297,136 @@ test('deep links restore the view; history and keyboard work', { skip, timeout: 
 	assert.deepEqual(page.problems, []);
 });
 
+test('the service map fits the screen, zooms, pans and finds a service', { skip, timeout: 60000 }, async () => {
+	const page = await newPage(browser);
+	await page.goto(`${base}/`);
+	await page.waitForSelector('svg.map[data-zoom] .node', { timeout: 10000 });
+	const vp = await page.locator('.map-viewport').boundingBox();
+	// the layer's transform: screen = world * k + (x, y) inside the viewport
+	const view = () => page.evaluate(() => {
+		const m = document.querySelector('svg.map g.map-view').getAttribute('transform').match(/^translate\(([-\d.]+) ([-\d.]+)\) scale\(([\d.]+)\)$/);
+		return { x: Number(m[1]), y: Number(m[2]), k: Number(m[3]) };
+	});
+	const outside = () => page.locator('svg.map .node rect').evaluateAll((rects, v) => rects.filter((r) => {
+		const b = r.getBoundingClientRect();
+		return b.left < v.x - 0.5 || b.top < v.y - 0.5 || b.right > v.x + v.width + 0.5 || b.bottom > v.y + v.height + 0.5;
+	}).length, vp);
+	const centreOf = async (sel) => { const b = await page.locator(sel).boundingBox(); return { x: b.x + b.width / 2, y: b.y + b.height / 2 }; };
+	const vpCentre = await page.locator('.map-viewport').evaluate((el) => {
+		const b = el.getBoundingClientRect();
+		return { x: b.left + el.clientLeft + el.clientWidth / 2, y: b.top + el.clientTop + el.clientHeight / 2 };
+	});
+	const nodes = await page.locator('svg.map .node').count();
+	assert.ok(nodes >= 20);
+
+	// fitted when first drawn: every node inside the viewport
+	assert.equal(await outside(), 0, 'fit shows every node');
+	const fit = await view();
+	assert.ok(fit.k > 0 && fit.k <= 1.5, `fit zoom ${fit.k}`);
+
+	// the + button zooms in around the middle; nodes leave the viewport
+	await page.click('button.map-zoom-in');
+	const zin = await view();
+	assert.ok(Math.abs(zin.k / fit.k - 1.25) < 0.01, `+ zooms by 1.25: ${fit.k} -> ${zin.k}`);
+	await page.click('button.map-zoom-in');
+	await page.click('button.map-zoom-in');
+	assert.ok(await outside() > 0, 'zoomed in, some nodes are out of view');
+
+	// the wheel zooms around the cursor: the point under it stays put
+	const px = vp.x + vp.width * 0.3, py = vp.y + vp.height * 0.4;
+	await page.mouse.move(px, py);
+	const w0 = await view();
+	await page.mouse.wheel(0, 200);
+	await page.waitForFunction((k) => Number(document.querySelector('svg.map').dataset.zoom) < k, w0.k);
+	const w1 = await view();
+	assert.ok(w1.k < w0.k, 'wheel down zooms out');
+	const lx = px - vp.x - 1, ly = py - vp.y - 1; // inside the 1px border
+	assert.ok(Math.abs((lx - w0.x) / w0.k - (lx - w1.x) / w1.k) < 1, 'the world point under the cursor stays (x)');
+	assert.ok(Math.abs((ly - w0.y) / w0.k - (ly - w1.y) / w1.k) < 1, 'the world point under the cursor stays (y)');
+	await page.mouse.wheel(0, -400);
+	await page.waitForFunction((k) => Number(document.querySelector('svg.map').dataset.zoom) > k, w1.k);
+
+	// drag pans by the distance dragged, even starting on a node, and opens nothing
+	const target = await centreOf('svg.map .node[data-service="accounts"]').catch(() => null);
+	const from = target && target.x > vp.x + 10 && target.x < vp.x + vp.width - 200 && target.y > vp.y + 10 && target.y < vp.y + vp.height - 120
+		? target : { x: vp.x + 20, y: vp.y + 20 };
+	const d0 = await view();
+	await page.mouse.move(from.x, from.y);
+	await page.mouse.down();
+	await page.mouse.move(from.x + 60, from.y + 40, { steps: 4 });
+	await page.mouse.move(from.x + 120, from.y + 80, { steps: 4 });
+	await page.mouse.up();
+	const d1 = await view();
+	assert.ok(Math.abs(d1.x - d0.x - 120) < 1 && Math.abs(d1.y - d0.y - 80) < 1 && d1.k === d0.k, `drag pans: ${JSON.stringify([d0, d1])}`);
+	await page.waitForTimeout(200);
+	assert.equal(new URL(page.url()).pathname, '/', 'a drag is not a click');
+
+	// keyboard from anywhere but a text field: - zooms out, + in, 0 fits
+	await page.locator('button.map-fit').focus();
+	await page.keyboard.press('-');
+	assert.ok((await view()).k < d1.k, '- zooms out');
+	await page.keyboard.press('+');
+	await page.keyboard.press('+');
+	await page.keyboard.press('0');
+	assert.deepEqual(await view(), fit, '0 fits again');
+	assert.equal(await outside(), 0);
+	await page.click('button.map-zoom-out');
+	await page.click('button.map-fit');
+	assert.deepEqual(await view(), fit, 'the Fit button fits');
+
+	// find: typing highlights, Enter centres the match and puts it in the URL
+	await page.fill('input.map-find', 'ACCOUN');
+	const matched = await page.locator('svg.map .node.match').evaluateAll((els) => els.map((e) => e.dataset.service));
+	assert.ok(matched.includes('accounts'), `matches ${matched}`);
+	assert.ok(matched.every((n) => n.toLowerCase().includes('accoun')));
+	assert.ok(matched.length < nodes);
+	assert.match(await page.textContent('.map-find-count'), new RegExp(`^${matched.length} of ${nodes}$`));
+	await page.keyboard.press('+'); // typed into the box, not a zoom
+	assert.deepEqual(await view(), fit);
+	await page.fill('input.map-find', 'accounts');
+	await page.keyboard.press('Enter');
+	await page.waitForURL(/[?&]focus=accounts(&|$)/);
+	assert.match(await page.getAttribute('svg.map .node[data-service="accounts"]', 'class'), /\bfocused\b/);
+	let c = await centreOf('svg.map .node[data-service="accounts"] rect');
+	assert.ok(Math.abs(c.x - vpCentre.x) < 2 && Math.abs(c.y - vpCentre.y) < 2, `centred: ${JSON.stringify([c, vpCentre])}`);
+	assert.ok((await view()).k >= 1, 'zoomed in to read it');
+	// a deep link centres it again
+	await page.reload();
+	await page.waitForSelector('svg.map[data-zoom] .node.focused[data-service="accounts"]', { timeout: 10000 });
+	assert.equal(await page.inputValue('input.map-find'), 'accounts');
+	c = await centreOf('svg.map .node[data-service="accounts"] rect');
+	assert.ok(Math.abs(c.x - vpCentre.x) < 2 && Math.abs(c.y - vpCentre.y) < 2, `centred after reload: ${JSON.stringify([c, vpCentre])}`);
+	// a name matching nothing: said so, Enter moves nothing
+	const v0 = await view();
+	await page.fill('input.map-find', 'no-such-service-zz');
+	assert.equal(await page.textContent('.map-find-count'), 'no match');
+	assert.equal(await page.locator('svg.map .node.match').count(), 0);
+	await page.keyboard.press('Enter');
+	assert.deepEqual(await view(), v0);
+	assert.match(page.url(), /focus=accounts/);
+	// Escape clears the box, the highlight and the focus
+	await page.keyboard.press('Escape');
+	assert.equal(await page.inputValue('input.map-find'), '');
+	await page.waitForFunction(() => !location.search.includes('focus='));
+	assert.equal(await page.locator('svg.map .node.focused, svg.map .node.match').count(), 0);
+	// a service the map does not have, by deep link: the whole map
+	await page.goto(`${base}/?focus=${encodeURIComponent('no such "service"')}`);
+	await page.waitForSelector('svg.map[data-zoom] .node', { timeout: 10000 });
+	assert.deepEqual(await view(), fit);
+	assert.equal(await page.textContent('.map-find-count'), 'no match');
+
+	// '/' focuses the find box; hover and click still open the service page
+	await page.keyboard.press('/');
+	assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('map-find')), true);
+	await page.keyboard.press('Escape');
+	const node = page.locator('svg.map .node[data-service="accounts"]');
+	await node.hover();
+	await page.waitForSelector('.map-tip:not([hidden])');
+	await node.click();
+	await page.waitForURL(/\/service\/accounts/);
+	assert.deepEqual(page.problems, []);
+});
+
 test('two traces side by side, and a 10,000-span trace scrolls as a virtual list', { skip, timeout: 60000 }, async (t) => {
 	const page = await newPage(browser);
 	const r = await getJson(`${base}/api/search?q=${encodeURIComponent('{ span.db.system = "postgresql" }')}&limit=2`);
