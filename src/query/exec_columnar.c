@@ -53,6 +53,10 @@ struct excol_plan {
 	uint32_t n_leaves, cap_leaves;
 	struct arena *a;
 	bool fail;
+	/* a root that is a conjunction of leaves: the leaves in the order they
+	 * are evaluated (cheapest column first), else n_conj 0 */
+	uint32_t conj[64];
+	uint32_t n_conj;
 };
 
 /* ---- the worker ---- */
@@ -324,6 +328,37 @@ static uint32_t comp_pipeline(struct excol_plan *pl, const struct tql_node *nd)
 	return acc;
 }
 
+/* Collect the leaves of a conjunction rooted at k into pl->conj; false
+ * when k holds anything but && and leaves. */
+static bool conj_collect(struct excol_plan *pl, uint32_t k)
+{
+	const struct xnode *n = &pl->nodes[k];
+	if (n->kind == XN_AND)
+		return conj_collect(pl, n->a) && conj_collect(pl, n->b);
+	if (n->kind != XN_LEAF || pl->n_conj >= 64)
+		return false;
+	pl->conj[pl->n_conj++] = n->leaf;
+	return true;
+}
+
+/* The order a conjunction's leaves are evaluated in: fixed-width and
+ * one-byte columns first, the id columns decoded for the spans still
+ * selected (name, scope) after them, attributes last but the scope. */
+static int leaf_cost(const struct leaf *l)
+{
+	switch (l->fld.f) {
+	case XF_STATUS:
+	case XF_KIND: return 0;
+	case XF_DURATION: return 1;
+	case XF_NAME: return 2;
+	case XF_STATUS_MSG: return 3;
+	case XF_SPAN:
+	case XF_ANY: return 4;
+	case XF_RES: return 5;
+	}
+	return 6;
+}
+
 struct excol_plan *excol_compile(const struct exec_query *xq, struct arena *a)
 {
 	if (!excol_enabled() || xq->q->kind != TQL_Q_SPANS || !xq->q->root)
@@ -336,6 +371,15 @@ struct excol_plan *excol_compile(const struct exec_query *xq, struct arena *a)
 	pl->root = comp_pipeline(pl, xq->q->root);
 	if (pl->fail || pl->n_leaves > 64 || pl->n_nodes > 256)
 		return NULL;
+	if (!conj_collect(pl, pl->root))
+		pl->n_conj = 0;
+	/* a stable insertion sort by column cost */
+	for (uint32_t i = 1; i < pl->n_conj; i++) {
+		uint32_t x = pl->conj[i], j = i;
+		for (; j > 0 && leaf_cost(&pl->leaves[pl->conj[j - 1]]) > leaf_cost(&pl->leaves[x]); j--)
+			pl->conj[j] = pl->conj[j - 1];
+		pl->conj[j] = x;
+	}
 	return pl;
 }
 
@@ -667,7 +711,7 @@ static int ensure_state(struct excol_worker *w, const struct excol_plan *pl)
 	w->n_ls = pl->n_leaves;
 	if (!(w->vec = try_calloc((size_t)pl->n_nodes + 1, sizeof *w->vec)))
 		return CLEW_ENOMEM;
-	w->n_vec = pl->n_nodes;
+	w->n_vec = pl->n_nodes + 1; /* the last one scratch for conjunctions */
 	for (uint32_t k = 0; k < pl->n_leaves; k++) {
 		const struct leaf *l = &pl->leaves[k];
 		w->ls[k].ks = -1;
@@ -815,28 +859,42 @@ static void int_leaf(const struct leaf *l, const int64_t *v, uint32_t n, uint8_t
 	}
 }
 
-static void eval_leaf(struct excol_worker *w, const struct leaf *l, struct leafstate *st, uint8_t *out)
+/* A string leaf over n dictionary ids: a range test the compiler can
+ * vectorise, or the regex memo. */
+static void ids_leaf(struct spred *sp, const struct leaf *l, const struct slice *d, const uint32_t *restrict ids,
+		     uint32_t n, uint8_t *restrict out)
+{
+	if (sp->memo && (l->op == TQL_OP_RE || l->op == TQL_OP_NRE)) {
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = spred_test(sp, l, d, ids[i]);
+		return;
+	}
+	uint32_t lo = sp->lo, width = sp->hi - sp->lo;
+	uint8_t inv = sp->inv;
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = (uint8_t)((ids[i] - lo < width) ^ inv);
+}
+
+static void eval_leaf(struct excol_worker *w, const struct leaf *l, struct leafstate *st, uint8_t *restrict out)
 {
 	const struct block_cols *c = &w->cols;
 	uint32_t n = c->spans;
 	struct exec_value v;
 	switch (l->fld.f) {
 	case XF_NAME:
-		for (uint32_t i = 0; i < n; i++)
-			out[i] = spred_test(&st->sp[0], l, c->dict[0], c->name[i]);
+		ids_leaf(&st->sp[0], l, c->dict[0], c->name, n, out);
 		return;
 	case XF_STATUS_MSG:
-		for (uint32_t i = 0; i < n; i++)
-			out[i] = spred_test(&st->sp[2], l, c->dict[2], c->status_msg[i]);
+		ids_leaf(&st->sp[2], l, c->dict[2], c->status_msg, n, out);
 		return;
 	case XF_STATUS:
+	case XF_KIND: {
+		const uint8_t *restrict ks = c->kind_status + (l->fld.f == XF_STATUS);
+		const uint8_t *restrict tab = l->tab;
 		for (uint32_t i = 0; i < n; i++)
-			out[i] = l->tab[c->kind_status[2 * i + 1]];
+			out[i] = tab[ks[2 * i]];
 		return;
-	case XF_KIND:
-		for (uint32_t i = 0; i < n; i++)
-			out[i] = l->tab[c->kind_status[2 * i]];
-		return;
+	}
 	case XF_DURATION:
 		if (l->int_fast) {
 			int_leaf(l, c->duration, n, out);
@@ -848,10 +906,13 @@ static void eval_leaf(struct excol_worker *w, const struct leaf *l, struct leafs
 			out[i] = leaf_value(l, &v);
 		}
 		return;
-	case XF_RES:
+	case XF_RES: {
+		const uint8_t *restrict truth = st->scope_truth;
+		const uint32_t *restrict sc = c->scope;
 		for (uint32_t i = 0; i < n; i++)
-			out[i] = st->scope_truth[c->scope[i]];
+			out[i] = truth[sc[i]];
 		return;
+	}
 	case XF_SPAN:
 	case XF_ANY: {
 		const struct keyslot *s = &w->slots[st->ks];
@@ -873,11 +934,24 @@ static void eval_leaf(struct excol_worker *w, const struct leaf *l, struct leafs
 	}
 }
 
-static uint32_t count_ones(const uint8_t *v, uint32_t n)
+static uint32_t count_ones(const uint8_t *restrict v, uint32_t n)
 {
 	uint32_t c = 0;
 	for (uint32_t i = 0; i < n; i++)
 		c += v[i];
+	return c;
+}
+
+/* out = a & b (or a | b) over n bytes of 0/1; returns its count of ones. */
+static uint32_t and_or(uint8_t *restrict out, const uint8_t *restrict a, const uint8_t *restrict b, uint32_t n, bool or)
+{
+	uint32_t c = 0;
+	if (or)
+		for (uint32_t i = 0; i < n; i++)
+			c += out[i] = a[i] | b[i];
+	else
+		for (uint32_t i = 0; i < n; i++)
+			c += out[i] = a[i] & b[i];
 	return c;
 }
 
@@ -887,7 +961,7 @@ static uint32_t eval_node(struct excol_worker *w, const struct excol_plan *pl, u
 	const struct xnode *nd = &pl->nodes[k];
 	uint32_t n = w->cols.spans;
 	uint8_t *out = w->vec[k];
-	uint32_t ca, cb;
+	uint32_t ca;
 	switch (nd->kind) {
 	case XN_CONST:
 		memset(out, nd->cval == XC_TRUE, n);
@@ -903,8 +977,11 @@ static uint32_t eval_node(struct excol_worker *w, const struct excol_plan *pl, u
 	}
 	case XN_NOT:
 		ca = eval_node(w, pl, nd->a);
-		for (uint32_t i = 0; i < n; i++)
-			out[i] = !w->vec[nd->a][i];
+		{
+			const uint8_t *restrict va = w->vec[nd->a];
+			for (uint32_t i = 0; i < n; i++)
+				out[i] = !va[i];
+		}
 		return n - ca;
 	case XN_AND:
 		ca = eval_node(w, pl, nd->a);
@@ -912,11 +989,11 @@ static uint32_t eval_node(struct excol_worker *w, const struct excol_plan *pl, u
 			memset(out, 0, n);
 			return 0;
 		}
-		eval_node(w, pl, nd->b);
-		cb = 0;
-		for (uint32_t i = 0; i < n; i++)
-			cb += out[i] = w->vec[nd->a][i] & w->vec[nd->b][i];
-		return cb;
+		if (eval_node(w, pl, nd->b) == 0) {
+			memset(out, 0, n);
+			return 0;
+		}
+		return and_or(out, w->vec[nd->a], w->vec[nd->b], n, false);
 	case XN_OR:
 		ca = eval_node(w, pl, nd->a);
 		if (ca == n) {
@@ -924,13 +1001,29 @@ static uint32_t eval_node(struct excol_worker *w, const struct excol_plan *pl, u
 			return n;
 		}
 		eval_node(w, pl, nd->b);
-		cb = 0;
-		for (uint32_t i = 0; i < n; i++)
-			cb += out[i] = w->vec[nd->a][i] | w->vec[nd->b][i];
-		return cb;
+		return and_or(out, w->vec[nd->a], w->vec[nd->b], n, true);
 	}
 	return 0;
 }
+
+/* Room for n spans in every node vector. */
+static int vec_room(struct excol_worker *w, uint32_t n)
+{
+	if (w->cap_vec >= (size_t)n + 1)
+		return 0;
+	for (uint32_t k = 0; k < w->n_vec; k++) {
+		free(w->vec[k]);
+		if (!(w->vec[k] = try_malloc((size_t)n + 1))) {
+			w->cap_vec = 0;
+			return CLEW_ENOMEM;
+		}
+	}
+	w->cap_vec = (size_t)n + 1;
+	return 0;
+}
+
+static int eval_conj(const struct excol_plan *pl, struct excol_worker *w, struct block *blk, uint32_t p, unsigned want,
+		     unsigned extra_want, const uint8_t **sel, uint32_t *n_sel);
 
 static unsigned dict_want(const struct excol_plan *pl)
 {
@@ -974,19 +1067,12 @@ int excol_eval_page(const struct excol_plan *pl, struct excol_worker *w, struct 
 	int root = fold(pl, w, pl->root, &want);
 	if (root == XC_FALSE)
 		return 0;
+	if (pl->n_conj)
+		return eval_conj(pl, w, blk, p, want, extra_want, sel, n_sel);
 	if ((rc = block_cols_load(blk, p, want | extra_want, &w->cols)) < 0)
 		return rc;
-	uint32_t n = w->cols.spans;
-	if (w->cap_vec < (size_t)n + 1) {
-		for (uint32_t k = 0; k < w->n_vec; k++) {
-			free(w->vec[k]);
-			if (!(w->vec[k] = try_malloc((size_t)n + 1))) {
-				w->cap_vec = 0;
-				return CLEW_ENOMEM;
-			}
-		}
-		w->cap_vec = (size_t)n + 1;
-	}
+	if ((rc = vec_room(w, w->cols.spans)) < 0)
+		return rc;
 	for (uint32_t k = 0; k < pl->n_leaves; k++) {
 		struct leafstate *st = &w->ls[k];
 		if (st->cst == XC_UNKNOWN && st->ks >= 0 && pl->leaves[k].fld.f != XF_RES &&
@@ -995,6 +1081,74 @@ int excol_eval_page(const struct excol_plan *pl, struct excol_worker *w, struct 
 	}
 	*n_sel = eval_node(w, pl, pl->root);
 	*sel = w->vec[pl->root];
+	return 0;
+}
+
+/* out &= v over n bytes of 0/1; the count of ones left. */
+static uint32_t and_into(uint8_t *restrict out, const uint8_t *restrict v, uint32_t n)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < n; i++)
+		c += out[i] &= v[i];
+	return c;
+}
+
+/* Whether column bit col (BLOCK_COLS_NAME or BLOCK_COLS_SCOPE) can be
+ * decoded for the selected spans only: no leaf but name (scope) leaves
+ * reads it, and the caller did not ask for it. */
+static bool sparse_col(const struct excol_plan *pl, const struct excol_worker *w, unsigned col, unsigned extra_want)
+{
+	if (extra_want & col)
+		return false;
+	enum xf only = col == BLOCK_COLS_NAME ? XF_NAME : XF_RES;
+	for (uint32_t k = 0; k < pl->n_leaves; k++)
+		if (w->ls[k].cst == XC_UNKNOWN && pl->leaves[k].fld.f != only && (leaf_cols(&pl->leaves[k]) & col))
+			return false;
+	return true;
+}
+
+/* A conjunction of leaves whose page constant is unknown for some (folded
+ * to neither false nor true): the leaves in cost order into the root's
+ * vector, each over the spans the ones before left, the name and scope
+ * columns decoded for those spans only when nothing else reads them. */
+static int eval_conj(const struct excol_plan *pl, struct excol_worker *w, struct block *blk, uint32_t p, unsigned want,
+		     unsigned extra_want, const uint8_t **sel, uint32_t *n_sel)
+{
+	unsigned sparse = 0;
+	int rc;
+	if ((want & BLOCK_COLS_NAME) && sparse_col(pl, w, BLOCK_COLS_NAME, extra_want))
+		sparse |= BLOCK_COLS_NAME;
+	if ((want & BLOCK_COLS_SCOPE) && sparse_col(pl, w, BLOCK_COLS_SCOPE, extra_want))
+		sparse |= BLOCK_COLS_SCOPE;
+	if ((rc = block_cols_load(blk, p, (want & ~sparse) | extra_want, &w->cols)) < 0)
+		return rc;
+	uint32_t n = w->cols.spans;
+	if ((rc = vec_room(w, n)) < 0)
+		return rc;
+	for (uint32_t k = 0; k < pl->n_leaves; k++) {
+		struct leafstate *st = &w->ls[k];
+		if (st->cst == XC_UNKNOWN && st->ks >= 0 && pl->leaves[k].fld.f != XF_RES &&
+		    (rc = slot_refs(w, &w->slots[st->ks], NULL)) < 0)
+			return rc;
+	}
+	uint8_t *out = w->vec[pl->root], *tmp = w->vec[w->n_vec - 1];
+	uint32_t cnt = n;
+	memset(out, 1, n);
+	for (uint32_t j = 0; j < pl->n_conj && cnt; j++) {
+		const struct leaf *l = &pl->leaves[pl->conj[j]];
+		struct leafstate *st = &w->ls[pl->conj[j]];
+		if (st->cst != XC_UNKNOWN)
+			continue; /* true: the fold left no false leaf */
+		unsigned col = l->fld.f == XF_NAME ? BLOCK_COLS_NAME : l->fld.f == XF_RES ? BLOCK_COLS_SCOPE : 0;
+		if ((sparse & col) && (rc = block_cols_ids_sel(blk, p, &w->cols, col, out)) < 0)
+			return rc;
+		eval_leaf(w, l, st, tmp);
+		cnt = and_into(out, tmp, n);
+	}
+	if (cnt == 0)
+		memset(out, 0, n);
+	*n_sel = cnt;
+	*sel = out;
 	return 0;
 }
 

@@ -273,6 +273,13 @@ int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32
  * (c holds another page), or block_cols_load's errors. */
 int block_cols_duration_sel(struct block *b, uint32_t p, struct block_cols *c, const uint8_t *sel);
 
+/* block_cols_duration_sel for an id column: what (BLOCK_COLS_SCOPE,
+ * BLOCK_COLS_NAME or BLOCK_COLS_STATUS_MSG) of the spans with sel[i] != 0
+ * into c->scope, c->name or c->status_msg (the others 0), each decoded id
+ * checked against its table or dictionary; the dictionary must be loaded.
+ * 0, CLEW_EINVAL, or block_cols_load's errors. */
+int block_cols_ids_sel(struct block *b, uint32_t p, struct block_cols *c, unsigned what, const uint8_t *sel);
+
 /* Several span attribute keys of a page, decoded by block_cols_keys: span
  * i's attributes with a wanted key are [first[i], first[i + 1]) in the
  * arrays, in their stored order; each has its key id (dict[1]), type (enum

@@ -146,12 +146,40 @@ static int cols_ids(struct cols_ld *l, int col, uint32_t n, uint64_t limit, uint
 	int rc;
 	if ((rc = cols_sec(l, col, &cur)) < 0)
 		return rc;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t v;
-		if (cur.p < cur.end && !(*cur.p & 0x80))
-			v = *cur.p++;
-		else
-			v = blk_rd_varint(&cur);
+	uint32_t i = 0;
+	uint32_t max = 0;
+	/* eight one-byte varints at a time while the bytes allow, one- and
+	 * two-byte ones singly; anything longer, and the tail, the general way */
+	while (i < n && cur.end - cur.p >= 8) {
+		uint64_t w;
+		memcpy(&w, cur.p, 8);
+		if (!(w & 0x8080808080808080ull) && n - i >= 8) {
+			for (int k = 0; k < 8; k++) {
+				uint32_t v = (uint32_t)(w >> (8 * k)) & 0xff;
+				max = v > max ? v : max;
+				out[i + (uint32_t)k] = v;
+			}
+			i += 8;
+			cur.p += 8;
+			continue;
+		}
+		uint32_t b0 = cur.p[0], v;
+		if (b0 < 0x80) {
+			v = b0;
+			cur.p++;
+		} else if (cur.p[1] < 0x80) {
+			v = (b0 & 0x7f) | (uint32_t)cur.p[1] << 7;
+			cur.p += 2;
+		} else {
+			break;
+		}
+		max = v > max ? v : max;
+		out[i++] = v;
+	}
+	if (n && (uint64_t)max >= limit)
+		CL_FAIL(l, col);
+	for (; i < n; i++) {
+		uint64_t v = blk_rd_varint(&cur);
 		if (v >= limit)
 			CL_FAIL(l, col);
 		out[i] = (uint32_t)v;
@@ -784,6 +812,79 @@ int block_cols_duration_sel(struct block *b, uint32_t p, struct block_cols *c, c
 	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = pv, .bad_col = -1};
 	block_get_info(b, &l.info);
 	int rc = cols_dur_sel(&l, sel);
+	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
+		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
+	if (rc < 0)
+		cols_drop(l.pv);
+	return rc;
+}
+
+/* The ids of column col of the spans with sel[i] != 0 into out (the others
+ * 0), each below limit; the column's framing checked in full. */
+static int cols_ids_sel(struct cols_ld *l, int col, uint64_t limit, const uint8_t *sel, uint32_t *out)
+{
+	struct blk_cur cur;
+	uint32_t ns = l->c->spans;
+	int rc;
+	if ((rc = cols_sec(l, col, &cur)) < 0)
+		return rc;
+	size_t len = blk_left(&cur);
+	if (varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
+		CL_FAIL(l, col);
+	const uint8_t *p = cur.p;
+	uint32_t at = 0; /* the span whose varint p is at */
+	memset(out, 0, (size_t)ns * sizeof *out);
+	for (uint32_t i = 0; i < ns; i++) {
+		if (!sel[i]) {
+			uint64_t w;
+			if (!(i & 7) && ns - i >= 8 && (memcpy(&w, sel + i, 8), w == 0))
+				i += 7; /* eight unselected spans */
+			continue;
+		}
+		if (i > at && !(p = skip_varints(p, cur.end, i - at)))
+			CL_FAIL(l, col);
+		struct blk_cur v = {p, cur.end, 0};
+		uint64_t x = blk_rd_varint(&v);
+		if (v.err || x >= limit)
+			CL_FAIL(l, col);
+		out[i] = (uint32_t)x;
+		p = v.p;
+		at = i + 1;
+	}
+	return 0;
+}
+
+int block_cols_ids_sel(struct block *b, uint32_t p, struct block_cols *c, unsigned what, const uint8_t *sel)
+{
+	struct cols_priv *pv = c->priv;
+	if (!pv || pv->blk != b || pv->page != p)
+		return CLEW_EINVAL;
+	if (pv->have & what)
+		return 0;
+	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = pv, .bad_col = -1};
+	block_get_info(b, &l.info);
+	uint32_t ns = c->spans;
+	int rc;
+	switch (what) {
+	case BLOCK_COLS_SCOPE:
+		if ((rc = cols_grow(&c->scope, &pv->cap_scope, (size_t)ns + 1, sizeof(uint32_t))) == 0)
+			rc = cols_ids_sel(&l, BCOL_SCOPE, l.info.scopes, sel, c->scope);
+		break;
+	case BLOCK_COLS_NAME:
+		if (!(pv->have & BLOCK_COLS_DICT_NAMES))
+			return CLEW_EINVAL;
+		if ((rc = cols_grow(&c->name, &pv->cap_name, (size_t)ns + 1, sizeof(uint32_t))) == 0)
+			rc = cols_ids_sel(&l, BCOL_NAME, c->dict_n[0], sel, c->name);
+		break;
+	case BLOCK_COLS_STATUS_MSG:
+		if (!(pv->have & BLOCK_COLS_DICT_VALUES))
+			return CLEW_EINVAL;
+		if ((rc = cols_grow(&c->status_msg, &pv->cap_smsg, (size_t)ns + 1, sizeof(uint32_t))) == 0)
+			rc = cols_ids_sel(&l, BCOL_STATUS_MSG, c->dict_n[2], sel, c->status_msg);
+		break;
+	default:
+		return CLEW_EINVAL;
+	}
 	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
 		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
 	if (rc < 0)

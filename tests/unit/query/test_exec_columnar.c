@@ -277,6 +277,13 @@ static const char *const search_queries[] = {
 	"{} | {status = error}",
 	"{kind = server} | {duration > 2ms} | {name != \"op0\"}",
 	"{span.http.method = \"GET\" || resource.service.name = \"svc-a\"}",
+	/* conjunctions: leaves in cost order, name and scope decoded for the
+	 * spans the cheaper leaves left */
+	"{resource.service.name = \"users\" && name = \"identity.v1.Users/Get\" && status = error}",
+	"{status = error && resource.service.name != \"users\" && name =~ \".*Get.*\"}",
+	"{resource.service.name =~ \"u.*\" && statusMessage != \"\" && kind != server}",
+	"{name != \"op0\" && span.customer.id != nil && .service.name = \"users\"}",
+	"{duration > 1ms && resource.tier > 0 && name > \"m\"}",
 };
 
 static int cmp_trace_id(const void *x, const void *y)
@@ -415,6 +422,10 @@ static const char *const metrics_queries[] = {
 	"{} | count_over_time() by (kind)",
 	"{} | rate() by (statusMessage)",
 	"{span.mix != nil} | quantile_over_time(duration, .9)",
+	"{resource.service.name = \"users\" && name = \"identity.v1.Users/Get\" && status = error} | count_over_time()",
+	"{resource.service.name = \"users\" && status = error} | count_over_time() by (name)",
+	"{name =~ \".*Get.*\" && status != ok} | rate() by (resource.service.name)",
+	"{kind = server && resource.service.name != \"users\"} | quantile_over_time(duration, .5) by (.service.name)",
 };
 
 static int metrics(const char *q, bool columnar, const struct metrics_exec_options *o, struct series_set **out)
