@@ -8,7 +8,11 @@
  * to the notifier; the notifier appends "sent" to deliveries.log (fsync)
  * after a 2xx, and the engine drops it from the outbox. After a crash, the
  * outbox minus the seqs deliveries.log says were sent is sent again: at
- * most the notifications in flight at the crash are duplicated, none lost. */
+ * most the notifications in flight at the crash are duplicated, none lost.
+ * SLOs live beside the rules: each burn alert of an SLO is a rule_ent (not
+ * in rules[], so the rule API does not see it) whose instances are the
+ * SLO's groups: state, silences, the outbox and delivery are shared. Their
+ * counters are snapshotted to slo-<id>.counters at most a minute apart. */
 #include "alert/alert_engine.h"
 
 #include <errno.h>
@@ -22,6 +26,7 @@
 
 #include "alert/alert_state.h"
 #include "alert/alert_stream.h"
+#include "alert/slo.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -34,6 +39,8 @@
 #define MAX_SILENCES 10000
 #define RESOLVED_KEEP_NS (15LL * 60 * 1000000000LL)
 #define MAX_GROUP_ALERTS 100
+#define MAX_SLOS 1000
+#define SLO_SNAPSHOT_NS (60LL * 1000000000LL)
 
 struct inst {
 	struct alert_instance st;
@@ -47,7 +54,10 @@ struct inst {
 	uint64_t count;
 	bool seen;
 	enum alert_action act;
+	double slo_long, slo_short, slo_budget; /* an SLO burn alert's rates */
 };
+
+struct slo_ent;
 
 struct rule_ent {
 	struct alert_rule r;
@@ -65,6 +75,16 @@ struct rule_ent {
 	struct inst **idx;
 	uint32_t idx_mask;
 	bool idx_stale;
+	struct slo_ent *slo; /* a burn alert of this SLO; NULL for a rule */
+	uint32_t slo_alert;  /* which of its alerts */
+};
+
+struct slo_ent {
+	struct slo_def d;
+	struct slo_counter *c;
+	struct rule_ent *alerts[SLO_MAX_ALERTS]; /* d.n_alerts of them */
+	int64_t next_eval_ns;
+	uint64_t saved_seq; /* counter seq of the last snapshot */
 };
 
 struct outbox_ent {
@@ -82,6 +102,9 @@ struct alert_engine {
 	uint32_t n_rules;
 	struct alert_silence *silences;
 	uint32_t n_silences;
+	struct slo_ent **slos;
+	uint32_t n_slos;
+	int64_t slo_saved_ns;
 	struct outbox_ent *outbox;
 	uint32_t n_outbox, cap_outbox;
 	uint64_t next_seq;
@@ -185,6 +208,23 @@ static void write_instance(struct json *j, const struct rule_ent *re, const stru
 	json_cstr(j, in->service);
 	json_key(j, "team");
 	json_cstr(j, in->team);
+	if (re->slo) {
+		json_key(j, "sloAlert");
+		json_uint(j, re->slo_alert);
+		json_key(j, "slo");
+		json_obj_begin(j);
+		json_key(j, "id");
+		json_cstr(j, re->slo->d.id);
+		json_key(j, "factor");
+		json_double(j, re->r.threshold);
+		json_key(j, "longRate");
+		json_double(j, in->slo_long);
+		json_key(j, "shortRate");
+		json_double(j, in->slo_short);
+		json_key(j, "budgetRemaining");
+		json_double(j, in->slo_budget);
+		json_obj_end(j);
+	}
 	if (full) {
 		json_key(j, "severity");
 		json_cstr(j, alert_severity_name(re->r.severity));
@@ -213,6 +253,10 @@ static int save_alerts(struct alert_engine *e)
 	for (uint32_t i = 0; i < e->n_rules; i++)
 		for (uint32_t k = 0; k < e->rules[i]->n_insts; k++)
 			write_instance(&j, e->rules[i], e->rules[i]->insts[k], false);
+	for (uint32_t i = 0; i < e->n_slos; i++)
+		for (uint32_t a = 0; a < e->slos[i]->d.n_alerts; a++)
+			for (uint32_t k = 0; k < e->slos[i]->alerts[a]->n_insts; k++)
+				write_instance(&j, e->slos[i]->alerts[a], e->slos[i]->alerts[a]->insts[k], false);
 	json_arr_end(&j);
 	json_key(&j, "outbox");
 	json_arr_begin(&j);
@@ -423,16 +467,17 @@ static void deep_link(struct alert_engine *e, const struct rule_ent *re, const s
 {
 	struct buf q;
 	buf_init(&q, 64 * 1024);
-	const char *f = alert_stream_filter(re->s);
+	const char *f = re->slo ? re->slo->d.query : alert_stream_filter(re->s);
 	size_t fl = strlen(f);
+	uint32_t k0 = re->slo ? 2 : 0; /* an SLO's "slo" and "window" labels are not attributes */
 	/* "{ cond }" -> "{ cond && label = "value" ... }" */
 	if (fl >= 2 && f[0] == '{' && f[fl - 1] == '}') {
 		buf_append(&q, f, fl - 1);
 		bool empty = true;
 		for (size_t i = 1; i + 1 < fl; i++)
 			empty &= f[i] == ' ';
-		for (uint32_t k = 0; k < in->n; k++) {
-			buf_printf(&q, "%s%s = \"", empty && k == 0 ? " " : " && ", in->names[k]);
+		for (uint32_t k = k0; k < in->n; k++) {
+			buf_printf(&q, "%s%s = \"", empty && k == k0 ? " " : " && ", in->names[k]);
 			json_escape(&q, slice_cstr(in->values[k]));
 			buf_append_cstr(&q, "\"");
 		}
@@ -441,7 +486,8 @@ static void deep_link(struct alert_engine *e, const struct rule_ent *re, const s
 		buf_append(&q, f, fl);
 	}
 	buf_append_byte(&q, 0);
-	int64_t from_ms = (now - re->r.range_ns) / 1000000 - 60000, to_ms = now / 1000000 + 60000;
+	int64_t range = re->slo ? re->slo->d.alerts[re->slo_alert].long_ns : re->r.range_ns;
+	int64_t from_ms = (now - range) / 1000000 - 60000, to_ms = now / 1000000 + 60000;
 	buf_printf(out, "%s/explore?q=", e->public_url);
 	url_escape(out, q.err ? "{}" : (const char *)q.p);
 	buf_printf(out, "&from=%lld&to=%lld", (long long)from_ms, (long long)to_ms);
@@ -508,6 +554,37 @@ static char *build_payload(struct alert_engine *e, const struct rule_ent *re, st
 	json_obj_end(&j);
 	json_key(&j, "breachBy");
 	json_double(&j, w->st.value - re->r.threshold);
+	if (re->slo) {
+		const struct slo_def *d = &re->slo->d;
+		char win[96];
+		slo_alert_window_name(&d->alerts[re->slo_alert], win, sizeof win);
+		json_key(&j, "slo");
+		json_obj_begin(&j);
+		json_key(&j, "id");
+		json_cstr(&j, d->id);
+		json_key(&j, "name");
+		json_cstr(&j, d->name);
+		json_key(&j, "objective");
+		json_double(&j, d->objective);
+		json_key(&j, "window");
+		alert_format_duration(d->window_ns, tmp, sizeof tmp);
+		json_cstr(&j, tmp);
+		json_key(&j, "alertWindows");
+		json_cstr(&j, win);
+		json_key(&j, "factor");
+		json_double(&j, re->r.threshold);
+		json_key(&j, "longRate");
+		json_double(&j, w->slo_long);
+		json_key(&j, "shortRate");
+		json_double(&j, w->slo_short);
+		json_key(&j, "budgetRemaining");
+		json_double(&j, w->slo_budget);
+		json_key(&j, "latencyThresholdMs");
+		json_double(&j, (double)d->latency_ns / 1e6);
+		json_key(&j, "errorsBad");
+		json_bool(&j, d->errors_bad);
+		json_obj_end(&j);
+	}
 	json_key(&j, "query");
 	json_cstr(&j, re->r.query);
 	json_key(&j, "owner");
@@ -682,18 +759,18 @@ static void queue_notifications(struct alert_engine *e, struct rule_ent *re, int
 	free(group);
 }
 
-static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
+static void eval_begin(struct rule_ent *re)
 {
 	for (uint32_t i = 0; i < re->n_insts; i++) {
 		re->insts[i]->seen = false;
 		re->insts[i]->act = ALERT_ACT_NONE;
 	}
-	struct eval_ctx c = {.e = e, .re = re, .now = now};
-	if (re->restored) {
-		re->restored = false;
-		re->warm_until_ns = now + re->r.range_ns;
-	}
-	alert_stream_eval(re->s, now, on_group, &c);
+}
+
+/* After an evaluation: instances without data step as healthy, spent ones
+ * go, and the actions become notifications. */
+static void eval_end(struct alert_engine *e, struct rule_ent *re, int64_t now)
+{
 	for (uint32_t i = 0; i < re->n_insts;) {
 		struct inst *in = re->insts[i];
 		if (!in->seen && now >= re->warm_until_ns) {
@@ -717,6 +794,111 @@ static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
 	queue_notifications(e, re, now);
 }
 
+static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
+{
+	eval_begin(re);
+	struct eval_ctx c = {.e = e, .re = re, .now = now};
+	if (re->restored) {
+		re->restored = false;
+		re->warm_until_ns = now + re->r.range_ns;
+	}
+	alert_stream_eval(re->s, now, on_group, &c);
+	eval_end(e, re, now);
+}
+
+struct slo_eval_ctx {
+	struct alert_engine *e;
+	struct slo_ent *se;
+	int64_t now;
+};
+
+/* Step each burn alert of one group: the value is the lower of the long
+ * and short windows' burn rates, so it breaches the factor only when both
+ * do, and resolves as soon as the short window recovers. */
+static int on_slo_group(void *ctx, const struct slo_group_eval *g)
+{
+	struct slo_eval_ctx *c = ctx;
+	struct slo_ent *se = c->se;
+	if ((g->value == NULL) != (se->d.by == NULL))
+		return 0; /* with by the groups alert, without it the whole SLO */
+	const char *key = g->value ? g->value : "";
+	for (uint32_t i = 0; i < se->d.n_alerts; i++) {
+		struct rule_ent *re = se->alerts[i];
+		double lr = slo_burn_rate(g->lng[i], se->d.objective), sr = slo_burn_rate(g->shrt[i], se->d.objective);
+		double v = lr < sr ? lr : sr;
+		struct inst *in = inst_find(re, key);
+		bool breach = alert_breaches(re->r.op, v, re->r.threshold);
+		if (!in && !breach)
+			continue;
+		if (!in) {
+			char win[96];
+			slo_alert_window_name(&se->d.alerts[i], win, sizeof win);
+			const char *names[3] = {"slo", "window", se->d.by}, *values[3] = {se->d.name, win, key};
+			in = inst_add(re, key, names, values, g->value ? 3 : 2);
+		}
+		in->seen = true;
+		memcpy(in->examples, g->examples, sizeof in->examples);
+		in->n_examples = g->n_examples;
+		snprintf(in->service, sizeof in->service, "%s", g->service);
+		snprintf(in->team, sizeof in->team, "%s", g->team);
+		in->count = g->lng[i].total;
+		in->slo_long = lr;
+		in->slo_short = sr;
+		in->slo_budget = slo_budget_remaining(g->budget, se->d.objective);
+		enum alert_istate before = in->st.state;
+		in->act = alert_instance_step(&in->st, &re->r, true, v, silenced(c->e, re, in, c->now), c->now);
+		if (in->act != ALERT_ACT_NONE || in->st.state != before)
+			c->e->dirty = true;
+	}
+	return 0;
+}
+
+static void eval_slo(struct alert_engine *e, struct slo_ent *se, int64_t now)
+{
+	for (uint32_t i = 0; i < se->d.n_alerts; i++)
+		eval_begin(se->alerts[i]);
+	struct slo_eval_ctx c = {.e = e, .se = se, .now = now};
+	slo_counter_eval(se->c, &se->d, now, on_slo_group, &c);
+	for (uint32_t i = 0; i < se->d.n_alerts; i++)
+		eval_end(e, se->alerts[i], now);
+}
+
+static char *slo_counters_path(struct alert_engine *e, const char *id)
+{
+	char name[64];
+	snprintf(name, sizeof name, "slo-%s.counters", id);
+	return path_of(e, name);
+}
+
+/* Snapshot the counters that changed (all of them with force). Under the
+ * shared lock: ingest goes on, each counter is copied under its own. */
+static void save_slo_counters(struct alert_engine *e, bool force)
+{
+	if (!e->dir)
+		return;
+	struct buf b;
+	buf_init(&b, (size_t)1 << 31);
+	pthread_rwlock_rdlock(&e->lock);
+	for (uint32_t i = 0; i < e->n_slos; i++) {
+		struct slo_ent *se = e->slos[i];
+		uint64_t seq = slo_counter_seq(se->c);
+		if (seq == se->saved_seq && !force)
+			continue;
+		buf_clear(&b);
+		char *p = slo_counters_path(e, se->d.id);
+		int rc = slo_counter_encode(se->c, &b);
+		if (rc == 0)
+			rc = alert_write_durable(p, b.p, b.len);
+		if (rc == 0)
+			se->saved_seq = seq;
+		else
+			log_error("slos: could not save %s: %s", p, err_str(rc));
+		free(p);
+	}
+	pthread_rwlock_unlock(&e->lock);
+	buf_free(&b);
+}
+
 void alert_engine_tick(struct alert_engine *e, int64_t now)
 {
 	pthread_rwlock_wrlock(&e->lock);
@@ -727,6 +909,13 @@ void alert_engine_tick(struct alert_engine *e, int64_t now)
 			continue;
 		eval_rule(e, re, now);
 		re->next_eval_ns = now + re->r.interval_ns;
+	}
+	for (uint32_t i = 0; i < e->n_slos; i++) {
+		struct slo_ent *se = e->slos[i];
+		if (!se->d.rule.enabled || now < se->next_eval_ns)
+			continue;
+		eval_slo(e, se, now);
+		se->next_eval_ns = now + se->d.rule.interval_ns;
 	}
 	/* expired silences go */
 	for (uint32_t i = 0; i < e->n_silences;) {
@@ -745,6 +934,10 @@ void alert_engine_tick(struct alert_engine *e, int64_t now)
 			alert_notifier_enqueue(e->notifier, e->outbox[i].seq, e->outbox[i].type, e->outbox[i].url,
 					       e->outbox[i].routing_key, e->outbox[i].payload);
 	pthread_rwlock_unlock(&e->lock);
+	if (now - e->slo_saved_ns >= SLO_SNAPSHOT_NS) {
+		e->slo_saved_ns = now;
+		save_slo_counters(e, false);
+	}
 }
 
 static void on_done(void *ctx, uint64_t seq, bool ok)
@@ -812,6 +1005,116 @@ static int add_rule(struct alert_engine *e, struct alert_rule *r, char *err, siz
 	return 0;
 }
 
+static void slo_ent_free(struct slo_ent *se)
+{
+	for (uint32_t i = 0; i < se->d.n_alerts; i++)
+		if (se->alerts[i])
+			rule_ent_free(se->alerts[i]);
+	slo_counter_free(se->c);
+	slo_def_free(&se->d);
+	free(se);
+}
+
+/* Append an SLO for d (taken: *d is zeroed) with a rule_ent per burn
+ * alert. 0 or the counter's error. */
+static int add_slo(struct alert_engine *e, struct slo_def *d, char *err, size_t errlen)
+{
+	int rc;
+	struct slo_counter *c = slo_counter_new(d, 0, &rc, err, errlen);
+	if (!c)
+		return rc;
+	struct slo_ent *se = xcalloc(1, sizeof *se);
+	se->d = *d;
+	memset(d, 0, sizeof *d);
+	se->c = c;
+	for (uint32_t i = 0; i < se->d.n_alerts; i++) {
+		struct rule_ent *re = xcalloc(1, sizeof *re);
+		se->alerts[i] = re;
+		if ((rc = alert_rule_copy(&re->r, &se->d.rule)) < 0) {
+			slo_ent_free(se);
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+		memcpy(re->r.id, se->d.id, 17);
+		re->r.op = ALERT_OP_GT;
+		re->r.threshold = re->r.clear = se->d.alerts[i].factor;
+		re->r.for_ns = 0;
+		re->r.range_ns = se->d.alerts[i].long_ns;
+		re->r.severity = se->d.alerts[i].severity;
+		re->slo = se;
+		re->slo_alert = i;
+	}
+	e->slos = xrealloc(e->slos, (e->n_slos + 1) * sizeof *e->slos);
+	e->slos[e->n_slos++] = se;
+	return 0;
+}
+
+static struct slo_ent *slo_find(struct alert_engine *e, const char *id, uint32_t *idx)
+{
+	for (uint32_t i = 0; i < e->n_slos; i++)
+		if (strcmp(e->slos[i]->d.id, id) == 0) {
+			if (idx)
+				*idx = i;
+			return e->slos[i];
+		}
+	return NULL;
+}
+
+static int save_slos(struct alert_engine *e)
+{
+	struct buf b;
+	buf_init(&b, (size_t)1 << 30);
+	struct json j;
+	json_init(&j, &b);
+	json_arr_begin(&j);
+	for (uint32_t i = 0; i < e->n_slos; i++)
+		slo_def_write_json(&j, &e->slos[i]->d);
+	json_arr_end(&j);
+	int rc = save_json(e, "slos.json", &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* Load the SLOs and their last counter snapshots (a snapshot that is
+ * unreadable or of another definition is dropped: those counts restart). */
+static int load_slos(struct alert_engine *e, char *err, size_t errlen)
+{
+	int rc;
+	json_t *d = load_file(e, "slos.json", &rc, err, errlen);
+	if (rc < 0)
+		return rc;
+	size_t i;
+	json_t *v;
+	json_array_foreach (d, i, v) {
+		struct slo_def def;
+		char e2[300];
+		if (slo_def_from_json(v, &def, e2, sizeof e2) < 0 || !def.id[0] || add_slo(e, &def, e2, sizeof e2) < 0) {
+			log_warn("slos: slos.json[%zu] skipped: %s", i, e2);
+			slo_def_free(&def);
+			continue;
+		}
+		struct slo_ent *se = e->slos[e->n_slos - 1];
+		char *p = slo_counters_path(e, se->d.id);
+		FILE *f = fopen(p, "rb");
+		struct buf b;
+		buf_init(&b, (size_t)1 << 31);
+		if (f) {
+			uint8_t chunk[65536];
+			size_t n;
+			while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+				buf_append(&b, chunk, n);
+			fclose(f);
+			if (b.err || slo_counter_decode(se->c, b.p, b.len, e2, sizeof e2) < 0)
+				log_warn("slos: %s not loaded, its counts restart: %s", p, b.err ? err_str(b.err) : e2);
+			se->saved_seq = slo_counter_seq(se->c);
+		}
+		buf_free(&b);
+		free(p);
+	}
+	json_decref(d);
+	return 0;
+}
+
 static int load_state(struct alert_engine *e, char *err, size_t errlen)
 {
 	int rc;
@@ -843,6 +1146,8 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		}
 	}
 	json_decref(d);
+	if ((rc = load_slos(e, err, errlen)) < 0)
+		return rc;
 	d = load_file(e, "alerts.json", &rc, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -852,7 +1157,12 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		if (json_is_integer(ns) && json_integer_value(ns) > 0)
 			e->next_seq = (uint64_t)json_integer_value(ns);
 		json_array_foreach (json_object_get(d, "instances"), i, v) {
-			struct rule_ent *re = rule_find(e, json_string_value(json_object_get(v, "ruleId")) ?: "", NULL);
+			const char *rid = json_string_value(json_object_get(v, "ruleId")) ?: "";
+			struct rule_ent *re = rule_find(e, rid, NULL);
+			struct slo_ent *se = re ? NULL : slo_find(e, rid, NULL);
+			json_int_t sa = json_integer_value(json_object_get(v, "sloAlert"));
+			if (se && sa >= 0 && sa < se->d.n_alerts)
+				re = se->alerts[sa];
 			json_t *labels = json_object_get(v, "labels"), *key = json_object_get(v, "key");
 			if (!re || !json_is_object(labels) || !json_is_string(key) || json_object_size(labels) > 16)
 				continue;
@@ -878,6 +1188,10 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 			in->st.notified = json_is_true(json_object_get(v, "notified"));
 			snprintf(in->service, sizeof in->service, "%s", json_string_value(json_object_get(v, "service")) ?: "");
 			snprintf(in->team, sizeof in->team, "%s", json_string_value(json_object_get(v, "team")) ?: "");
+			json_t *so = json_object_get(v, "slo");
+			in->slo_long = json_number_value(json_object_get(so, "longRate"));
+			in->slo_short = json_number_value(json_object_get(so, "shortRate"));
+			in->slo_budget = json_number_value(json_object_get(so, "budgetRemaining"));
 		}
 		uint64_t *sent = NULL;
 		size_t n_sent = 0;
@@ -1005,9 +1319,13 @@ void alert_engine_close(struct alert_engine *e)
 	alert_notifier_free(e->notifier); /* no completion can come after this */
 	if (e->dirty)
 		save_alerts(e);
+	save_slo_counters(e, false);
 	for (uint32_t i = 0; i < e->n_rules; i++)
 		rule_ent_free(e->rules[i]);
 	free(e->rules);
+	for (uint32_t i = 0; i < e->n_slos; i++)
+		slo_ent_free(e->slos[i]);
+	free(e->slos);
 	for (uint32_t i = 0; i < e->n_silences; i++)
 		alert_silence_free(&e->silences[i]);
 	free(e->silences);
@@ -1033,13 +1351,17 @@ void alert_engine_add_batch(struct alert_engine *e, const struct span_batch *b, 
 	bool done = false;
 	arena_init(&a, 0);
 	pthread_rwlock_rdlock(&e->lock);
-	for (uint32_t i = 0; i < e->n_rules; i++) {
-		if (!e->rules[i]->r.enabled)
+	for (uint32_t i = 0; i < e->n_rules + e->n_slos; i++) {
+		bool slo = i >= e->n_rules;
+		if (slo ? !e->slos[i - e->n_rules]->d.rule.enabled : !e->rules[i]->r.enabled)
 			continue;
 		if (!done && alert_stream_group_traces(b, &a, &grouped) < 0)
 			break; /* out of memory: this batch goes uncounted */
 		done = true;
-		alert_stream_add_grouped(e->rules[i]->s, &grouped, now_ns);
+		if (slo)
+			slo_counter_add_grouped(e->slos[i - e->n_rules]->c, &grouped, now_ns);
+		else
+			alert_stream_add_grouped(e->rules[i]->s, &grouped, now_ns);
 	}
 	pthread_rwlock_unlock(&e->lock);
 	arena_reset(&a);
@@ -1151,20 +1473,26 @@ void alert_engine_list_rules(struct alert_engine *e, struct json *out)
 	pthread_rwlock_unlock(&e->lock);
 }
 
+static void write_instances(struct json *out, const struct rule_ent *re, const char *rule_id, const char *state)
+{
+	if (rule_id && strcmp(rule_id, re->r.id) != 0)
+		return;
+	for (uint32_t k = 0; k < re->n_insts; k++)
+		if (!state || strcmp(state, alert_istate_name(re->insts[k]->st.state)) == 0)
+			write_instance(out, re, re->insts[k], true);
+}
+
 void alert_engine_list_alerts(struct alert_engine *e, const char *rule_id, const char *state, struct json *out)
 {
 	pthread_rwlock_rdlock(&e->lock);
 	json_obj_begin(out);
 	json_key(out, "alerts");
 	json_arr_begin(out);
-	for (uint32_t i = 0; i < e->n_rules; i++) {
-		const struct rule_ent *re = e->rules[i];
-		if (rule_id && strcmp(rule_id, re->r.id) != 0)
-			continue;
-		for (uint32_t k = 0; k < re->n_insts; k++)
-			if (!state || strcmp(state, alert_istate_name(re->insts[k]->st.state)) == 0)
-				write_instance(out, re, re->insts[k], true);
-	}
+	for (uint32_t i = 0; i < e->n_rules; i++)
+		write_instances(out, e->rules[i], rule_id, state);
+	for (uint32_t i = 0; i < e->n_slos; i++)
+		for (uint32_t a = 0; a < e->slos[i]->d.n_alerts; a++)
+			write_instances(out, e->slos[i]->alerts[a], rule_id, state);
 	json_arr_end(out);
 	json_obj_end(out);
 	pthread_rwlock_unlock(&e->lock);
@@ -1237,6 +1565,175 @@ void alert_engine_deliveries(struct alert_engine *e, uint32_t limit, struct json
 	json_key(out, "deliveries");
 	alert_notifier_write_log(e->notifier, out, limit);
 	json_obj_end(out);
+}
+
+/* ---- SLOs ---- */
+
+static void swap_insts(struct rule_ent *a, struct rule_ent *b)
+{
+	struct rule_ent t = *a;
+	a->insts = b->insts;
+	a->n_insts = b->n_insts;
+	a->cap_insts = b->cap_insts;
+	a->idx = b->idx;
+	a->idx_mask = b->idx_mask;
+	a->idx_stale = b->idx_stale;
+	b->insts = t.insts;
+	b->n_insts = t.n_insts;
+	b->cap_insts = t.cap_insts;
+	b->idx = t.idx;
+	b->idx_mask = t.idx_mask;
+	b->idx_stale = t.idx_stale;
+}
+
+/* The replacement nu of old keeps what still means the same: the counters
+ * if they count the same requests, the instances of an alert whose windows
+ * and factor are unchanged (relabelled with the new name). */
+static void slo_keep(struct slo_ent *nu, struct slo_ent *old)
+{
+	if (!slo_def_same_counts(&old->d, &nu->d))
+		return;
+	struct slo_counter *t = nu->c;
+	nu->c = old->c;
+	old->c = t;
+	nu->saved_seq = old->saved_seq;
+	for (uint32_t i = 0; i < nu->d.n_alerts && i < old->d.n_alerts; i++) {
+		const struct slo_alert *a = &nu->d.alerts[i], *b = &old->d.alerts[i];
+		if (a->long_ns != b->long_ns || a->short_ns != b->short_ns || a->factor != b->factor)
+			continue;
+		swap_insts(nu->alerts[i], old->alerts[i]);
+		for (uint32_t k = 0; k < nu->alerts[i]->n_insts; k++) {
+			struct inst *in = nu->alerts[i]->insts[k];
+			free(in->values[0]);
+			in->values[0] = xstrdup(nu->d.name);
+		}
+	}
+}
+
+int alert_engine_put_slo(struct alert_engine *e, const char *id, const char *body, size_t len, struct json *out,
+			 char *err, size_t errlen)
+{
+	struct slo_def d;
+	int rc = slo_def_parse(body, len, &d, err, errlen);
+	if (rc < 0) {
+		slo_def_free(&d);
+		return rc;
+	}
+	pthread_rwlock_wrlock(&e->lock);
+	uint32_t idx;
+	struct slo_ent *old = id ? slo_find(e, id, &idx) : NULL;
+	int64_t now = clock_now_unix_ns();
+	if (id && !old) {
+		rc = CLEW_ENOTFOUND;
+		snprintf(err, errlen, "no SLO %s", id);
+		goto out;
+	}
+	if (!id && e->n_slos >= MAX_SLOS) {
+		rc = CLEW_ELIMIT;
+		snprintf(err, errlen, "at most %d SLOs", MAX_SLOS);
+		goto out;
+	}
+	if (old) {
+		memcpy(d.id, old->d.id, 17);
+		d.created_ns = old->d.created_ns;
+	} else {
+		do
+			alert_new_id(d.id);
+		while (slo_find(e, d.id, NULL) || rule_find(e, d.id, NULL));
+		d.created_ns = now;
+	}
+	d.updated_ns = now;
+	if ((rc = add_slo(e, &d, err, errlen)) < 0)
+		goto out;
+	struct slo_ent *se = e->slos[e->n_slos - 1];
+	if (old) {
+		slo_keep(se, old);
+		e->slos[idx] = se;
+		e->n_slos--;
+		slo_ent_free(old);
+	}
+	if ((rc = save_slos(e)) < 0)
+		snprintf(err, errlen, "the SLO was applied but could not be saved: %s", err_str(rc));
+	if (out)
+		slo_def_write_json(out, &se->d);
+	e->dirty = true;
+out:
+	pthread_rwlock_unlock(&e->lock);
+	slo_def_free(&d);
+	return rc;
+}
+
+int alert_engine_delete_slo(struct alert_engine *e, const char *id)
+{
+	pthread_rwlock_wrlock(&e->lock);
+	uint32_t idx;
+	struct slo_ent *se = slo_find(e, id, &idx);
+	int rc = CLEW_ENOTFOUND;
+	if (se) {
+		e->slos[idx] = e->slos[--e->n_slos];
+		char *p = slo_counters_path(e, se->d.id);
+		if (p)
+			unlink(p);
+		free(p);
+		slo_ent_free(se);
+		rc = save_slos(e);
+		e->dirty = true;
+	}
+	pthread_rwlock_unlock(&e->lock);
+	return rc;
+}
+
+int alert_engine_get_slo(struct alert_engine *e, const char *id, struct json *out)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	struct slo_ent *se = slo_find(e, id, NULL);
+	if (se)
+		slo_def_write_json(out, &se->d);
+	pthread_rwlock_unlock(&e->lock);
+	return se ? 0 : CLEW_ENOTFOUND;
+}
+
+/* Whether burn alert i of the SLO fires for group value (a scan: the
+ * instances are the breaching groups only, and the index is not touched
+ * under the shared lock). */
+static bool slo_firing(void *ctx, uint32_t alert, const char *value)
+{
+	const struct slo_ent *se = ctx;
+	const struct rule_ent *re = se->alerts[alert];
+	for (uint32_t k = 0; k < re->n_insts; k++)
+		if (strcmp(re->insts[k]->key, value ? value : "") == 0)
+			return re->insts[k]->st.state == ALERT_FIRING;
+	return false;
+}
+
+void alert_engine_list_slos(struct alert_engine *e, struct json *out)
+{
+	int64_t now = clock_now_unix_ns();
+	pthread_rwlock_rdlock(&e->lock);
+	json_obj_begin(out);
+	json_key(out, "slos");
+	json_arr_begin(out);
+	for (uint32_t i = 0; i < e->n_slos; i++) {
+		struct slo_ent *se = e->slos[i];
+		json_obj_begin(out);
+		slo_def_write_fields(out, &se->d);
+		json_key(out, "status");
+		slo_write_status(out, &se->d, se->c, now, 0, true, slo_firing, se);
+		json_obj_end(out);
+	}
+	json_arr_end(out);
+	json_obj_end(out);
+	pthread_rwlock_unlock(&e->lock);
+}
+
+int alert_engine_slo_status(struct alert_engine *e, const char *id, uint32_t limit, int64_t now_ns, struct json *out)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	struct slo_ent *se = slo_find(e, id, NULL);
+	if (se)
+		slo_write_status(out, &se->d, se->c, now_ns ? now_ns : clock_now_unix_ns(), limit, false, slo_firing, se);
+	pthread_rwlock_unlock(&e->lock);
+	return se ? 0 : CLEW_ENOTFOUND;
 }
 
 struct catalog *alert_engine_catalog(struct alert_engine *e)

@@ -65,6 +65,23 @@ void alert_engine_list_silences(struct alert_engine *e, struct json *out);
 /* The delivery log, newest first. */
 void alert_engine_deliveries(struct alert_engine *e, uint32_t limit, struct json *out);
 
+/* SLOs (src/alert/slo.h), kept in state/slos.json with their counters in
+ * state/slo-<id>.counters. put: id NULL creates, else replaces (counters
+ * kept when the query, by, good and window are unchanged); the stored SLO
+ * is written to out. 0, CLEW_EINVAL/EPARSE with err naming the field,
+ * CLEW_ENOTFOUND, CLEW_ELIMIT, or an I/O error saving it. */
+int alert_engine_put_slo(struct alert_engine *e, const char *id, const char *body, size_t len, struct json *out,
+			 char *err, size_t errlen);
+int alert_engine_delete_slo(struct alert_engine *e, const char *id);
+int alert_engine_get_slo(struct alert_engine *e, const char *id, struct json *out);
+
+/* {"slos": [...]}: each SLO with "status" (its figures and burn rates). */
+void alert_engine_list_slos(struct alert_engine *e, struct json *out);
+
+/* The status of one SLO at now_ns (0 = the clock) with at most limit
+ * groups (slo_write_status). 0 or CLEW_ENOTFOUND. */
+int alert_engine_slo_status(struct alert_engine *e, const char *id, uint32_t limit, int64_t now_ns, struct json *out);
+
 /* The catalog (owned by the engine). */
 struct catalog *alert_engine_catalog(struct alert_engine *e);
 

@@ -335,6 +335,12 @@ static void write_dur(struct json *j, const char *key, int64_t ns)
 void slo_def_write_json(struct json *j, const struct slo_def *d)
 {
 	json_obj_begin(j);
+	slo_def_write_fields(j, d);
+	json_obj_end(j);
+}
+
+void slo_def_write_fields(struct json *j, const struct slo_def *d)
+{
 	json_key(j, "id");
 	json_cstr(j, d->id);
 	json_key(j, "name");
@@ -403,7 +409,6 @@ void slo_def_write_json(struct json *j, const struct slo_def *d)
 	json_int(j, d->created_ns);
 	json_key(j, "updatedNs");
 	json_int(j, d->updated_ns);
-	json_obj_end(j);
 }
 
 static bool str_eq(const char *a, const char *b)

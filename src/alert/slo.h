@@ -66,6 +66,9 @@ int slo_def_parse(const char *text, size_t len, struct slo_def *d, char *err, si
 /* Write d as the API's JSON object (durations as "30d" strings). */
 void slo_def_write_json(struct json *j, const struct slo_def *d);
 
+/* Its fields only, into an object the caller opened. */
+void slo_def_write_fields(struct json *j, const struct slo_def *d);
+
 void slo_def_free(struct slo_def *d);
 
 /* True if a and b count the same thing (query, by, good, window): their

@@ -251,7 +251,7 @@ static void make_batch(struct span_batch *b, struct arena *a, uint32_t n, int64_
 }
 
 /* The counts make_batch's spans should give, computed independently. */
-static void expected(uint32_t n, const char *acct, struct slo_counts *out)
+static void expected(uint32_t n, const char *acct, bool latency, struct slo_counts *out)
 {
 	static const char *accts[] = {"acme", "globex", "initech"};
 	memset(out, 0, sizeof *out);
@@ -259,7 +259,7 @@ static void expected(uint32_t n, const char *acct, struct slo_counts *out)
 		if (i % 7 == 6 || (acct && strcmp(acct, accts[i % 3]) != 0))
 			continue;
 		out->total++;
-		out->bad += (i % 3 == 1) || (i % 3 == 0 && i % 5 == 0);
+		out->bad += (latency && i % 3 == 1) || (i % 3 == 0 && i % 5 == 0);
 	}
 }
 
@@ -277,13 +277,13 @@ TEST(slo_counts_a_batch_by_account)
 	CHECK_INT(slo_counter_add_grouped(c, &grouped, now), ==, 0);
 	struct slo_counts w, want;
 	CHECK_INT(slo_counter_window(c, NULL, HOUR, now, &w), ==, 0);
-	expected(600, NULL, &want);
+	expected(600, NULL, true, &want);
 	CHECK_INT(w.total, ==, want.total);
 	CHECK_INT(w.bad, ==, want.bad);
 	static const char *accts[] = {"acme", "globex", "initech"};
 	for (int k = 0; k < 3; k++) {
 		CHECK_INT(slo_counter_window(c, accts[k], 5 * MIN, now, &w), ==, 0);
-		expected(600, accts[k], &want);
+		expected(600, accts[k], true, &want);
 		CHECK_INT(w.total, ==, want.total);
 		CHECK_INT(w.bad, ==, want.bad);
 	}
@@ -297,7 +297,7 @@ TEST(slo_counts_a_batch_by_account)
 	CHECK_INT(out.err, ==, 0);
 	json_t *st = json_loadb((const char *)out.p, out.len, 0, NULL);
 	CHECK(st);
-	expected(600, NULL, &want);
+	expected(600, NULL, true, &want);
 	CHECK_INT(json_integer_value(json_object_get(st, "total")), ==, want.total);
 	CHECK_INT(json_integer_value(json_object_get(st, "bad")), ==, want.bad);
 	double sli = json_number_value(json_object_get(st, "sli"));
@@ -376,4 +376,152 @@ TEST(slo_snapshot_round_trip_and_corruption)
 	slo_counter_free(c2);
 	slo_counter_free(c);
 	slo_def_free(&d);
+}
+
+static void engine_opts(struct alert_engine_options *o, const char *dir)
+{
+	memset(o, 0, sizeof *o);
+	o->data_dir = dir;
+	o->manual = true;
+	o->public_url = "http://clew.example:3200";
+	o->notify.backoff_ns = 10000000;
+	o->notify.timeout_ns = 200000000;
+	o->notify.max_attempts = 1000; /* the receiver is down: everything stays in the outbox */
+}
+
+static json_t *to_json(struct buf *b)
+{
+	json_t *v = b->err ? NULL : json_loadb((const char *)b->p, b->len, 0, NULL);
+	buf_clear(b);
+	return v;
+}
+
+TEST(slo_burn_alert_fires_through_the_engine_and_survives_restart)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/slo", test_tmpdir());
+	struct alert_engine_options o;
+	engine_opts(&o, dir);
+	int rc;
+	char err[300] = "";
+	struct alert_engine *e = alert_engine_open(&o, &rc, err, sizeof err);
+	CHECK(e);
+	const char *slo = "{\"name\": \"billing errors\", \"query\": \"{ kind = server }\", \"objective\": 0.99, "
+			  "\"window\": \"7d\", \"good\": {\"errors\": false}, \"by\": \"span.customer.id\", "
+			  "\"interval\": \"1s\", \"alerts\": [{\"long\": \"1h\", \"short\": \"5m\", \"factor\": 10}, "
+			  "{\"long\": \"6h\", \"short\": \"30m\", \"factor\": 25}], \"notify\": [{\"type\": \"webhook\", "
+			  "\"url\": \"http://127.0.0.1:9/hook\"}]}";
+	struct buf b;
+	buf_init(&b, 1 << 24);
+	struct json j;
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_put_slo(e, NULL, slo, strlen(slo), &j, err, sizeof err), ==, 0);
+	json_t *def = to_json(&b);
+	CHECK(def);
+	char id[17];
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(def, "id")));
+	json_decref(def);
+	CHECK_INT(strlen(id), ==, 16);
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_put_slo(e, NULL, "{\"name\": 1}", 11, &j, err, sizeof err), ==, CLEW_EINVAL);
+	CHECK(strstr(err, "\"name\""));
+	buf_clear(&b);
+	CHECK_INT(alert_engine_put_slo(e, "0123456789abcdef", slo, strlen(slo), NULL, err, sizeof err), ==,
+		  CLEW_ENOTFOUND);
+	/* acme: a fifth of its requests fail, a burn rate of 20 against a 1% budget */
+	int64_t now = NOW;
+	struct arena a;
+	arena_init(&a, 0);
+	struct span_batch batch;
+	make_batch(&batch, &a, 600, now - 30 * S);
+	alert_engine_add_batch(e, &batch, now);
+	alert_engine_tick(e, now);
+	json_init(&j, &b);
+	alert_engine_list_alerts(e, id, "firing", &j);
+	json_t *al = to_json(&b);
+	json_t *arr = json_object_get(al, "alerts");
+	CHECK_INT(json_array_size(arr), ==, 1); /* acme over 10x; nobody over 25x */
+	json_t *in = json_array_get(arr, 0);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(in, "labels"), "span.customer.id")), "acme");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(in, "labels"), "window")), "1h/5m");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(in, "labels"), "slo")), "billing errors");
+	struct slo_counts want;
+	expected(600, "acme", false, &want);
+	double rate = ((double)want.bad / (double)want.total) / 0.01;
+	CHECK(fabs(json_number_value(json_object_get(json_object_get(in, "slo"), "longRate")) - rate) < 1e-9);
+	CHECK(fabs(json_number_value(json_object_get(in, "value")) - rate) < 1e-9);
+	json_decref(al);
+	CHECK_INT(alert_engine_outbox(e), ==, 1);
+	/* the status says the same, acme first, its 1h/5m alert firing */
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_slo_status(e, id, 10, now, &j), ==, 0);
+	json_t *st = to_json(&b);
+	json_t *g0 = json_array_get(json_object_get(st, "groups"), 0);
+	CHECK_STR(json_string_value(json_object_get(g0, "value")), "acme");
+	CHECK(json_is_true(json_object_get(json_array_get(json_object_get(g0, "burnRates"), 0), "firing")));
+	CHECK(json_is_false(json_object_get(json_array_get(json_object_get(g0, "burnRates"), 1), "firing")));
+	expected(600, NULL, false, &want);
+	CHECK_INT(json_integer_value(json_object_get(st, "total")), ==, want.total);
+	CHECK_INT(json_integer_value(json_object_get(st, "bad")), ==, want.bad);
+	json_decref(st);
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_slo_status(e, "0123456789abcdef", 10, now, &j), ==, CLEW_ENOTFOUND);
+	buf_clear(&b);
+	/* the counters are snapshotted by the tick */
+	char path[700];
+	snprintf(path, sizeof path, "%s/state/slo-%s.counters", dir, id);
+	FILE *f = fopen(path, "rb");
+	CHECK(f);
+	fclose(f);
+	alert_engine_close(e);
+
+	/* restart: the definition, the counts and the firing instance are back */
+	e = alert_engine_open(&o, &rc, err, sizeof err);
+	CHECK(e);
+	json_init(&j, &b);
+	alert_engine_list_slos(e, &j);
+	json_t *ls = to_json(&b);
+	CHECK_INT(json_array_size(json_object_get(ls, "slos")), ==, 1);
+	json_t *s0 = json_array_get(json_object_get(ls, "slos"), 0);
+	CHECK_STR(json_string_value(json_object_get(s0, "id")), id);
+	json_decref(ls);
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_slo_status(e, id, 10, now, &j), ==, 0);
+	st = to_json(&b);
+	CHECK_INT(json_integer_value(json_object_get(st, "total")), ==, want.total);
+	CHECK_INT(json_integer_value(json_object_get(st, "bad")), ==, want.bad);
+	json_decref(st);
+	alert_engine_tick(e, now + 2 * S);
+	json_init(&j, &b);
+	alert_engine_list_alerts(e, id, "firing", &j);
+	al = to_json(&b);
+	CHECK_INT(json_array_size(json_object_get(al, "alerts")), ==, 1);
+	json_decref(al);
+	CHECK_INT(alert_engine_outbox(e), ==, 1); /* still the first notification, none new */
+	/* ten minutes on, the short window is clean: it resolves */
+	alert_engine_tick(e, now + 10 * MIN);
+	json_init(&j, &b);
+	alert_engine_list_alerts(e, id, "resolved", &j);
+	al = to_json(&b);
+	CHECK_INT(json_array_size(json_object_get(al, "alerts")), ==, 1);
+	json_decref(al);
+	CHECK_INT(alert_engine_outbox(e), ==, 2);
+	/* a replacement with the same counts keeps them; delete forgets it all */
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_put_slo(e, id, slo, strlen(slo), &j, err, sizeof err), ==, 0);
+	buf_clear(&b);
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_slo_status(e, id, 10, now, &j), ==, 0);
+	st = to_json(&b);
+	CHECK_INT(json_integer_value(json_object_get(st, "total")), ==, want.total);
+	json_decref(st);
+	CHECK_INT(alert_engine_delete_slo(e, id), ==, 0);
+	CHECK_INT(alert_engine_delete_slo(e, id), ==, CLEW_ENOTFOUND);
+	json_init(&j, &b);
+	CHECK_INT(alert_engine_get_slo(e, id, &j), ==, CLEW_ENOTFOUND);
+	f = fopen(path, "rb");
+	CHECK(!f);
+	alert_engine_close(e);
+	buf_free(&b);
+	arena_reset(&a);
 }
