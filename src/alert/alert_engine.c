@@ -14,6 +14,7 @@
  * SLO's groups: state, silences, the outbox and delivery are shared. Their
  * counters are snapshotted to slo-<id>.counters at most a minute apart. */
 #include "alert/alert_engine.h"
+#include "alert/alert_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,86 +40,10 @@
 #define MAX_SILENCES 10000
 #define RESOLVED_KEEP_NS (15LL * 60 * 1000000000LL)
 #define MAX_GROUP_ALERTS 100
-#define MAX_SLOS 1000
 #define SLO_SNAPSHOT_NS (60LL * 1000000000LL)
 
-struct inst {
-	struct alert_instance st;
-	char *key;
-	uint64_t hash; /* of key */
-	char **names, **values;
-	uint32_t n;
-	uint8_t examples[ALERT_STREAM_EXAMPLES][16];
-	uint32_t n_examples;
-	char service[64], team[48];
-	uint64_t count;
-	bool seen;
-	enum alert_action act;
-	double slo_long, slo_short, slo_budget; /* an SLO burn alert's rates */
-};
 
-struct slo_ent;
-
-struct rule_ent {
-	struct alert_rule r;
-	struct alert_stream *s;
-	int64_t next_eval_ns;
-	/* Loaded at open: its stream starts empty, so until one range after
-	 * its first evaluation a group without data is not taken as healthy
-	 * (a firing instance would resolve and fire again after a restart). */
-	bool restored;
-	int64_t warm_until_ns;
-	struct inst **insts;
-	uint32_t n_insts, cap_insts;
-	/* insts by key (open addressing on inst->hash); NULL or stale after a
-	 * removal: rebuilt by the next lookup */
-	struct inst **idx;
-	uint32_t idx_mask;
-	bool idx_stale;
-	struct slo_ent *slo; /* a burn alert of this SLO; NULL for a rule */
-	uint32_t slo_alert;  /* which of its alerts */
-};
-
-struct slo_ent {
-	struct slo_def d;
-	struct slo_counter *c;
-	struct rule_ent *alerts[SLO_MAX_ALERTS]; /* d.n_alerts of them */
-	int64_t next_eval_ns;
-	uint64_t saved_seq; /* counter seq of the last snapshot */
-};
-
-struct outbox_ent {
-	uint64_t seq;
-	enum alert_target_type type;
-	char *url, *routing_key, *payload;
-};
-
-struct alert_engine {
-	struct alert_engine_options o;
-	char *dir; /* data_dir/state */
-	char *public_url;
-	pthread_rwlock_t lock;
-	struct rule_ent **rules;
-	uint32_t n_rules;
-	struct alert_silence *silences;
-	uint32_t n_silences;
-	struct slo_ent **slos;
-	uint32_t n_slos;
-	int64_t slo_saved_ns;
-	struct outbox_ent *outbox;
-	uint32_t n_outbox, cap_outbox;
-	uint64_t next_seq;
-	bool dirty;
-	struct catalog *catalog;
-	struct alert_notifier *notifier;
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
-	bool stop;
-};
-
-static char *path_of(struct alert_engine *e, const char *name)
+char *alert_eng_path(struct alert_engine *e, const char *name)
 {
 	if (!e->dir)
 		return NULL;
@@ -130,13 +55,13 @@ static char *path_of(struct alert_engine *e, const char *name)
 
 /* ---- persistence ---- */
 
-static int save_json(struct alert_engine *e, const char *name, struct buf *b)
+int alert_eng_save_json(struct alert_engine *e, const char *name, struct buf *b)
 {
 	if (!e->dir)
 		return 0;
 	if (b->err)
 		return b->err;
-	char *p = path_of(e, name);
+	char *p = alert_eng_path(e, name);
 	int rc = alert_write_durable(p, b->p, b->len);
 	if (rc < 0)
 		log_error("alerts: could not save %s: %s", p, err_str(rc));
@@ -154,7 +79,7 @@ static int save_rules(struct alert_engine *e)
 	for (uint32_t i = 0; i < e->n_rules; i++)
 		alert_rule_write_json(&j, &e->rules[i]->r);
 	json_arr_end(&j);
-	int rc = save_json(e, "rules.json", &b);
+	int rc = alert_eng_save_json(e, "rules.json", &b);
 	buf_free(&b);
 	return rc;
 }
@@ -169,7 +94,7 @@ static int save_silences(struct alert_engine *e)
 	for (uint32_t i = 0; i < e->n_silences; i++)
 		alert_silence_write_json(&j, &e->silences[i], clock_now_unix_ns());
 	json_arr_end(&j);
-	int rc = save_json(e, "silences.json", &b);
+	int rc = alert_eng_save_json(e, "silences.json", &b);
 	buf_free(&b);
 	return rc;
 }
@@ -279,17 +204,17 @@ static int save_alerts(struct alert_engine *e)
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
-	int rc = save_json(e, "alerts.json", &b);
+	int rc = alert_eng_save_json(e, "alerts.json", &b);
 	buf_free(&b);
 	if (rc == 0)
 		e->dirty = false;
 	return rc;
 }
 
-static json_t *load_file(struct alert_engine *e, const char *name, int *rc, char *err, size_t errlen)
+json_t *alert_eng_load_file(struct alert_engine *e, const char *name, int *rc, char *err, size_t errlen)
 {
 	*rc = 0;
-	char *p = path_of(e, name);
+	char *p = alert_eng_path(e, name);
 	if (!p)
 		return NULL;
 	json_error_t je;
@@ -334,7 +259,7 @@ static void idx_rebuild(struct rule_ent *re)
 		idx_put(re, re->insts[i]);
 }
 
-static struct inst *inst_find(struct rule_ent *re, const char *key)
+struct inst *alert_eng_inst_find(struct rule_ent *re, const char *key)
 {
 	if (!re->idx || re->idx_stale)
 		idx_rebuild(re);
@@ -345,7 +270,7 @@ static struct inst *inst_find(struct rule_ent *re, const char *key)
 	return NULL;
 }
 
-static struct inst *inst_add(struct rule_ent *re, const char *key, const char *const *names,
+struct inst *alert_eng_inst_add(struct rule_ent *re, const char *key, const char *const *names,
 			     const char *const *values, uint32_t n)
 {
 	struct inst *in = xcalloc(1, sizeof *in);
@@ -384,7 +309,7 @@ static void inst_free(struct inst *in)
 	free(in);
 }
 
-static void rule_ent_free(struct rule_ent *re)
+void alert_eng_rule_free(struct rule_ent *re)
 {
 	for (uint32_t i = 0; i < re->n_insts; i++)
 		inst_free(re->insts[i]);
@@ -395,7 +320,7 @@ static void rule_ent_free(struct rule_ent *re)
 	free(re);
 }
 
-static struct rule_ent *rule_find(struct alert_engine *e, const char *id, uint32_t *idx)
+struct rule_ent *alert_eng_rule_find(struct alert_engine *e, const char *id, uint32_t *idx)
 {
 	for (uint32_t i = 0; i < e->n_rules; i++)
 		if (strcmp(e->rules[i]->r.id, id) == 0) {
@@ -408,7 +333,7 @@ static struct rule_ent *rule_find(struct alert_engine *e, const char *id, uint32
 
 /* ---- evaluation ---- */
 
-static bool silenced(struct alert_engine *e, const struct rule_ent *re, const struct inst *in, int64_t now)
+bool alert_eng_silenced(struct alert_engine *e, const struct rule_ent *re, const struct inst *in, int64_t now)
 {
 	for (uint32_t i = 0; i < e->n_silences; i++)
 		if (alert_silence_matches(&e->silences[i], &re->r, (const char *const *)in->names,
@@ -426,12 +351,12 @@ struct eval_ctx {
 static int on_group(void *ctx, const struct alert_group_value *g)
 {
 	struct eval_ctx *c = ctx;
-	struct inst *in = inst_find(c->re, g->key);
+	struct inst *in = alert_eng_inst_find(c->re, g->key);
 	bool breach = alert_breaches(c->re->r.op, g->value, c->re->r.threshold);
 	if (!in && !breach)
 		return 0; /* healthy groups cost no instance */
 	if (!in)
-		in = inst_add(c->re, g->key, g->names, g->values, g->n_labels);
+		in = alert_eng_inst_add(c->re, g->key, g->names, g->values, g->n_labels);
 	in->seen = true;
 	memcpy(in->examples, g->examples, sizeof in->examples);
 	in->n_examples = g->n_examples;
@@ -439,7 +364,7 @@ static int on_group(void *ctx, const struct alert_group_value *g)
 	snprintf(in->team, sizeof in->team, "%s", g->team);
 	in->count = g->count;
 	enum alert_istate before = in->st.state;
-	in->act = alert_instance_step(&in->st, &c->re->r, true, g->value, silenced(c->e, c->re, in, c->now), c->now);
+	in->act = alert_instance_step(&in->st, &c->re->r, true, g->value, alert_eng_silenced(c->e, c->re, in, c->now), c->now);
 	if (in->act != ALERT_ACT_NONE || in->st.state != before)
 		c->e->dirty = true;
 	return 0;
@@ -759,7 +684,7 @@ static void queue_notifications(struct alert_engine *e, struct rule_ent *re, int
 	free(group);
 }
 
-static void eval_begin(struct rule_ent *re)
+void alert_eng_eval_begin(struct rule_ent *re)
 {
 	for (uint32_t i = 0; i < re->n_insts; i++) {
 		re->insts[i]->seen = false;
@@ -769,13 +694,13 @@ static void eval_begin(struct rule_ent *re)
 
 /* After an evaluation: instances without data step as healthy, spent ones
  * go, and the actions become notifications. */
-static void eval_end(struct alert_engine *e, struct rule_ent *re, int64_t now)
+void alert_eng_eval_end(struct alert_engine *e, struct rule_ent *re, int64_t now)
 {
 	for (uint32_t i = 0; i < re->n_insts;) {
 		struct inst *in = re->insts[i];
 		if (!in->seen && now >= re->warm_until_ns) {
 			enum alert_istate before = in->st.state;
-			in->act = alert_instance_step(&in->st, &re->r, false, NAN, silenced(e, re, in, now), now);
+			in->act = alert_instance_step(&in->st, &re->r, false, NAN, alert_eng_silenced(e, re, in, now), now);
 			if (in->act != ALERT_ACT_NONE || before != in->st.state)
 				e->dirty = true;
 		}
@@ -796,108 +721,16 @@ static void eval_end(struct alert_engine *e, struct rule_ent *re, int64_t now)
 
 static void eval_rule(struct alert_engine *e, struct rule_ent *re, int64_t now)
 {
-	eval_begin(re);
+	alert_eng_eval_begin(re);
 	struct eval_ctx c = {.e = e, .re = re, .now = now};
 	if (re->restored) {
 		re->restored = false;
 		re->warm_until_ns = now + re->r.range_ns;
 	}
 	alert_stream_eval(re->s, now, on_group, &c);
-	eval_end(e, re, now);
+	alert_eng_eval_end(e, re, now);
 }
 
-struct slo_eval_ctx {
-	struct alert_engine *e;
-	struct slo_ent *se;
-	int64_t now;
-};
-
-/* Step each burn alert of one group: the value is the lower of the long
- * and short windows' burn rates, so it breaches the factor only when both
- * do, and resolves as soon as the short window recovers. */
-static int on_slo_group(void *ctx, const struct slo_group_eval *g)
-{
-	struct slo_eval_ctx *c = ctx;
-	struct slo_ent *se = c->se;
-	if ((g->value == NULL) != (se->d.by == NULL))
-		return 0; /* with by the groups alert, without it the whole SLO */
-	const char *key = g->value ? g->value : "";
-	for (uint32_t i = 0; i < se->d.n_alerts; i++) {
-		struct rule_ent *re = se->alerts[i];
-		double lr = slo_burn_rate(g->lng[i], se->d.objective), sr = slo_burn_rate(g->shrt[i], se->d.objective);
-		double v = lr < sr ? lr : sr;
-		struct inst *in = inst_find(re, key);
-		bool breach = alert_breaches(re->r.op, v, re->r.threshold);
-		if (!in && !breach)
-			continue;
-		if (!in) {
-			char win[96];
-			slo_alert_window_name(&se->d.alerts[i], win, sizeof win);
-			const char *names[3] = {"slo", "window", se->d.by}, *values[3] = {se->d.name, win, key};
-			in = inst_add(re, key, names, values, g->value ? 3 : 2);
-		}
-		in->seen = true;
-		memcpy(in->examples, g->examples, sizeof in->examples);
-		in->n_examples = g->n_examples;
-		snprintf(in->service, sizeof in->service, "%s", g->service);
-		snprintf(in->team, sizeof in->team, "%s", g->team);
-		in->count = g->lng[i].total;
-		in->slo_long = lr;
-		in->slo_short = sr;
-		in->slo_budget = slo_budget_remaining(g->budget, se->d.objective);
-		enum alert_istate before = in->st.state;
-		in->act = alert_instance_step(&in->st, &re->r, true, v, silenced(c->e, re, in, c->now), c->now);
-		if (in->act != ALERT_ACT_NONE || in->st.state != before)
-			c->e->dirty = true;
-	}
-	return 0;
-}
-
-static void eval_slo(struct alert_engine *e, struct slo_ent *se, int64_t now)
-{
-	for (uint32_t i = 0; i < se->d.n_alerts; i++)
-		eval_begin(se->alerts[i]);
-	struct slo_eval_ctx c = {.e = e, .se = se, .now = now};
-	slo_counter_eval(se->c, &se->d, now, on_slo_group, &c);
-	for (uint32_t i = 0; i < se->d.n_alerts; i++)
-		eval_end(e, se->alerts[i], now);
-}
-
-static char *slo_counters_path(struct alert_engine *e, const char *id)
-{
-	char name[64];
-	snprintf(name, sizeof name, "slo-%s.counters", id);
-	return path_of(e, name);
-}
-
-/* Snapshot the counters that changed (all of them with force). Under the
- * shared lock: ingest goes on, each counter is copied under its own. */
-static void save_slo_counters(struct alert_engine *e, bool force)
-{
-	if (!e->dir)
-		return;
-	struct buf b;
-	buf_init(&b, (size_t)1 << 31);
-	pthread_rwlock_rdlock(&e->lock);
-	for (uint32_t i = 0; i < e->n_slos; i++) {
-		struct slo_ent *se = e->slos[i];
-		uint64_t seq = slo_counter_seq(se->c);
-		if (seq == se->saved_seq && !force)
-			continue;
-		buf_clear(&b);
-		char *p = slo_counters_path(e, se->d.id);
-		int rc = slo_counter_encode(se->c, &b);
-		if (rc == 0)
-			rc = alert_write_durable(p, b.p, b.len);
-		if (rc == 0)
-			se->saved_seq = seq;
-		else
-			log_error("slos: could not save %s: %s", p, err_str(rc));
-		free(p);
-	}
-	pthread_rwlock_unlock(&e->lock);
-	buf_free(&b);
-}
 
 void alert_engine_tick(struct alert_engine *e, int64_t now)
 {
@@ -914,7 +747,7 @@ void alert_engine_tick(struct alert_engine *e, int64_t now)
 		struct slo_ent *se = e->slos[i];
 		if (!se->d.rule.enabled || now < se->next_eval_ns)
 			continue;
-		eval_slo(e, se, now);
+		alert_slo_eval(e, se, now);
 		se->next_eval_ns = now + se->d.rule.interval_ns;
 	}
 	/* expired silences go */
@@ -936,7 +769,7 @@ void alert_engine_tick(struct alert_engine *e, int64_t now)
 	pthread_rwlock_unlock(&e->lock);
 	if (now - e->slo_saved_ns >= SLO_SNAPSHOT_NS) {
 		e->slo_saved_ns = now;
-		save_slo_counters(e, false);
+		alert_slo_save_counters(e, false);
 	}
 }
 
@@ -1005,120 +838,11 @@ static int add_rule(struct alert_engine *e, struct alert_rule *r, char *err, siz
 	return 0;
 }
 
-static void slo_ent_free(struct slo_ent *se)
-{
-	for (uint32_t i = 0; i < se->d.n_alerts; i++)
-		if (se->alerts[i])
-			rule_ent_free(se->alerts[i]);
-	slo_counter_free(se->c);
-	slo_def_free(&se->d);
-	free(se);
-}
-
-/* Append an SLO for d (taken: *d is zeroed) with a rule_ent per burn
- * alert. 0 or the counter's error. */
-static int add_slo(struct alert_engine *e, struct slo_def *d, char *err, size_t errlen)
-{
-	int rc;
-	struct slo_counter *c = slo_counter_new(d, 0, &rc, err, errlen);
-	if (!c)
-		return rc;
-	struct slo_ent *se = xcalloc(1, sizeof *se);
-	se->d = *d;
-	memset(d, 0, sizeof *d);
-	se->c = c;
-	for (uint32_t i = 0; i < se->d.n_alerts; i++) {
-		struct rule_ent *re = xcalloc(1, sizeof *re);
-		se->alerts[i] = re;
-		if ((rc = alert_rule_copy(&re->r, &se->d.rule)) < 0) {
-			slo_ent_free(se);
-			snprintf(err, errlen, "out of memory");
-			return rc;
-		}
-		memcpy(re->r.id, se->d.id, 17);
-		re->r.op = ALERT_OP_GT;
-		re->r.threshold = re->r.clear = se->d.alerts[i].factor;
-		re->r.for_ns = 0;
-		re->r.range_ns = se->d.alerts[i].long_ns;
-		re->r.severity = se->d.alerts[i].severity;
-		re->slo = se;
-		re->slo_alert = i;
-	}
-	e->slos = xrealloc(e->slos, (e->n_slos + 1) * sizeof *e->slos);
-	e->slos[e->n_slos++] = se;
-	return 0;
-}
-
-static struct slo_ent *slo_find(struct alert_engine *e, const char *id, uint32_t *idx)
-{
-	for (uint32_t i = 0; i < e->n_slos; i++)
-		if (strcmp(e->slos[i]->d.id, id) == 0) {
-			if (idx)
-				*idx = i;
-			return e->slos[i];
-		}
-	return NULL;
-}
-
-static int save_slos(struct alert_engine *e)
-{
-	struct buf b;
-	buf_init(&b, (size_t)1 << 30);
-	struct json j;
-	json_init(&j, &b);
-	json_arr_begin(&j);
-	for (uint32_t i = 0; i < e->n_slos; i++)
-		slo_def_write_json(&j, &e->slos[i]->d);
-	json_arr_end(&j);
-	int rc = save_json(e, "slos.json", &b);
-	buf_free(&b);
-	return rc;
-}
-
-/* Load the SLOs and their last counter snapshots (a snapshot that is
- * unreadable or of another definition is dropped: those counts restart). */
-static int load_slos(struct alert_engine *e, char *err, size_t errlen)
-{
-	int rc;
-	json_t *d = load_file(e, "slos.json", &rc, err, errlen);
-	if (rc < 0)
-		return rc;
-	size_t i;
-	json_t *v;
-	json_array_foreach (d, i, v) {
-		struct slo_def def;
-		char e2[300];
-		if (slo_def_from_json(v, &def, e2, sizeof e2) < 0 || !def.id[0] || add_slo(e, &def, e2, sizeof e2) < 0) {
-			log_warn("slos: slos.json[%zu] skipped: %s", i, e2);
-			slo_def_free(&def);
-			continue;
-		}
-		struct slo_ent *se = e->slos[e->n_slos - 1];
-		char *p = slo_counters_path(e, se->d.id);
-		FILE *f = fopen(p, "rb");
-		struct buf b;
-		buf_init(&b, (size_t)1 << 31);
-		if (f) {
-			uint8_t chunk[65536];
-			size_t n;
-			while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-				buf_append(&b, chunk, n);
-			fclose(f);
-			if (b.err || slo_counter_decode(se->c, b.p, b.len, e2, sizeof e2) < 0)
-				log_warn("slos: %s not loaded, its counts restart: %s", p, b.err ? err_str(b.err) : e2);
-			se->saved_seq = slo_counter_seq(se->c);
-		}
-		buf_free(&b);
-		free(p);
-	}
-	json_decref(d);
-	return 0;
-}
 
 static int load_state(struct alert_engine *e, char *err, size_t errlen)
 {
 	int rc;
-	json_t *d = load_file(e, "rules.json", &rc, err, errlen);
+	json_t *d = alert_eng_load_file(e, "rules.json", &rc, err, errlen);
 	if (rc < 0)
 		return rc;
 	size_t i;
@@ -1134,7 +858,7 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		}
 	}
 	json_decref(d);
-	d = load_file(e, "silences.json", &rc, err, errlen);
+	d = alert_eng_load_file(e, "silences.json", &rc, err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach (d, i, v) {
@@ -1146,9 +870,9 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		}
 	}
 	json_decref(d);
-	if ((rc = load_slos(e, err, errlen)) < 0)
+	if ((rc = alert_slo_load(e, err, errlen)) < 0)
 		return rc;
-	d = load_file(e, "alerts.json", &rc, err, errlen);
+	d = alert_eng_load_file(e, "alerts.json", &rc, err, errlen);
 	if (rc < 0)
 		return rc;
 	e->next_seq = 1;
@@ -1158,8 +882,8 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 			e->next_seq = (uint64_t)json_integer_value(ns);
 		json_array_foreach (json_object_get(d, "instances"), i, v) {
 			const char *rid = json_string_value(json_object_get(v, "ruleId")) ?: "";
-			struct rule_ent *re = rule_find(e, rid, NULL);
-			struct slo_ent *se = re ? NULL : slo_find(e, rid, NULL);
+			struct rule_ent *re = alert_eng_rule_find(e, rid, NULL);
+			struct slo_ent *se = re ? NULL : alert_slo_find(e, rid, NULL);
 			json_int_t sa = json_integer_value(json_object_get(v, "sloAlert"));
 			if (se && sa >= 0 && sa < se->d.n_alerts)
 				re = se->alerts[sa];
@@ -1174,7 +898,7 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 				names[n] = k;
 				values[n++] = json_is_string(lv) ? json_string_value(lv) : "";
 			}
-			struct inst *in = inst_add(re, json_string_value(key), names, values, n);
+			struct inst *in = alert_eng_inst_add(re, json_string_value(key), names, values, n);
 			const char *st = json_string_value(json_object_get(v, "state")) ?: "";
 			in->st.state = strcmp(st, "pending") == 0   ? ALERT_PENDING
 				       : strcmp(st, "firing") == 0  ? ALERT_FIRING
@@ -1195,7 +919,7 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 		}
 		uint64_t *sent = NULL;
 		size_t n_sent = 0;
-		char *lp = path_of(e, "deliveries.log");
+		char *lp = alert_eng_path(e, "deliveries.log");
 		alert_notify_read_sent(lp, &sent, &n_sent);
 		free(lp);
 		json_array_foreach (json_object_get(d, "outbox"), i, v) {
@@ -1251,7 +975,7 @@ struct alert_engine *alert_engine_open(const struct alert_engine_options *o, int
 			goto fail;
 		}
 	}
-	char *cp = path_of(e, "catalog.json");
+	char *cp = alert_eng_path(e, "catalog.json");
 	e->catalog = catalog_open(cp, rc, err, errlen);
 	free(cp);
 	if (!e->catalog)
@@ -1275,7 +999,7 @@ struct alert_engine *alert_engine_open(const struct alert_engine_options *o, int
 	if ((*rc = load_state(e, err, errlen)) < 0)
 		goto fail;
 	struct alert_notifier_options no = o->notify;
-	char *lp = path_of(e, "deliveries.log");
+	char *lp = alert_eng_path(e, "deliveries.log");
 	no.log_path = lp;
 	no.done = on_done;
 	no.enrich = o->notify.enrich ? enrich_payload : NULL;
@@ -1319,12 +1043,12 @@ void alert_engine_close(struct alert_engine *e)
 	alert_notifier_free(e->notifier); /* no completion can come after this */
 	if (e->dirty)
 		save_alerts(e);
-	save_slo_counters(e, false);
+	alert_slo_save_counters(e, false);
 	for (uint32_t i = 0; i < e->n_rules; i++)
-		rule_ent_free(e->rules[i]);
+		alert_eng_rule_free(e->rules[i]);
 	free(e->rules);
 	for (uint32_t i = 0; i < e->n_slos; i++)
-		slo_ent_free(e->slos[i]);
+		alert_slo_free(e->slos[i]);
 	free(e->slos);
 	for (uint32_t i = 0; i < e->n_silences; i++)
 		alert_silence_free(&e->silences[i]);
@@ -1380,7 +1104,7 @@ int alert_engine_put_rule(struct alert_engine *e, const char *id, const char *bo
 	}
 	pthread_rwlock_wrlock(&e->lock);
 	uint32_t idx;
-	struct rule_ent *old = id ? rule_find(e, id, &idx) : NULL;
+	struct rule_ent *old = id ? alert_eng_rule_find(e, id, &idx) : NULL;
 	int64_t now = clock_now_unix_ns();
 	if (id && !old) {
 		rc = CLEW_ENOTFOUND;
@@ -1398,7 +1122,7 @@ int alert_engine_put_rule(struct alert_engine *e, const char *id, const char *bo
 	} else {
 		do
 			alert_new_id(r.id);
-		while (rule_find(e, r.id, NULL));
+		while (alert_eng_rule_find(e, r.id, NULL));
 		r.created_ns = now;
 	}
 	r.updated_ns = now;
@@ -1421,7 +1145,7 @@ int alert_engine_put_rule(struct alert_engine *e, const char *id, const char *bo
 		}
 		e->rules[idx] = re;
 		e->n_rules--;
-		rule_ent_free(old);
+		alert_eng_rule_free(old);
 	}
 	if ((rc = save_rules(e)) < 0)
 		snprintf(err, errlen, "the rule was applied but could not be saved: %s", err_str(rc));
@@ -1438,11 +1162,11 @@ int alert_engine_delete_rule(struct alert_engine *e, const char *id)
 {
 	pthread_rwlock_wrlock(&e->lock);
 	uint32_t idx;
-	struct rule_ent *re = rule_find(e, id, &idx);
+	struct rule_ent *re = alert_eng_rule_find(e, id, &idx);
 	int rc = CLEW_ENOTFOUND;
 	if (re) {
 		e->rules[idx] = e->rules[--e->n_rules];
-		rule_ent_free(re);
+		alert_eng_rule_free(re);
 		rc = save_rules(e);
 		e->dirty = true;
 	}
@@ -1453,7 +1177,7 @@ int alert_engine_delete_rule(struct alert_engine *e, const char *id)
 int alert_engine_get_rule(struct alert_engine *e, const char *id, struct json *out)
 {
 	pthread_rwlock_rdlock(&e->lock);
-	struct rule_ent *re = rule_find(e, id, NULL);
+	struct rule_ent *re = alert_eng_rule_find(e, id, NULL);
 	if (re)
 		alert_rule_write_json(out, &re->r);
 	pthread_rwlock_unlock(&e->lock);
@@ -1567,174 +1291,6 @@ void alert_engine_deliveries(struct alert_engine *e, uint32_t limit, struct json
 	json_obj_end(out);
 }
 
-/* ---- SLOs ---- */
-
-static void swap_insts(struct rule_ent *a, struct rule_ent *b)
-{
-	struct rule_ent t = *a;
-	a->insts = b->insts;
-	a->n_insts = b->n_insts;
-	a->cap_insts = b->cap_insts;
-	a->idx = b->idx;
-	a->idx_mask = b->idx_mask;
-	a->idx_stale = b->idx_stale;
-	b->insts = t.insts;
-	b->n_insts = t.n_insts;
-	b->cap_insts = t.cap_insts;
-	b->idx = t.idx;
-	b->idx_mask = t.idx_mask;
-	b->idx_stale = t.idx_stale;
-}
-
-/* The replacement nu of old keeps what still means the same: the counters
- * if they count the same requests, the instances of an alert whose windows
- * and factor are unchanged (relabelled with the new name). */
-static void slo_keep(struct slo_ent *nu, struct slo_ent *old)
-{
-	if (!slo_def_same_counts(&old->d, &nu->d))
-		return;
-	struct slo_counter *t = nu->c;
-	nu->c = old->c;
-	old->c = t;
-	nu->saved_seq = old->saved_seq;
-	for (uint32_t i = 0; i < nu->d.n_alerts && i < old->d.n_alerts; i++) {
-		const struct slo_alert *a = &nu->d.alerts[i], *b = &old->d.alerts[i];
-		if (a->long_ns != b->long_ns || a->short_ns != b->short_ns || a->factor != b->factor)
-			continue;
-		swap_insts(nu->alerts[i], old->alerts[i]);
-		for (uint32_t k = 0; k < nu->alerts[i]->n_insts; k++) {
-			struct inst *in = nu->alerts[i]->insts[k];
-			free(in->values[0]);
-			in->values[0] = xstrdup(nu->d.name);
-		}
-	}
-}
-
-int alert_engine_put_slo(struct alert_engine *e, const char *id, const char *body, size_t len, struct json *out,
-			 char *err, size_t errlen)
-{
-	struct slo_def d;
-	int rc = slo_def_parse(body, len, &d, err, errlen);
-	if (rc < 0) {
-		slo_def_free(&d);
-		return rc;
-	}
-	pthread_rwlock_wrlock(&e->lock);
-	uint32_t idx;
-	struct slo_ent *old = id ? slo_find(e, id, &idx) : NULL;
-	int64_t now = clock_now_unix_ns();
-	if (id && !old) {
-		rc = CLEW_ENOTFOUND;
-		snprintf(err, errlen, "no SLO %s", id);
-		goto out;
-	}
-	if (!id && e->n_slos >= MAX_SLOS) {
-		rc = CLEW_ELIMIT;
-		snprintf(err, errlen, "at most %d SLOs", MAX_SLOS);
-		goto out;
-	}
-	if (old) {
-		memcpy(d.id, old->d.id, 17);
-		d.created_ns = old->d.created_ns;
-	} else {
-		do
-			alert_new_id(d.id);
-		while (slo_find(e, d.id, NULL) || rule_find(e, d.id, NULL));
-		d.created_ns = now;
-	}
-	d.updated_ns = now;
-	if ((rc = add_slo(e, &d, err, errlen)) < 0)
-		goto out;
-	struct slo_ent *se = e->slos[e->n_slos - 1];
-	if (old) {
-		slo_keep(se, old);
-		e->slos[idx] = se;
-		e->n_slos--;
-		slo_ent_free(old);
-	}
-	if ((rc = save_slos(e)) < 0)
-		snprintf(err, errlen, "the SLO was applied but could not be saved: %s", err_str(rc));
-	if (out)
-		slo_def_write_json(out, &se->d);
-	e->dirty = true;
-out:
-	pthread_rwlock_unlock(&e->lock);
-	slo_def_free(&d);
-	return rc;
-}
-
-int alert_engine_delete_slo(struct alert_engine *e, const char *id)
-{
-	pthread_rwlock_wrlock(&e->lock);
-	uint32_t idx;
-	struct slo_ent *se = slo_find(e, id, &idx);
-	int rc = CLEW_ENOTFOUND;
-	if (se) {
-		e->slos[idx] = e->slos[--e->n_slos];
-		char *p = slo_counters_path(e, se->d.id);
-		if (p)
-			unlink(p);
-		free(p);
-		slo_ent_free(se);
-		rc = save_slos(e);
-		e->dirty = true;
-	}
-	pthread_rwlock_unlock(&e->lock);
-	return rc;
-}
-
-int alert_engine_get_slo(struct alert_engine *e, const char *id, struct json *out)
-{
-	pthread_rwlock_rdlock(&e->lock);
-	struct slo_ent *se = slo_find(e, id, NULL);
-	if (se)
-		slo_def_write_json(out, &se->d);
-	pthread_rwlock_unlock(&e->lock);
-	return se ? 0 : CLEW_ENOTFOUND;
-}
-
-/* Whether burn alert i of the SLO fires for group value (a scan: the
- * instances are the breaching groups only, and the index is not touched
- * under the shared lock). */
-static bool slo_firing(void *ctx, uint32_t alert, const char *value)
-{
-	const struct slo_ent *se = ctx;
-	const struct rule_ent *re = se->alerts[alert];
-	for (uint32_t k = 0; k < re->n_insts; k++)
-		if (strcmp(re->insts[k]->key, value ? value : "") == 0)
-			return re->insts[k]->st.state == ALERT_FIRING;
-	return false;
-}
-
-void alert_engine_list_slos(struct alert_engine *e, struct json *out)
-{
-	int64_t now = clock_now_unix_ns();
-	pthread_rwlock_rdlock(&e->lock);
-	json_obj_begin(out);
-	json_key(out, "slos");
-	json_arr_begin(out);
-	for (uint32_t i = 0; i < e->n_slos; i++) {
-		struct slo_ent *se = e->slos[i];
-		json_obj_begin(out);
-		slo_def_write_fields(out, &se->d);
-		json_key(out, "status");
-		slo_write_status(out, &se->d, se->c, now, 0, true, slo_firing, se);
-		json_obj_end(out);
-	}
-	json_arr_end(out);
-	json_obj_end(out);
-	pthread_rwlock_unlock(&e->lock);
-}
-
-int alert_engine_slo_status(struct alert_engine *e, const char *id, uint32_t limit, int64_t now_ns, struct json *out)
-{
-	pthread_rwlock_rdlock(&e->lock);
-	struct slo_ent *se = slo_find(e, id, NULL);
-	if (se)
-		slo_write_status(out, &se->d, se->c, now_ns ? now_ns : clock_now_unix_ns(), limit, false, slo_firing, se);
-	pthread_rwlock_unlock(&e->lock);
-	return se ? 0 : CLEW_ENOTFOUND;
-}
 
 struct catalog *alert_engine_catalog(struct alert_engine *e)
 {

@@ -28,7 +28,7 @@
 #include "query/exec.h"
 #include "query/traceql.h"
 
-#define SLO_MAGIC "CLEWSLO1"
+#define SLO_MAGIC           "CLEWSLO1"
 #define SCRATCH_RESET_BYTES ((size_t)4 << 20)
 
 /* The documented default alerts: page on fast burns, ticket on slow ones. */
@@ -37,10 +37,10 @@ static const struct {
 	double factor;
 	bool page;
 } default_alerts[] = {
-	{SLO_HOUR_NS, 5 * SLO_MINUTE_NS, 14.4, true},
-	{6 * SLO_HOUR_NS, 30 * SLO_MINUTE_NS, 6, true},
-	{24 * SLO_HOUR_NS, 2 * SLO_HOUR_NS, 3, false},
-	{72 * SLO_HOUR_NS, 6 * SLO_HOUR_NS, 1, false},
+    {SLO_HOUR_NS, 5 * SLO_MINUTE_NS, 14.4, true},
+    {6 * SLO_HOUR_NS, 30 * SLO_MINUTE_NS, 6, true},
+    {24 * SLO_HOUR_NS, 2 * SLO_HOUR_NS, 3, false},
+    {72 * SLO_HOUR_NS, 6 * SLO_HOUR_NS, 1, false},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -66,8 +66,7 @@ void slo_def_free(struct slo_def *d)
 }
 
 /* A duration field (a string or seconds) into *out; def when absent. */
-static int get_dur(json_t *o, const char *key, const char *field, int64_t def, int64_t *out, char *err,
-		   size_t errlen)
+static int get_dur(json_t *o, const char *key, const char *field, int64_t def, int64_t *out, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(o, key);
 	*out = def;
@@ -83,8 +82,7 @@ static int get_dur(json_t *o, const char *key, const char *field, int64_t def, i
 	return 0;
 }
 
-static int get_str(json_t *o, const char *key, bool required, size_t max, const char **out, char *err,
-		   size_t errlen)
+static int get_str(json_t *o, const char *key, bool required, size_t max, const char **out, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(o, key);
 	*out = NULL;
@@ -111,8 +109,9 @@ static int check_query(const char *query, char *err, size_t errlen)
 	if (!q) {
 		rc = fail(err, errlen, "\"query\": %s", te.msg);
 	} else if (q->kind != TQL_Q_SPANS) {
-		rc = fail(err, errlen, "\"query\" must be a TraceQL spanset filter choosing the SLO's requests, e.g. "
-				       "{ resource.service.name = \"billing\" && kind = server }");
+		rc = fail(err, errlen,
+		          "\"query\" must be a TraceQL spanset filter choosing the SLO's requests, e.g. "
+		          "{ resource.service.name = \"billing\" && kind = server }");
 	} else {
 		struct exec_query *xq = exec_compile(q, &a, &rc, e2, sizeof e2);
 		if (xq)
@@ -143,7 +142,7 @@ static int parse_alerts(json_t *o, struct slo_def *d, char *err, size_t errlen)
 	}
 	if (!json_is_array(arr) || json_array_size(arr) > SLO_MAX_ALERTS)
 		return fail(err, errlen, "\"alerts\" must be an array of at most %d {\"long\", \"short\", \"factor\"}",
-			    SLO_MAX_ALERTS);
+		            SLO_MAX_ALERTS);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *v = json_array_get(arr, i);
 		struct slo_alert *a = &d->alerts[d->n_alerts++];
@@ -157,8 +156,8 @@ static int parse_alerts(json_t *o, struct slo_def *d, char *err, size_t errlen)
 		if ((rc = get_dur(v, "short", f, 0, &a->short_ns, err, errlen)) < 0)
 			return rc;
 		if (a->long_ns <= 0 || a->short_ns <= 0)
-			return fail(err, errlen, "alerts[%zu] needs \"long\" and \"short\" windows, e.g. \"1h\" and \"5m\"",
-				    i);
+			return fail(err, errlen,
+			            "alerts[%zu] needs \"long\" and \"short\" windows, e.g. \"1h\" and \"5m\"", i);
 		if (a->short_ns < SLO_MINUTE_NS || a->short_ns >= a->long_ns)
 			return fail(err, errlen, "alerts[%zu].short must be at least 1m and shorter than long", i);
 		if (a->long_ns > d->window_ns)
@@ -178,7 +177,7 @@ static int parse_alerts(json_t *o, struct slo_def *d, char *err, size_t errlen)
 					k = n;
 			if (k < 0)
 				return fail(err, errlen,
-					    "alerts[%zu].severity must be \"info\", \"warning\" or \"critical\"", i);
+				            "alerts[%zu].severity must be \"info\", \"warning\" or \"critical\"", i);
 			a->severity = (enum alert_severity)k;
 		}
 	}
@@ -196,9 +195,8 @@ static const struct tql_node *by_node(struct arena *a, const char *by)
 	snprintf(bt, bl, "{} | rate() by (%s)", by);
 	struct tql_error te;
 	struct tql_query *bq = tql_parse(bt, strlen(bt), a, &te);
-	const struct tql_node *fn = bq && bq->kind == TQL_Q_METRICS && bq->root->kind == TQL_N_METRICS_QUERY
-					    ? bq->root->b
-					    : NULL;
+	const struct tql_node *fn =
+	    bq && bq->kind == TQL_Q_METRICS && bq->root->kind == TQL_N_METRICS_QUERY ? bq->root->b : NULL;
 	if (!fn || fn->kind != TQL_N_METRICS || fn->n_items != 1)
 		return NULL;
 	const struct tql_node *f = fn->items[0];
@@ -238,8 +236,9 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 		d->query = xstrdup(b.err ? "{}" : (const char *)b.p);
 		buf_free(&b);
 	} else {
-		return fail(err, errlen, "\"query\" is required (or \"service\"): a TraceQL spanset filter, e.g. "
-					 "{ resource.service.name = \"billing\" && kind = server }");
+		return fail(err, errlen,
+		            "\"query\" is required (or \"service\"): a TraceQL spanset filter, e.g. "
+		            "{ resource.service.name = \"billing\" && kind = server }");
 	}
 	if ((rc = check_query(d->query, err, errlen)) < 0)
 		return rc;
@@ -262,8 +261,9 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 		return fail(err, errlen, "\"window\" must be between 1h and 90d, e.g. \"30d\"");
 	json_t *good = json_object_get(o, "good");
 	if (!json_is_object(good))
-		return fail(err, errlen, "\"good\" is required: {\"latencyThreshold\": \"300ms\"} and/or "
-					 "{\"errors\": false}");
+		return fail(err, errlen,
+		            "\"good\" is required: {\"latencyThreshold\": \"300ms\"} and/or "
+		            "{\"errors\": false}");
 	if ((rc = get_dur(good, "latencyThreshold", "good.latencyThreshold", 0, &d->latency_ns, err, errlen)) < 0)
 		return rc;
 	json_t *errs = json_object_get(good, "errors");
@@ -271,8 +271,9 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 		return fail(err, errlen, "good.errors must be false (errors are bad requests) or true");
 	d->errors_bad = json_is_false(errs);
 	if (!d->latency_ns && !d->errors_bad)
-		return fail(err, errlen, "\"good\" must say what a good request is: \"latencyThreshold\" and/or "
-					 "\"errors\": false");
+		return fail(err, errlen,
+		            "\"good\" must say what a good request is: \"latencyThreshold\" and/or "
+		            "\"errors\": false");
 	/* name, severity, labels, notify, interval, renotify: as an alert rule has them */
 	json_t *ro = json_object();
 	static const char *const copied[] = {"name", "labels", "notify", "interval", "renotify", "enabled"};
@@ -284,7 +285,7 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 	json_object_set_new(ro, "severity", json_string(sev ? sev : "critical"));
 	char *rq = xmalloc(strlen(d->query) + (by ? strlen(by) : 0) + 32);
 	snprintf(rq, strlen(d->query) + (by ? strlen(by) : 0) + 32, "%s | rate()%s%s%s", d->query, by ? " by (" : "",
-		 by ? by : "", by ? ")" : "");
+	         by ? by : "", by ? ")" : "");
 	json_object_set_new(ro, "query", json_string(rq));
 	free(rq);
 	json_t *cond = json_pack("{s:s, s:f}", "op", ">", "threshold", 1.0);
@@ -308,7 +309,7 @@ int slo_def_parse(const char *text, size_t len, struct slo_def *d, char *err, si
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
-			 je.column);
+		         je.column);
 		return CLEW_EPARSE;
 	}
 	int rc = slo_def_from_json(root, d, err, errlen);
@@ -471,7 +472,7 @@ static uint64_t def_sig(const struct slo_def *d)
 {
 	char head[96];
 	snprintf(head, sizeof head, "%lld %lld %d ", (long long)d->window_ns, (long long)d->latency_ns,
-		 (int)d->errors_bad);
+	         (int)d->errors_bad);
 	uint64_t h = hash64(head, strlen(head));
 	h = hash64_seed(d->query, strlen(d->query), h);
 	return d->by ? hash64_seed(d->by, strlen(d->by), h ^ 1) : h;
@@ -715,12 +716,21 @@ static bool value_text(const struct exec_value *v, char *out, size_t cap)
 {
 	int n = 0;
 	switch (v->type) {
-	case TQL_T_STRING: copy_text(out, cap, v->u.s); return true;
+	case TQL_T_STRING:
+		copy_text(out, cap, v->u.s);
+		return true;
 	case TQL_T_INT:
-	case TQL_T_DURATION: n = snprintf(out, cap, "%lld", (long long)v->u.i); break;
-	case TQL_T_FLOAT: n = snprintf(out, cap, "%.17g", v->u.f); break;
-	case TQL_T_BOOL: n = snprintf(out, cap, "%s", v->u.b ? "true" : "false"); break;
-	default: return false;
+	case TQL_T_DURATION:
+		n = snprintf(out, cap, "%lld", (long long)v->u.i);
+		break;
+	case TQL_T_FLOAT:
+		n = snprintf(out, cap, "%.17g", v->u.f);
+		break;
+	case TQL_T_BOOL:
+		n = snprintf(out, cap, "%s", v->u.b ? "true" : "false");
+		break;
+	default:
+		return false;
 	}
 	return n >= 0;
 }
@@ -761,7 +771,8 @@ int slo_counter_add_grouped(struct slo_counter *c, const struct span_batch *grou
 				const struct exec_span *es = &tr.spansets[k].spans[m];
 				for (uint32_t j = first; j < end; j++) {
 					const struct span *sp = &grouped->spans[j];
-					if (memcmp(sp->span_id, es->span_id, 8) == 0 && sp->start_unix_ns == es->start_unix_ns) {
+					if (memcmp(sp->span_id, es->span_id, 8) == 0 &&
+					    sp->start_unix_ns == es->start_unix_ns) {
 						bool dup = false;
 						for (uint32_t q = 0; q < n_idx && !dup; q++)
 							dup = idx[q] == j;
@@ -787,7 +798,7 @@ int slo_counter_add_grouped(struct slo_counter *c, const struct span_batch *grou
 				if (!count_time(c, &t, now_ns))
 					continue;
 				bool bad = (c->latency_ns && sp->end_unix_ns - sp->start_unix_ns > c->latency_ns) ||
-					   (c->errors_bad && sp->status_code == STATUS_ERROR);
+				           (c->errors_bad && sp->status_code == STATUS_ERROR);
 				grp_add(c, &c->all, t, bad);
 				if (bad)
 					note_bad(&c->all, grouped, sp);
@@ -815,7 +826,7 @@ out:
 }
 
 static void sum_ring(const uint32_t (*ring)[2], uint32_t size, int64_t head, int64_t a, int64_t b,
-		     struct slo_counts *out)
+                     struct slo_counts *out)
 {
 	if (head == INT64_MIN)
 		return;
@@ -837,8 +848,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* The counts of g over the window_ns ending at now_ns (see the notes at the
  * top). */
-static struct slo_counts grp_window(const struct slo_counter *c, const struct grp *g, int64_t window_ns,
-				    int64_t now_ns)
+static struct slo_counts grp_window(const struct slo_counter *c, const struct grp *g, int64_t window_ns, int64_t now_ns)
 {
 	struct slo_counts out = {0, 0};
 	int64_t now_min = now_ns / SLO_MINUTE_NS;
@@ -855,7 +865,7 @@ static struct slo_counts grp_window(const struct slo_counter *c, const struct gr
 }
 
 int slo_counter_window(struct slo_counter *c, const char *value, int64_t window_ns, int64_t now_ns,
-		       struct slo_counts *out)
+                       struct slo_counts *out)
 {
 	int rc = 0;
 	pthread_mutex_lock(&c->lock);
@@ -871,7 +881,7 @@ int slo_counter_window(struct slo_counter *c, const char *value, int64_t window_
 }
 
 static void grp_eval(const struct slo_counter *c, const struct slo_def *d, const struct grp *g, int64_t now_ns,
-		     struct slo_group_eval *out)
+                     struct slo_group_eval *out)
 {
 	memset(out, 0, sizeof *out);
 	out->value = g->value;
@@ -939,8 +949,8 @@ static void write_ratio(struct json *j, const char *key, struct slo_counts c, do
 	json_double(j, slo_budget_remaining(c, objective));
 }
 
-static void write_burn_rates(struct json *j, const struct slo_def *d, const struct slo_group_eval *ge,
-			     slo_firing_fn fn, void *ctx)
+static void write_burn_rates(struct json *j, const struct slo_def *d, const struct slo_group_eval *ge, slo_firing_fn fn,
+                             void *ctx)
 {
 	json_key(j, "burnRates");
 	json_arr_begin(j);
@@ -976,7 +986,7 @@ static int cmp_ranked(const void *a, const void *b)
 }
 
 void slo_write_status(struct json *j, const struct slo_def *d, struct slo_counter *c, int64_t now_ns, uint32_t limit,
-		      bool compact, slo_firing_fn fn, void *ctx)
+                      bool compact, slo_firing_fn fn, void *ctx)
 {
 	struct slo_group_eval ge;
 	pthread_mutex_lock(&c->lock);
@@ -990,7 +1000,8 @@ void slo_write_status(struct json *j, const struct slo_def *d, struct slo_counte
 	if (!compact && d->by) {
 		struct ranked *r = xcalloc(c->n_groups + 1, sizeof *r);
 		for (uint32_t i = 0; i < c->n_groups; i++) {
-			r[i].budget = slo_budget_remaining(grp_window(c, c->groups[i], d->window_ns, now_ns), d->objective);
+			r[i].budget =
+			    slo_budget_remaining(grp_window(c, c->groups[i], d->window_ns, now_ns), d->objective);
 			r[i].i = i;
 		}
 		qsort(r, c->n_groups, sizeof *r, cmp_ranked);
@@ -1130,8 +1141,8 @@ int slo_counter_decode(struct slo_counter *c, const uint8_t *p, size_t len, char
 		snprintf(err, errlen, "offset 0: not an SLO counter snapshot");
 		goto out;
 	}
-	uint32_t crc = (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 |
-		       (uint32_t)p[len - 1] << 24;
+	uint32_t crc =
+	    (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 | (uint32_t)p[len - 1] << 24;
 	if (crc32c(0, p, len - 4) != crc) {
 		rc = CLEW_ECORRUPT;
 		snprintf(err, errlen, "offset %zu: checksum mismatch", len - 4);

@@ -19,15 +19,15 @@
 #include "base/json.h"
 #include "ingest/span.h"
 
-#define SLO_MAX_ALERTS 8
-#define SLO_MINUTE_NS (60LL * 1000000000LL)
-#define SLO_HOUR_NS (3600LL * 1000000000LL)
-#define SLO_MINUTES 360 /* 1-minute buckets kept: 6 hours */
-#define SLO_MIN_WINDOW_NS SLO_HOUR_NS
-#define SLO_MAX_WINDOW_NS (90LL * 24 * SLO_HOUR_NS)
+#define SLO_MAX_ALERTS         8
+#define SLO_MINUTE_NS          (60LL * 1000000000LL)
+#define SLO_HOUR_NS            (3600LL * 1000000000LL)
+#define SLO_MINUTES            360 /* 1-minute buckets kept: 6 hours */
+#define SLO_MIN_WINDOW_NS      SLO_HOUR_NS
+#define SLO_MAX_WINDOW_NS      (90LL * 24 * SLO_HOUR_NS)
 #define SLO_DEFAULT_MAX_GROUPS 10000
-#define SLO_MAX_VALUE 256 /* longer by values are cut */
-#define SLO_EXAMPLES 3
+#define SLO_MAX_VALUE          256 /* longer by values are cut */
+#define SLO_EXAMPLES           3
 
 /* One burn-rate alert: fires when the burn rate over both windows exceeds
  * factor. */
@@ -41,7 +41,7 @@ struct slo_alert {
 struct slo_def {
 	char id[17];
 	char *name, *service, *query, *by; /* service and by may be NULL */
-	double objective;		   /* 0 < objective < 1 */
+	double objective;                  /* 0 < objective < 1 */
 	int64_t window_ns;
 	int64_t latency_ns; /* good only if not slower; 0 = any duration */
 	bool errors_bad;    /* good only if status is not error */
@@ -95,7 +95,7 @@ struct slo_counter;
  * 0 = SLO_DEFAULT_MAX_GROUPS). Owned by the caller (slo_counter_free); NULL
  * with *rc and err when the query does not compile. */
 struct slo_counter *slo_counter_new(const struct slo_def *d, uint32_t max_groups, int *rc /* out */, char *err,
-				    size_t errlen);
+                                    size_t errlen);
 void slo_counter_free(struct slo_counter *c);
 
 /* Count the spans of a batch that alert_stream_group_traces grouped by
@@ -111,11 +111,11 @@ void slo_counter_add(struct slo_counter *c, const char *value, int64_t t_ns, boo
  * now_ns: windows up to 6 hours to the minute, longer ones in whole hours
  * before the minute buckets. 0 or CLEW_ENOTFOUND. */
 int slo_counter_window(struct slo_counter *c, const char *value, int64_t window_ns, int64_t now_ns,
-		       struct slo_counts *out /* out */);
+                       struct slo_counts *out /* out */);
 
 /* One group at an evaluation. Strings live until the callback returns. */
 struct slo_group_eval {
-	const char *value;	  /* the by value; NULL for the whole SLO */
+	const char *value;        /* the by value; NULL for the whole SLO */
 	struct slo_counts budget; /* over the SLO window */
 	struct slo_counts lng[SLO_MAX_ALERTS], shrt[SLO_MAX_ALERTS];
 	uint8_t examples[SLO_EXAMPLES][16]; /* traces of recent bad requests */
@@ -140,7 +140,7 @@ typedef bool (*slo_firing_fn)(void *ctx, uint32_t alert, const char *value);
  * budgetRemaining] at the end of each hour of the window so far, counted
  * from the window's start). compact leaves out groups and burndown. */
 void slo_write_status(struct json *j, const struct slo_def *d, struct slo_counter *c, int64_t now_ns, uint32_t limit,
-		      bool compact, slo_firing_fn fn, void *ctx);
+                      bool compact, slo_firing_fn fn, void *ctx);
 
 /* A change counter: it moves with every counted request. */
 uint64_t slo_counter_seq(struct slo_counter *c);

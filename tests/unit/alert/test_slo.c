@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../testlib.h"
 #include "alert/alert_engine.h"
 #include "alert/alert_stream.h"
 #include "alert/slo.h"
@@ -14,18 +15,17 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
-#include "../../testlib.h"
 
-#define S 1000000000LL
-#define MIN (60 * S)
+#define S    1000000000LL
+#define MIN  (60 * S)
 #define HOUR (3600 * S)
-#define NOW (1795000000LL * S) /* on a whole hour: 1795000000 = 498611 h + 400 s; shifted below */
+#define NOW  (1795000000LL * S) /* on a whole hour: 1795000000 = 498611 h + 400 s; shifted below */
 
 static const char *good_slo = "{\"name\": \"billing availability\", \"query\": \"{ resource.service.name = "
-			      "\\\"billing\\\" && kind = server }\", \"objective\": 0.999, \"window\": \"30d\", "
-			      "\"good\": {\"errors\": false, \"latencyThreshold\": \"300ms\"}, \"by\": "
-			      "\"span.customer.id\", \"labels\": {\"team\": \"billing\"}, \"notify\": [{\"type\": "
-			      "\"webhook\", \"url\": \"http://127.0.0.1:1/hook\"}]}";
+                              "\\\"billing\\\" && kind = server }\", \"objective\": 0.999, \"window\": \"30d\", "
+                              "\"good\": {\"errors\": false, \"latencyThreshold\": \"300ms\"}, \"by\": "
+                              "\"span.customer.id\", \"labels\": {\"team\": \"billing\"}, \"notify\": [{\"type\": "
+                              "\"webhook\", \"url\": \"http://127.0.0.1:1/hook\"}]}";
 
 TEST(slo_parses_with_default_alerts)
 {
@@ -70,7 +70,7 @@ TEST(slo_parses_with_default_alerts)
 	slo_def_free(&d);
 	/* a 1-day window keeps only the default alerts that fit in it */
 	const char *day = "{\"name\": \"x\", \"service\": \"billing\", \"objective\": 0.99, \"window\": \"1d\", "
-			  "\"good\": {\"latencyThreshold\": \"1s\"}}";
+	                  "\"good\": {\"latencyThreshold\": \"1s\"}}";
 	CHECK_INT(slo_def_parse(day, strlen(day), &d, err, sizeof err), ==, 0);
 	CHECK_INT(d.n_alerts, ==, 3);
 	CHECK(strstr(d.query, "billing") != NULL);
@@ -313,8 +313,8 @@ TEST(slo_counts_a_batch_by_account)
 	CHECK_INT(json_array_size(bd), >=, 720);
 	json_t *last = json_array_get(bd, json_array_size(bd) - 1);
 	CHECK_INT(json_integer_value(json_array_get(last, 0)), ==, now / 1000000);
-	CHECK(fabs(json_number_value(json_array_get(last, 1)) - json_number_value(json_object_get(st, "budgetRemaining"))) <
-	      1e-9);
+	CHECK(fabs(json_number_value(json_array_get(last, 1)) -
+	           json_number_value(json_object_get(st, "budgetRemaining"))) < 1e-9);
 	json_decref(st);
 	buf_free(&out);
 	arena_reset(&a);
@@ -406,11 +406,12 @@ TEST(slo_burn_alert_fires_through_the_engine_and_survives_restart)
 	char err[300] = "";
 	struct alert_engine *e = alert_engine_open(&o, &rc, err, sizeof err);
 	CHECK(e);
-	const char *slo = "{\"name\": \"billing errors\", \"query\": \"{ kind = server }\", \"objective\": 0.99, "
-			  "\"window\": \"7d\", \"good\": {\"errors\": false}, \"by\": \"span.customer.id\", "
-			  "\"interval\": \"1s\", \"alerts\": [{\"long\": \"1h\", \"short\": \"5m\", \"factor\": 10}, "
-			  "{\"long\": \"6h\", \"short\": \"30m\", \"factor\": 25}], \"notify\": [{\"type\": \"webhook\", "
-			  "\"url\": \"http://127.0.0.1:9/hook\"}]}";
+	const char *slo =
+	    "{\"name\": \"billing errors\", \"query\": \"{ kind = server }\", \"objective\": 0.99, "
+	    "\"window\": \"7d\", \"good\": {\"errors\": false}, \"by\": \"span.customer.id\", "
+	    "\"interval\": \"1s\", \"alerts\": [{\"long\": \"1h\", \"short\": \"5m\", \"factor\": 10}, "
+	    "{\"long\": \"6h\", \"short\": \"30m\", \"factor\": 25}], \"notify\": [{\"type\": \"webhook\", "
+	    "\"url\": \"http://127.0.0.1:9/hook\"}]}";
 	struct buf b;
 	buf_init(&b, 1 << 24);
 	struct json j;
@@ -427,7 +428,7 @@ TEST(slo_burn_alert_fires_through_the_engine_and_survives_restart)
 	CHECK(strstr(err, "\"name\""));
 	buf_clear(&b);
 	CHECK_INT(alert_engine_put_slo(e, "0123456789abcdef", slo, strlen(slo), NULL, err, sizeof err), ==,
-		  CLEW_ENOTFOUND);
+	          CLEW_ENOTFOUND);
 	/* acme: a fifth of its requests fail, a burn rate of 20 against a 1% budget */
 	int64_t now = NOW;
 	struct arena a;
