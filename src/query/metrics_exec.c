@@ -195,6 +195,11 @@ struct colworker {
 	uint32_t *touched;
 	size_t cap_map;
 	uint32_t epoch;
+	/* the page's adds, applied together (series_add_groups) */
+	uint32_t *add_g;
+	int64_t *add_ts;
+	double *add_v;
+	size_t cap_add;
 };
 
 struct colrun {
@@ -379,8 +384,20 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 	bool has_value = r->n_fields > r->n_by;
 	bool value_fn = fn != TQL_M_RATE && fn != TQL_M_COUNT_OVER_TIME;
 	struct exec_value v;
-	uint32_t g;
-	for (uint32_t i = 0; i < c->spans; i++) {
+	uint32_t g, m = 0;
+	if (cw->cap_add < n_sel) {
+		free(cw->add_g);
+		free(cw->add_ts);
+		free(cw->add_v);
+		cw->cap_add = 0;
+		cw->add_g = try_malloc((size_t)n_sel * sizeof *cw->add_g);
+		cw->add_ts = try_malloc((size_t)n_sel * sizeof *cw->add_ts);
+		cw->add_v = try_malloc((size_t)n_sel * sizeof *cw->add_v);
+		if (!cw->add_g || !cw->add_ts || !cw->add_v)
+			return col_fail(cw, CLEW_ENOMEM, "out of memory for the series");
+		cw->cap_add = n_sel;
+	}
+	for (uint32_t i = 0; i < c->spans && m < n_sel; i++) {
 		if (!sel[i])
 			continue;
 		int64_t ts = one_step ? pi->min_start_ns : c->start[i];
@@ -395,9 +412,12 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 		}
 		if ((rc = col_group(cr, cw, i, codes ? codes[i] : 0, &g)) < 0)
 			return rc;
-		if ((rc = series_add_group(cw->set, g, ts, value)) < 0)
-			return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
+		cw->add_g[m] = g;
+		cw->add_ts[m] = ts;
+		cw->add_v[m++] = value;
 	}
+	if ((rc = series_add_groups(cw->set, cw->add_g, cw->add_ts, cw->add_v, m)) < 0)
+		return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
 	return 0;
 }
 
@@ -444,6 +464,9 @@ static void col_finish(struct colrun *cr, struct run *r)
 		free(cw->cnt);
 		free(cw->first);
 		free(cw->touched);
+		free(cw->add_g);
+		free(cw->add_ts);
+		free(cw->add_v);
 		memset(cw, 0, sizeof *cw);
 	}
 }

@@ -499,6 +499,62 @@ int series_add_group(struct series_set *s, uint32_t gi, int64_t ts_ns, double va
 	return group_acc(s, &s->groups[gi], step, value);
 }
 
+/* The step of ts_ns, or UINT32_MAX outside [start, end). */
+static inline uint32_t step_of(const struct series_set *s, int64_t ts_ns)
+{
+	if (ts_ns < s->cfg.start_ns || ts_ns >= s->cfg.end_ns)
+		return UINT32_MAX;
+	return (uint32_t)((uint64_t)(ts_ns - s->cfg.start_ns) / (uint64_t)s->cfg.step_ns);
+}
+
+/* The sketch span j would go to, if it exists (a plain load: the caller
+ * prefetched the group and its sketch pointers before). */
+static inline struct sketch *peek_sketch(const struct series_set *s, const uint32_t *gi, const int64_t *ts, uint32_t j)
+{
+	uint32_t step = step_of(s, ts[j]);
+	if (gi[j] >= s->n_groups || step == UINT32_MAX)
+		return NULL;
+	return s->groups[gi[j]].sk[step];
+}
+
+#define PF_DIST 16 /* spans between the prefetch stages */
+
+int series_add_groups(struct series_set *s, const uint32_t *gi, const int64_t *ts, const double *v, uint32_t n)
+{
+	if (s->finished)
+		return CLEW_ESTATE;
+	bool q = s->cfg.fn == TQL_M_QUANTILE_OVER_TIME;
+	for (uint32_t j = 0; j < n; j++) {
+		/* four stages ahead: the group, its sketch pointers, the sketch,
+		 * the bucket */
+		if (q && j + 4 * PF_DIST < n && gi[j + 4 * PF_DIST] < s->n_groups)
+			__builtin_prefetch(&s->groups[gi[j + 4 * PF_DIST]]);
+		if (q && j + 3 * PF_DIST < n && gi[j + 3 * PF_DIST] < s->n_groups) {
+			uint32_t step = step_of(s, ts[j + 3 * PF_DIST]);
+			if (step != UINT32_MAX)
+				__builtin_prefetch(&s->groups[gi[j + 3 * PF_DIST]].sk[step]);
+		}
+		if (q && j + 2 * PF_DIST < n) {
+			const struct sketch *sk = peek_sketch(s, gi, ts, j + 2 * PF_DIST);
+			if (sk)
+				__builtin_prefetch(sk);
+		}
+		if (q && j + PF_DIST < n) {
+			const struct sketch *sk = peek_sketch(s, gi, ts, j + PF_DIST);
+			double x = v[j + PF_DIST];
+			if (sk && sk->counts && x > 2.2250738585072014e-308 && x < 1.7976931348623157e308) {
+				uint32_t i = (uint32_t)sketch_key(sk, x) - (uint32_t)sk->offset;
+				if (i < sk->len)
+					__builtin_prefetch(&sk->counts[i], 1);
+			}
+		}
+		int rc = series_add_group(s, gi[j], ts[j], v[j]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int series_add_count(struct series_set *s, uint32_t gi, int64_t ts_ns, uint64_t n)
 {
 	if (s->finished)

@@ -82,6 +82,13 @@ int series_group(struct series_set *s, const struct tql_value *by, uint32_t *g /
  * CLEW_EINVAL for a bad handle. */
 int series_add_group(struct series_set *s, uint32_t g, int64_t ts_ns, double value);
 
+/* series_add_group for n spans in order: group handles g[], times ts[] and
+ * values v[]; the groups, sketches and buckets of the spans a few ahead are
+ * prefetched, so a set of many groups (quantile_over_time by a
+ * high-cardinality label) waits on one memory access at a time less often.
+ * Stops at the first error; the same returns. */
+int series_add_groups(struct series_set *s, const uint32_t *g, const int64_t *ts, const double *v, uint32_t n);
+
 /* n spans of group g at ts_ns for rate and count_over_time (others:
  * CLEW_EINVAL): the same as n calls of series_add_group. */
 int series_add_count(struct series_set *s, uint32_t g, int64_t ts_ns, uint64_t n);

@@ -1,0 +1,110 @@
+/* Unit tests of series_add_groups: a batch of adds with prefetching gives
+ * the same series, down to the bits of every sample, as series_add_group
+ * span by span (quantiles over many groups and steps, times outside the
+ * range, NaN values, sketches growing), and refuses a bad handle and a
+ * finished set as series_add_group does. */
+#include "../../testlib.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "query/series.h"
+
+#define SEC 1000000000LL
+
+static struct series_set *new_set(enum tql_metric_fn fn)
+{
+	static struct slice names[1];
+	names[0] = slice_cstr("span.customer.id");
+	static const double qs[2] = {0.5, 0.99};
+	struct series_config cfg = {
+		.fn = fn,
+		.start_ns = 100 * SEC,
+		.end_ns = 160 * SEC,
+		.step_ns = 10 * SEC,
+		.by_names = names,
+		.n_by = 1,
+		.quantiles = qs,
+		.n_quantiles = fn == TQL_M_QUANTILE_OVER_TIME ? 2 : 0,
+		.value_is_duration = true,
+	};
+	int rc;
+	return series_set_new(&cfg, &rc);
+}
+
+static bool same_sets(struct series_set *x, struct series_set *y)
+{
+	if (series_finish(x) < 0 || series_finish(y) < 0 || series_count(x) != series_count(y))
+		return false;
+	for (uint32_t i = 0; i < series_count(x); i++) {
+		const struct series_out *a = series_at(x, i), *b = series_at(y, i);
+		for (uint32_t s = 0; s < series_n_steps(x); s++) {
+			double u = a->values[s], v = b->values[s];
+			if (!(isnan(u) && isnan(v)) && memcmp(&u, &v, sizeof u) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+TEST(series_add_groups_matches_one_by_one)
+{
+	const enum tql_metric_fn fns[3] = {TQL_M_QUANTILE_OVER_TIME, TQL_M_SUM_OVER_TIME, TQL_M_COUNT_OVER_TIME};
+	enum { N = 5000, GROUPS = 700 };
+	static uint32_t g[N];
+	static int64_t ts[N];
+	static double v[N];
+	for (int f = 0; f < 3; f++) {
+		struct series_set *x = new_set(fns[f]), *y = new_set(fns[f]);
+		CHECK(x && y);
+		if (!x || !y)
+			return;
+		uint32_t hx[GROUPS], hy[GROUPS];
+		for (uint32_t k = 0; k < GROUPS; k++) {
+			char id[16];
+			int len = snprintf(id, sizeof id, "acct-%u", k);
+			struct tql_value by = {.type = TQL_T_STRING, .u.s = slice_make(id, (size_t)len)};
+			CHECK_INT(series_group(x, &by, &hx[k]), ==, 0);
+			CHECK_INT(series_group(y, &by, &hy[k]), ==, 0);
+		}
+		uint64_t rng = 3 + (uint64_t)f;
+		for (int round = 0; round < 4; round++) {
+			for (uint32_t j = 0; j < N; j++) {
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				uint32_t k = (uint32_t)(rng >> 40) % GROUPS;
+				g[j] = k;
+				ts[j] = 95 * SEC + (int64_t)((rng >> 20) % (70 * (uint64_t)SEC)); /* some outside */
+				v[j] = (double)((rng >> 8) % 5000000) * (round + 1); /* wider each round */
+				if (j % 97 == 3)
+					v[j] = NAN;
+			}
+			uint32_t gx[N];
+			for (uint32_t j = 0; j < N; j++)
+				gx[j] = hx[g[j]];
+			CHECK_INT(series_add_groups(x, gx, ts, v, N), ==, 0);
+			for (uint32_t j = 0; j < N; j++)
+				CHECK_INT(series_add_group(y, hy[g[j]], ts[j], v[j]), ==, 0);
+		}
+		CHECK_INT(series_add_groups(x, g, ts, v, 0), ==, 0);
+		CHECK(same_sets(x, y));
+		series_set_free(x);
+		series_set_free(y);
+	}
+	/* a bad handle stops the batch; a finished set refuses it */
+	struct series_set *s = new_set(TQL_M_QUANTILE_OVER_TIME);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	struct tql_value by = {.type = TQL_T_STRING, .u.s = slice_cstr("a")};
+	uint32_t h;
+	CHECK_INT(series_group(s, &by, &h), ==, 0);
+	uint32_t bad[3] = {h, h + 1, h};
+	int64_t t3[3] = {110 * SEC, 110 * SEC, 110 * SEC};
+	double v3[3] = {1, 2, 3};
+	CHECK_INT(series_add_groups(s, bad, t3, v3, 3), ==, CLEW_EINVAL);
+	CHECK_INT(series_finish(s), ==, 0);
+	CHECK_INT(series_add_groups(s, bad, t3, v3, 1), ==, CLEW_ESTATE);
+	series_set_free(s);
+}
