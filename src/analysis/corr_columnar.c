@@ -126,6 +126,10 @@ struct corr_col {
 	/* probe: which intrinsic and child keys have a ranked value */
 	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
 	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
+	/* latency: the durations of the units the counting pass saw here, the
+	 * population of the figures (the probe then reads only the units that
+	 * carry a ranked value) */
+	struct sketch pop;
 	struct cw *w[EXEC_MAX_THREADS];
 };
 
@@ -144,6 +148,7 @@ struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_opt
 	c->t = t;
 	c->ops = ops;
 	c->n_ops = n_ops;
+	sketch_init(&c->pop, 0, 0);
 	return c;
 }
 
@@ -209,6 +214,7 @@ void corr_col_free(struct corr_col *c)
 		return;
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		cw_free(c->w[k]);
+	sketch_free(&c->pop);
 	free(c);
 }
 
@@ -217,6 +223,10 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 	c->pass = pass;
 	c->threshold_ns = threshold_ns;
 	c->gen++;
+	if (pass == CORR_PASS_COUNT) {
+		sketch_free(&c->pop);
+		sketch_init(&c->pop, 0, 0);
+	}
 	if (pass == CORR_PASS_PROBE) {
 		c->p_name = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"));
 		c->p_kind = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"));
@@ -263,11 +273,15 @@ int corr_col_end(struct corr_col *c, struct sketch *q)
 		} else if (c->pass == CORR_PASS_COUNT) {
 			if (w->t)
 				rc = corr_table_merge(c->t, w->t);
-		} else if (w->with || w->pop.count) {
-			rc = corr_table_merge_probe(c->t, &w->pop, w->with);
+			if (rc == 0 && w->pop.count && sketch_merge(&c->pop, &w->pop) < 0)
+				rc = CLEW_ENOMEM;
+		} else if (w->with) {
+			rc = corr_table_merge_probe(c->t, NULL, w->with);
 		}
 		cw_reset_pass(w);
 	}
+	if (rc == 0 && c->pass == CORR_PASS_PROBE)
+		rc = corr_table_merge_probe(c->t, &c->pop, NULL);
 	return rc;
 }
 
@@ -1282,8 +1296,6 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			pg.stamp = i + 1;
 			pg.dur = dur;
 			if (probe) {
-				if (sketch_add(&w->pop, (double)dur) < 0)
-					return CLEW_ENOMEM;
 				add_span(&pg, i, false);
 				uint32_t r = w->rc_.scope_res[c->scope[i]];
 				for (uint32_t f = w->rc_.rs_off[r]; f < w->rc_.rs_off[r + 1]; f++) {
@@ -1302,6 +1314,8 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			} else {
 				pg.bad = c->kind_status[2 * i + 1] == STATUS_ERROR;
 			}
+			if (latency && sketch_add(&w->pop, (double)dur) < 0)
+				return CLEW_ENOMEM;
 			pg.bad ? n_bad++ : n_rest++;
 			add_span(&pg, i, false);
 			uint32_t r = w->rc_.scope_res[c->scope[i]];
@@ -1337,12 +1351,11 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			}
 			pg.stamp = t + 1;
 			pg.dur = dur;
-			if (probe) {
-				if (sketch_add(&w->pop, (double)dur) < 0)
-					return CLEW_ENOMEM;
-			} else {
+			if (!probe) {
 				pg.bad = latency ? dur > cc->threshold_ns : err;
 				pg.bad ? n_bad++ : n_rest++;
+				if (latency && sketch_add(&w->pop, (double)dur) < 0)
+					return CLEW_ENOMEM;
 			}
 			for (uint32_t i = a; i < b; i++)
 				add_span(&pg, i, true);

@@ -206,6 +206,102 @@ static int ks_value(struct ks_walk *w, struct ks_stream *s, const uint8_t *typ, 
 	return 0;
 }
 
+/* The value at ordinal ord of a varint stream whose cursor is at ordinal
+ * x->at; 0 or CLEW_ECORRUPT. */
+static inline int ks_varint_at(struct ks_stream *x, uint64_t ord, uint64_t *v)
+{
+	const uint8_t *q = ord == x->at ? x->cur.p : ks_skip(x->cur.p, x->cur.end, ord - x->at);
+	if (!q)
+		return CLEW_ECORRUPT;
+	x->cur.p = q;
+	if (q < x->cur.end && !(*q & 0x80)) { /* most ids are one byte */
+		*v = *q;
+		x->cur.p++;
+	} else {
+		*v = blk_rd_varint(&x->cur);
+		if (x->cur.err)
+			return CLEW_ECORRUPT;
+	}
+	x->at = ord + 1;
+	return 0;
+}
+
+/* The walk when every key id is one byte: the ordinal of each attribute in
+ * its type's stream is counted as the walk goes (in registers), so a wanted
+ * value is one skip from the last one read. Leaves s[t] as ks_walk's final
+ * checks expect (every type counted up to attribute *j). */
+static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *keys, const uint8_t *typ, size_t n,
+			 struct ks_stream *s, const uint8_t *want, const uint8_t *sel, uint32_t n_values,
+			 struct block_keys_col *o, uint32_t ns, uint64_t *jp)
+{
+	uint64_t os = 0, oi = 0, ob = 0, od = 0, j = 0;
+	uint32_t found = 0;
+	int rc;
+	for (uint32_t i = 0; i < ns; i++) {
+		o->first[i] = found;
+		uint64_t m;
+		if (cnt->p < cnt->end && !(*cnt->p & 0x80))
+			m = *cnt->p++;
+		else
+			m = blk_rd_varint(cnt);
+		if (cnt->err || m > n - j)
+			KS_FAIL(w, BATTR_COUNT);
+		uint64_t end = j + m;
+		if (sel && !sel[i]) {
+			for (; j < end; j++) {
+				uint8_t t = typ[j];
+				os += t == ANY_STRING;
+				oi += t == ANY_INT;
+				ob += t == ANY_BOOL;
+				od += t == ANY_DOUBLE;
+			}
+			continue;
+		}
+		for (; j < end; j++) {
+			uint8_t t = typ[j];
+			if (want[keys[j]]) {
+				uint64_t v = 0;
+				if (found == o->cap && (rc = ks_grow(o, ns, (size_t)found * 2)) < 0)
+					return rc;
+				if (t == ANY_STRING) {
+					if (ks_varint_at(&s[ANY_STRING], os, &v) < 0 || v >= n_values)
+						KS_FAIL(w, BATTR_STR);
+				} else if (t == ANY_INT) {
+					if (ks_varint_at(&s[ANY_INT], oi, &v) < 0)
+						KS_FAIL(w, BATTR_INT);
+					v = (uint64_t)blk_unzigzag(v);
+				} else if (t == ANY_DOUBLE) {
+					if (blk_left(&s[ANY_DOUBLE].cur) / 8 <= od)
+						KS_FAIL(w, BATTR_DOUBLE);
+					v = blk_le64(s[ANY_DOUBLE].cur.p + od * 8);
+				} else if (t == ANY_BOOL) {
+					if (blk_left(&s[ANY_BOOL].cur) <= ob || s[ANY_BOOL].cur.p[ob] > 1)
+						KS_FAIL(w, BATTR_BOOL);
+					v = s[ANY_BOOL].cur.p[ob];
+				}
+				o->val[found] = v;
+				o->kid[found] = keys[j];
+				o->type[found] = t;
+				found++;
+			}
+			os += t == ANY_STRING;
+			oi += t == ANY_INT;
+			ob += t == ANY_BOOL;
+			od += t == ANY_DOUBLE;
+		}
+	}
+	o->first[ns] = found;
+	o->n = found;
+	s[ANY_STRING].ord = os;
+	s[ANY_INT].ord = oi;
+	s[ANY_BOOL].ord = ob;
+	s[ANY_DOUBLE].ord = od;
+	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++)
+		s[t].pos = j;
+	*jp = j;
+	return 0;
+}
+
 static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t *want, const uint8_t *sel,
 		   struct block_keys_col *o)
 {
@@ -236,6 +332,11 @@ static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t 
 	if ((rc = ks_grow(o, ns, 64)) < 0)
 		return rc;
 	o->spans = ns;
+	if (bytes) {
+		if ((rc = ks_walk_bytes(w, &cnt, kc.p, typ, n, s, want, sel, n_values, o, ns, &j)) < 0)
+			return rc;
+		goto check;
+	}
 	for (uint32_t i = 0; i < ns; i++) {
 		o->first[i] = found;
 		uint64_t m;
@@ -275,6 +376,7 @@ static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t 
 	}
 	o->first[ns] = found;
 	o->n = found;
+check:
 	if (cnt.p != cnt.end)
 		KS_FAIL(w, BATTR_COUNT);
 	if (j != n)
