@@ -352,16 +352,18 @@ int alert_engine_get_slo(struct alert_engine *e, const char *id, struct json *ou
 	return se ? 0 : CLEW_ENOTFOUND;
 }
 
-/* Whether burn alert i of the SLO fires for group value (a scan: the
+/* Whether burn alert i of the SLO fires for group value, or for any group
+ * when value is NULL and the SLO has groups (a scan: the
  * instances are the breaching groups only, and the index is not touched
  * under the shared lock). */
 static bool slo_firing(void *ctx, uint32_t alert, const char *value)
 {
 	const struct slo_ent *se = ctx;
 	const struct rule_ent *re = se->alerts[alert];
+	bool any = !value && se->d.by; /* the whole of a per-group SLO: any group */
 	for (uint32_t k = 0; k < re->n_insts; k++)
-		if (strcmp(re->insts[k]->key, value ? value : "") == 0)
-			return re->insts[k]->st.state == ALERT_FIRING;
+		if ((any || strcmp(re->insts[k]->key, value ? value : "") == 0) && re->insts[k]->st.state == ALERT_FIRING)
+			return true;
 	return false;
 }
 

@@ -1,6 +1,7 @@
 /* The alerting endpoints on the query port. Each handler parses the path
  * and the JSON body (the query port caps bodies at 1 MiB) and calls the
- * alert engine, which validates, applies and saves; validation messages
+ * alert engine (alert rules, instances, silences, the catalog, SLOs),
+ * which validates, applies and saves; validation messages
  * come back as 400s naming the field. The payload enrichment (root cause
  * and critical path of a firing alert) lives in alert_enrich.c. */
 #include "api/alert_api.h"
@@ -15,6 +16,7 @@
 #include "base/codec.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "base/units.h"
 
 #define ALERT_API_MAX_ID 256
 
@@ -375,10 +377,112 @@ static void catalog(struct alert_engine *e, struct slice rest, struct http_reque
 	}
 }
 
+/* /api/v1/slos[/{id}[/status]] */
+static void slos(struct alert_engine *e, struct slice rest, struct http_request *req, struct http_response *resp)
+{
+	char id[ALERT_API_MAX_ID], err[512] = "";
+	struct json j;
+	int rc;
+	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
+		if (is_get(req)) {
+			json_init(&j, &resp->body);
+			alert_engine_list_slos(e, &j);
+			send_json(resp, req, 200);
+		} else if (method_is(req, "POST")) {
+			if (!body_ok(req, resp))
+				return;
+			json_init(&j, &resp->body);
+			rc = alert_engine_put_slo(e, NULL, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+			if (rc < 0) {
+				buf_clear(&resp->body);
+				answer_error(resp, req, rc, err, "saving the SLO");
+				return;
+			}
+			send_json(resp, req, 201);
+		} else {
+			api_error(resp, req, 405, "method not allowed: use GET or POST");
+		}
+		return;
+	}
+	struct slice tail = slice_make(rest.p + 1, rest.len - 1);
+	bool status = false;
+	static const char suffix[] = "/status";
+	size_t sl = sizeof suffix - 1;
+	if (tail.len > sl && memcmp(tail.p + tail.len - sl, suffix, sl) == 0) {
+		status = true;
+		tail.len -= sl;
+	}
+	if (rest.p[0] != '/' || !path_id(tail, id, sizeof id)) {
+		api_error(resp, req, 404, "not found: the path is /api/v1/slos/{id} or /api/v1/slos/{id}/status");
+		return;
+	}
+	if (status) {
+		if (!is_get(req)) {
+			api_error(resp, req, 405, "method not allowed: use GET");
+			return;
+		}
+		uint32_t limit = 100;
+		struct slice lv;
+		if (api_query_param(req, "limit", &lv) && lv.len) {
+			char tmp[24];
+			uint64_t n = 0;
+			if (lv.len >= sizeof tmp) {
+				api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
+				return;
+			}
+			memcpy(tmp, lv.p, lv.len);
+			tmp[lv.len] = 0;
+			if (units_parse_u64(tmp, &n) < 0 || n < 1 || n > 100000) {
+				api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
+				return;
+			}
+			limit = (uint32_t)n;
+		}
+		json_init(&j, &resp->body);
+		if ((rc = alert_engine_slo_status(e, id, limit, 0, &j)) < 0) {
+			buf_clear(&resp->body);
+			snprintf(err, sizeof err, "no SLO %s", id);
+			answer_error(resp, req, rc, err, "the SLO");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (is_get(req)) {
+		json_init(&j, &resp->body);
+		if ((rc = alert_engine_get_slo(e, id, &j)) < 0) {
+			buf_clear(&resp->body);
+			snprintf(err, sizeof err, "no SLO %s", id);
+			answer_error(resp, req, rc, err, "the SLO");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "PUT")) {
+		if (!body_ok(req, resp))
+			return;
+		json_init(&j, &resp->body);
+		rc = alert_engine_put_slo(e, id, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+		if (rc < 0) {
+			buf_clear(&resp->body);
+			answer_error(resp, req, rc, err, "saving the SLO");
+			return;
+		}
+		send_json(resp, req, 200);
+	} else if (method_is(req, "DELETE")) {
+		if ((rc = alert_engine_delete_slo(e, id)) < 0) {
+			if (rc == CLEW_ENOTFOUND)
+				snprintf(err, sizeof err, "no SLO %s", id);
+			answer_error(resp, req, rc, err, "deleting the SLO");
+			return;
+		}
+		no_content(resp, req);
+	} else {
+		api_error(resp, req, 405, "method not allowed: use GET, PUT or DELETE");
+	}
+}
+
 bool alert_api_handle(struct query_api *q, struct http_request *req, struct http_response *resp)
 {
 	struct slice rest;
-	enum { P_RULES, P_ALERTS, P_SILENCES, P_DELIVERIES, P_CATALOG } which;
+	enum { P_RULES, P_ALERTS, P_SILENCES, P_DELIVERIES, P_CATALOG, P_SLOS } which;
 	if (api_path_rest(req->path, "/api/v1/alert-rules", &rest))
 		which = P_RULES;
 	else if (slice_eq_cstr(req->path, "/api/v1/alerts") || slice_eq_cstr(req->path, "/api/v1/alerts/"))
@@ -389,6 +493,8 @@ bool alert_api_handle(struct query_api *q, struct http_request *req, struct http
 		which = P_DELIVERIES;
 	else if (api_path_rest(req->path, "/api/v1/catalog", &rest))
 		which = P_CATALOG;
+	else if (api_path_rest(req->path, "/api/v1/slos", &rest))
+		which = P_SLOS;
 	else
 		return false;
 	/* "/api/v1/alert-rulesX" and the like are other paths */
@@ -413,6 +519,9 @@ bool alert_api_handle(struct query_api *q, struct http_request *req, struct http
 		break;
 	case P_CATALOG:
 		catalog(q->alerts, rest, req, resp);
+		break;
+	case P_SLOS:
+		slos(q->alerts, rest, req, resp);
 		break;
 	}
 	return true;

@@ -12,7 +12,8 @@
 #include "net/http.h"
 
 /* Answer req if its path is one of /api/v1/alert-rules, /api/v1/alerts,
- * /api/v1/silences, /api/v1/alert-deliveries or /api/v1/catalog (any
+ * /api/v1/silences, /api/v1/alert-deliveries, /api/v1/catalog or
+ * /api/v1/slos (any
  * method; 405 for one the path does not take, 503 when q has no alert
  * engine) and return true; false for any other path. */
 bool alert_api_handle(struct query_api *q, struct http_request *req, struct http_response *resp);

@@ -8,7 +8,9 @@
  * (criticalPath) into the payload. A part that fails stays null and its
  * reason goes into rootCauseError / criticalPathError. The same alert sent
  * to several targets is analysed once: the last result is reused for
- * ENRICH_REUSE_NS. */
+ * ENRICH_REUSE_NS. An SLO's burn alert is analysed with signal latency
+ * (bad = slower than its threshold) when only latency makes a request bad,
+ * error otherwise. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +262,14 @@ void alert_api_enrich(void *ctx, json_t *payload)
 	bool latency = query && strstr(query, "_over_time(duration") != NULL;
 	double threshold = json_number_value(json_object_get(payload, "threshold"));
 	bool above = op && op[0] == '>';
+	json_t *slo = json_object_get(payload, "slo");
+	if (slo) {
+		/* an SLO's bad requests: slower than its threshold, or failed */
+		double lt_ms = json_number_value(json_object_get(slo, "latencyThresholdMs"));
+		latency = lt_ms > 0 && !json_is_true(json_object_get(slo, "errorsBad"));
+		threshold = lt_ms / 1000;
+		above = true;
+	}
 	root_cause(q, xq, &o, latency, above ? threshold : 0, payload);
 	critical_path(q, xq, &o, payload);
 out:
