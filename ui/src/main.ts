@@ -14,6 +14,7 @@ import { alertsView } from './views/alerts';
 import { rulesView } from './views/rules';
 import { catalogView } from './views/catalog';
 import { dashboardsView } from './views/dashboards';
+import { slosView } from './views/slos';
 
 const LIVE_MS = 10000;
 let current: View | null = null;
@@ -31,12 +32,13 @@ const navLinks: Record<string, HTMLAnchorElement> = {
 	explore: h('a', { href: '/explore', 'data-nav': '1' }, 'Explore'),
 	customers: h('a', { href: '/customers', 'data-nav': '1' }, 'Customers'),
 	alerts: h('a', { href: '/alerts', 'data-nav': '1' }, 'Alerts'),
+	slos: h('a', { href: '/slos', 'data-nav': '1' }, 'SLOs'),
 	dashboards: h('a', { href: '/dashboards', 'data-nav': '1' }, 'Dashboards'),
 	catalog: h('a', { href: '/catalog', 'data-nav': '1' }, 'Catalog'),
 };
 const header = h('header', { class: 'topbar' },
 	h('a', { class: 'brand', href: '/', 'data-nav': '1' }, 'clew'),
-	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers, navLinks.alerts, navLinks.dashboards, navLinks.catalog),
+	h('nav', null, navLinks.home, navLinks.explore, navLinks.customers, navLinks.alerts, navLinks.slos, navLinks.dashboards, navLinks.catalog),
 	h('div', { class: 'spacer' }),
 	h('div', { class: 'range' }, rangeBtn, rangeMenu), liveBtn, themeBtn);
 clear(app);
@@ -94,6 +96,7 @@ function viewFor(ctx: Ctx): View {
 	case 'alerts': return alertsView(ctx);
 	case 'rules': return rulesView(ctx, ctx.route.ruleId);
 	case 'catalog': return catalogView(ctx);
+	case 'slos': return slosView(ctx, ctx.route.sloId);
 	case 'dashboards': return dashboardsView(ctx, ctx.route.dashboardId);
 	default: return { el: errorState('Page not found', `Nothing lives at ${location.pathname}. Try the service map or explore.`) };
 	}

@@ -11,6 +11,7 @@ export type Route =
 	| { page: 'rules'; ruleId?: string } // ruleId "new" opens the create form
 	| { page: 'catalog' }
 	| { page: 'dashboards'; dashboardId?: string }
+	| { page: 'slos'; sloId?: string } // sloId "new" opens the create form
 	| { page: 'notfound'; path: string };
 
 export interface TimeRange {
@@ -49,6 +50,8 @@ export function parseRoute(pathname: string): Route {
 	if (parts[0] === 'alerts' && parts[1] === 'rules' && parts.length === 3 && /^(new|[0-9a-fA-F]{1,32})$/.test(parts[2]))
 		return { page: 'rules', ruleId: parts[2].toLowerCase() };
 	if (parts[0] === 'catalog' && parts.length === 1) return { page: 'catalog' };
+	if (parts[0] === 'slos' && parts.length === 1) return { page: 'slos' };
+	if (parts[0] === 'slos' && parts.length === 2 && /^(new|[0-9a-fA-F]{16})$/.test(parts[1])) return { page: 'slos', sloId: parts[1].toLowerCase() };
 	if (parts[0] === 'dashboards' && parts.length === 1) return { page: 'dashboards' };
 	if (parts[0] === 'dashboards' && parts.length === 2 && /^[A-Za-z0-9_-]{1,64}$/.test(parts[1])) return { page: 'dashboards', dashboardId: parts[1] };
 	return { page: 'notfound', path: pathname };
@@ -62,6 +65,7 @@ export function routePath(r: Route): string {
 	case 'alerts': return '/alerts';
 	case 'rules': return r.ruleId ? `/alerts/rules/${encodeURIComponent(r.ruleId)}` : '/alerts/rules';
 	case 'catalog': return '/catalog';
+	case 'slos': return r.sloId ? `/slos/${encodeURIComponent(r.sloId)}` : '/slos';
 	case 'dashboards': return r.dashboardId ? `/dashboards/${encodeURIComponent(r.dashboardId)}` : '/dashboards';
 	case 'trace': return `/trace/${r.traceId}`;
 	case 'service': return `/service/${encodeURIComponent(r.service)}`;
