@@ -2,7 +2,7 @@
  * of selected spans equal block_cols_load's, the others read 0, for empty,
  * sparse, dense and full selections; bad calls are refused (another page,
  * an unknown column, a dictionary not loaded) and a page loaded in full
- * is left alone. */
+ * is left alone; durations of every span or some. */
 #include "../../testlib.h"
 
 #include <stdio.h>
@@ -42,7 +42,7 @@ static struct block *sel_block(void)
 			tid(sp->trace_id, 16, (uint64_t)t * 104729 + 3);
 			tid(sp->span_id, 8, (uint64_t)t * 8 + (uint64_t)i + 1);
 			sp->start_unix_ns = 1760000000000000000ll + t * 1000ll + i;
-			sp->end_unix_ns = sp->start_unix_ns + 5;
+			sp->end_unix_ns = sp->start_unix_ns + (int64_t)((rng >> 30) % 100000);
 			char nm[16];
 			int len = snprintf(nm, sizeof nm, "op-%d", (int)((rng >> 20) % 200));
 			sp->name = slice_make(arena_memdup(&a, nm, (size_t)len), (size_t)len);
@@ -100,6 +100,27 @@ TEST(block_cols_ids_sel_matches_full_decode)
 					bad += got[i] != (sel[i] ? want[i] : 0);
 				CHECK_INT(bad, ==, 0);
 			}
+		}
+	}
+	/* durations: every span selected takes the whole column, some the
+	 * selected ones only; both equal block_cols_load's */
+	for (uint32_t p = 0; p < block_pages(blk); p++) {
+		CHECK_INT(block_cols_load(blk, p, BLOCK_COLS_DURATION, &full), ==, 0);
+		uint32_t n = full.spans;
+		for (int mode = 0; mode < 2; mode++) {
+			for (uint32_t i = 0; i < n; i++)
+				sel[i] = mode == 0 || i % 5 == 2;
+			block_cols_free(&part); /* the whole column is not loaded yet */
+			block_cols_init(&part);
+			CHECK_INT(block_cols_load(blk, p, 0, &part), ==, 0);
+			CHECK_INT(block_cols_duration_sel(blk, p, &part, sel), ==, 0);
+			uint32_t bad = 0;
+			for (uint32_t i = 0; i < n; i++)
+				bad += part.duration[i] != (sel[i] ? full.duration[i] : 0);
+			CHECK_INT(bad, ==, 0);
+			/* done again: nothing changes */
+			CHECK_INT(block_cols_duration_sel(blk, p, &part, sel), ==, 0);
+			CHECK(part.duration[n - 1] == (sel[n - 1] ? full.duration[n - 1] : 0));
 		}
 	}
 	/* refused: another page, an unknown column; a dictionary not loaded */
