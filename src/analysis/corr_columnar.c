@@ -773,16 +773,16 @@ static inline void add_scalar_attr(struct page *pg, uint32_t kid, uint8_t type, 
  * pass: add_str and add_code with the probe taken out of the loop). */
 static void count_attrs(struct page *pg, uint32_t i)
 {
-	const struct block_cols *c = pg->cols;
 	struct cw *w = pg->w;
+	const struct block_keys_col *kc = &w->kcol;
 	struct pent *vt = w->vtab;
 	uint32_t stamp = pg->stamp;
 	bool bad = pg->bad;
-	for (uint32_t j = c->attr_first[i], end = c->attr_first[i + 1]; j < end; j++) {
-		uint32_t kid = c->attr_key[j], x = c->attr_val[j];
-		switch (c->attr_type[j]) {
+	for (uint32_t j = kc->first[i], end = kc->first[i + 1]; j < end; j++) {
+		uint32_t kid = kc->kid[j];
+		switch (kc->type[j]) {
 		case ANY_STRING: {
-			uint32_t vid = c->attr_str[x];
+			uint32_t vid = (uint32_t)kc->val[j];
 			uint64_t code = CODE(C_SSTR, kid, vid);
 			struct pent *e = &vt[vid];
 			if (e->code != code) {
@@ -805,7 +805,7 @@ static void count_attrs(struct page *pg, uint32_t i)
 			break;
 		}
 		default:
-			add_scalar_attr(pg, kid, c->attr_type[j], x, i);
+			add_scalar(pg, kid, kc->type[j], kc->val[j], i);
 			break;
 		}
 	}
@@ -887,6 +887,56 @@ static int fold_add(struct page *pg, struct corr_key **memo, uint64_t code, uint
 	return corr_table_add_key_counts(w->t, *memo, vtype, val, bad, total, ex);
 }
 
+#define FOLD_AHEAD 12
+#define FOLD_RING 16 /* > FOLD_AHEAD */
+
+/* One entry of the page table on its way into the worker's table. */
+struct fitem {
+	const struct attr *a; /* a resource attribute, or NULL */
+	struct corr_key *key; /* the table's key, or NULL (looked up by name) */
+	uint8_t scope, vtype;
+	struct slice k, val;
+	uint64_t h;
+	uint32_t bad, total;
+	const uint8_t *ex;
+	char tmp[64];
+};
+
+/* Resolve entry e of the page table into f, hash its value and fetch the
+ * table's index slot for it. */
+static void fold_prepare(struct page *pg, const struct pent *e, struct fitem *f)
+{
+	struct cw *w = pg->w;
+	const struct block_cols *c = pg->cols;
+	uint32_t cat = (uint32_t)(e->code >> 60), kid = (uint32_t)(e->code >> 36) & 0xffffff;
+	struct corr_key **memo = cat >= C_SSTR && cat <= C_SBIN && kid < c->dict_n[1] ? &w->kmemo[kid] : NULL;
+	f->ex = e->bad ? c->trace_ids + 16 * (size_t)w->row_trace[e->ex] : NULL;
+	f->bad = e->bad;
+	f->total = e->total;
+	resolve(pg, e->code, &f->scope, &f->k, &f->vtype, &f->val, &f->a, f->tmp, sizeof f->tmp);
+	f->key = NULL;
+	if (f->a)
+		return;
+	if (memo && !*memo)
+		*memo = corr_table_key(w->t, f->scope, f->k);
+	if (!memo || !*memo)
+		return;
+	f->key = *memo;
+	f->h = corr_value_hash(f->vtype, f->val);
+	corr_table_prefetch(f->key, f->h, 0);
+}
+
+/* Add a prepared entry to the worker's table. */
+static int fold_item(struct page *pg, const struct fitem *f)
+{
+	struct corr_table *t = pg->w->t;
+	if (f->a)
+		return corr_table_add_attr_counts(t, CORR_SCOPE_RESOURCE, f->a, f->bad, f->total, f->ex);
+	if (!f->key)
+		return corr_table_add_counts(t, f->scope, f->k, f->vtype, f->val, f->bad, f->total, f->ex);
+	return corr_table_add_key_counts_h(t, f->key, f->vtype, f->val, f->h, f->bad, f->total, f->ex);
+}
+
 /* Fold a dense counter (code: what it counts) into the worker's table. */
 static int fold_dense(struct page *pg, struct corr_key **memo, const struct dent *d, uint64_t code)
 {
@@ -926,16 +976,36 @@ static int fold(struct page *pg)
 	for (uint32_t v = 0; v < w->rc_.n_res; v++)
 		if ((rc = fold_dense(pg, &kcs, &w->dcsvc[v], CODE(C_CSVC, 0, v))) < 0)
 			return rc;
-	for (uint32_t k = 0; k < w->n_touched; k++) {
-		uint32_t ref = w->touched[k];
-		const struct pent *e = ref & VREF ? &w->vtab[ref & ~VREF] : &w->tab[ref];
-		if (e->total == 0)
-			continue;
-		uint32_t cat = (uint32_t)(e->code >> 60), kid = (uint32_t)(e->code >> 36) & 0xffffff;
-		struct corr_key **memo = cat >= C_SSTR && cat <= C_SBIN && kid < c->dict_n[1] ? &w->kmemo[kid] : NULL;
-		const uint8_t *ex = e->bad ? c->trace_ids + 16 * (size_t)w->row_trace[e->ex] : NULL;
-		if ((rc = fold_add(pg, memo, e->code, e->bad, e->total, ex)) < 0)
-			return rc;
+	/* the table in insertion order, pipelined: an entry is resolved and
+	 * hashed FOLD_AHEAD entries before it is added, and the worker table's
+	 * index slot, entry and bytes for it fetched into the cache on the way
+	 * (the adds themselves stay in order) */
+	struct fitem ring[FOLD_RING];
+	uint32_t n_items = 0, done = 0;
+	for (uint32_t k = 0; k <= w->n_touched; k++) {
+		if (k < w->n_touched) {
+			uint32_t ref = w->touched[k];
+			const struct pent *e = ref & VREF ? &w->vtab[ref & ~VREF] : &w->tab[ref];
+			if (e->total == 0)
+				continue;
+			fold_prepare(pg, e, &ring[n_items % FOLD_RING]);
+			n_items++;
+		}
+		/* the stages of the entries ahead, then the adds due */
+		if (n_items > 4 && n_items - 5 >= done) {
+			const struct fitem *f = &ring[(n_items - 5) % FOLD_RING];
+			if (f->key)
+				corr_table_prefetch(f->key, f->h, 1);
+		}
+		if (n_items > 8 && n_items - 9 >= done) {
+			const struct fitem *f = &ring[(n_items - 9) % FOLD_RING];
+			if (f->key)
+				corr_table_prefetch(f->key, f->h, 2);
+		}
+		uint32_t due = k == w->n_touched ? n_items : n_items > FOLD_AHEAD ? n_items - FOLD_AHEAD : 0;
+		for (; done < due; done++)
+			if ((rc = fold_item(pg, &ring[done % FOLD_RING])) < 0)
+				return rc;
 	}
 	for (uint32_t k = 0; k < w->n_rtouched; k++) {
 		uint32_t r = w->rtouched[k];
@@ -1182,9 +1252,9 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	if (per_op)
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME;
 	bool kids = (!quantile && !probe) || self || (probe && (cc->p_csvc || cc->p_cname));
-	if (cc->pass == CORR_PASS_COUNT)
-		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS | BLOCK_COLS_SPAN_ATTRS |
-			BLOCK_COLS_TRACE_IDS;
+	if (cc->pass == CORR_PASS_COUNT) /* the attributes: block_cols_keys, every key */
+		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS | BLOCK_COLS_DICT_KEYS |
+			BLOCK_COLS_DICT_VALUES | BLOCK_COLS_TRACE_IDS;
 	if (probe) { /* only the columns of the ranked keys */
 		want |= BLOCK_COLS_SCOPE;
 		if (cc->p_name || cc->p_cname)
@@ -1229,6 +1299,16 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		memset(w->dcsvc, 0, w->rc_.n_res * sizeof *w->dcsvc);
 		memset(w->dkind, 0, sizeof w->dkind);
 		memset(w->dstatus, 0, sizeof w->dstatus);
+	}
+	if (cc->pass == CORR_PASS_COUNT) { /* every span attribute of the spans counted */
+		if (c->dict_n[1] > w->cap_kok) {
+			if (grow((void **)&w->kok, c->dict_n[1], 1) < 0)
+				return CLEW_ENOMEM;
+			w->cap_kok = c->dict_n[1];
+		}
+		memset(w->kok, 1, c->dict_n[1]);
+		if ((rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
+			return rc;
 	}
 	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value */
 		if (c->dict_n[1] > w->cap_kok) {

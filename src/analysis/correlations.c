@@ -368,10 +368,10 @@ static int key_grow(struct corr_table *t, struct cv_key *k)
 	return 0;
 }
 
-static struct cv_entry *find_value(struct corr_table *t, struct cv_key *k, uint8_t vtype, struct slice v, bool cut,
-				   bool insert)
+/* find_value for a value whose hash (value_hash) is h. */
+static struct cv_entry *find_value_h(struct corr_table *t, struct cv_key *k, uint8_t vtype, struct slice v, bool cut,
+				     bool insert, uint64_t h)
 {
-	uint64_t h = hash64_seed(v.p, v.len, vtype);
 	if (k->tab) {
 		uint32_t s = (uint32_t)h & k->tab_mask;
 		uint64_t tag = h & 0xffffffff00000000ULL;
@@ -422,6 +422,44 @@ static struct cv_entry *find_value(struct corr_table *t, struct cv_key *k, uint8
 		s = (s + 1) & k->tab_mask;
 	k->tab[s] = (h & 0xffffffff00000000ULL) | k->n++;
 	return e;
+}
+
+static inline uint64_t value_hash(uint8_t vtype, struct slice v)
+{
+	return hash64_seed(v.p, v.len, vtype);
+}
+
+static struct cv_entry *find_value(struct corr_table *t, struct cv_key *k, uint8_t vtype, struct slice v, bool cut,
+				   bool insert)
+{
+	return find_value_h(t, k, vtype, v, cut, insert, value_hash(vtype, v));
+}
+
+uint64_t corr_value_hash(enum corr_vtype vtype, struct slice value)
+{
+	if (value.len > CORR_MAX_VALUE_LEN)
+		value.len = CORR_MAX_VALUE_LEN;
+	return value_hash((uint8_t)vtype, value);
+}
+
+void corr_table_prefetch(const struct corr_key *key, uint64_t h, int stage)
+{
+	const struct cv_key *k = (const struct cv_key *)key;
+	if (!k->tab)
+		return;
+	const uint64_t *slot = &k->tab[(uint32_t)h & k->tab_mask];
+	if (stage == 0) {
+		__builtin_prefetch(slot);
+		return;
+	}
+	uint32_t i = (uint32_t)*slot;
+	if (i >= k->n) /* empty (a new value) */
+		return;
+	const struct cv_entry *e = &k->e[i];
+	if (stage == 1)
+		__builtin_prefetch(e);
+	else if (k->pool)
+		__builtin_prefetch(k->pool + e->off);
 }
 
 /* What one unit is being counted as. */
@@ -481,6 +519,12 @@ struct corr_key *corr_table_key(struct corr_table *t, enum corr_scope scope, str
 int corr_table_add_key_counts(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
 			      uint64_t bad, uint64_t total, const uint8_t *example)
 {
+	return corr_table_add_key_counts_h(t, key, vtype, value, corr_value_hash(vtype, value), bad, total, example);
+}
+
+int corr_table_add_key_counts_h(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
+				uint64_t h, uint64_t bad, uint64_t total, const uint8_t *example)
+{
 	bool cut = false;
 	struct cv_key *k = (struct cv_key *)key;
 	if (total == 0)
@@ -489,7 +533,7 @@ int corr_table_add_key_counts(struct corr_table *t, struct corr_key *key, enum c
 		value.len = CORR_MAX_VALUE_LEN;
 		cut = true;
 	}
-	struct cv_entry *e = find_value(t, k, (uint8_t)vtype, value, cut, true);
+	struct cv_entry *e = find_value_h(t, k, (uint8_t)vtype, value, cut, true, h);
 	if (!e)
 		return t->oom ? CLEW_ENOMEM : 0;
 	e->total += total;

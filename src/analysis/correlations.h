@@ -184,6 +184,19 @@ struct corr_key *corr_table_key(struct corr_table *t, enum corr_scope scope, str
 int corr_table_add_key_counts(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
 			      uint64_t bad, uint64_t total, const uint8_t *example);
 
+/* The hash a table keys value by (after the cut at CORR_MAX_VALUE_LEN),
+ * for corr_table_add_key_counts_h and corr_table_prefetch. */
+uint64_t corr_value_hash(enum corr_vtype vtype, struct slice value);
+
+/* corr_table_add_key_counts with the value's hash h (corr_value_hash). */
+int corr_table_add_key_counts_h(struct corr_table *t, struct corr_key *key, enum corr_vtype vtype, struct slice value,
+				uint64_t h, uint64_t bad, uint64_t total, const uint8_t *example);
+
+/* Hint the cache about the value of hash h under key, ahead of adding it:
+ * stage 0 its index slot, stage 1 (the slot read) its entry, stage 2 (the
+ * entry read) its bytes. Reads the table only; no effect on results. */
+void corr_table_prefetch(const struct corr_key *key, uint64_t h, int stage);
+
 /* The same for an attribute, its value turned into text as the counting
  * does (strings, booleans, small integers, 1-2-5 bins); other types are
  * not counted. */

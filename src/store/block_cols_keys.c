@@ -206,35 +206,43 @@ static int ks_value(struct ks_walk *w, struct ks_stream *s, const uint8_t *typ, 
 	return 0;
 }
 
-/* The value at ordinal ord of a varint stream whose cursor is at ordinal
- * x->at; 0 or CLEW_ECORRUPT. */
-static inline int ks_varint_at(struct ks_stream *x, uint64_t ord, uint64_t *v)
+/* A varint at *pp (one and two bytes inline); false when it runs past end
+ * or over 64 bits. */
+static inline bool ks_rd(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
-	const uint8_t *q = ord == x->at ? x->cur.p : ks_skip(x->cur.p, x->cur.end, ord - x->at);
-	if (!q)
-		return CLEW_ECORRUPT;
-	x->cur.p = q;
-	if (q < x->cur.end && !(*q & 0x80)) { /* most ids are one byte */
-		*v = *q;
-		x->cur.p++;
-	} else {
-		*v = blk_rd_varint(&x->cur);
-		if (x->cur.err)
-			return CLEW_ECORRUPT;
+	const uint8_t *p = *pp;
+	if (end - p >= 2) {
+		if (!(p[0] & 0x80)) {
+			*v = p[0];
+			*pp = p + 1;
+			return true;
+		}
+		if (!(p[1] & 0x80)) {
+			*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+			*pp = p + 2;
+			return true;
+		}
 	}
-	x->at = ord + 1;
-	return 0;
+	struct blk_cur c = {p, end, 0};
+	*v = blk_rd_varint(&c);
+	*pp = c.p;
+	return !c.err;
 }
 
 /* The walk when every key id is one byte: the ordinal of each attribute in
  * its type's stream is counted as the walk goes (in registers), so a wanted
- * value is one skip from the last one read. Leaves s[t] as ks_walk's final
- * checks expect (every type counted up to attribute *j). */
+ * value is one skip from the last one read (none when every value of the
+ * type is wanted). Leaves s[t] as ks_walk's final checks expect (every type
+ * counted up to the last attribute). */
 static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *keys, const uint8_t *typ, size_t n,
 			 struct ks_stream *s, const uint8_t *want, const uint8_t *sel, uint32_t n_values,
 			 struct block_keys_col *o, uint32_t ns, uint64_t *jp)
 {
-	uint64_t os = 0, oi = 0, ob = 0, od = 0, j = 0;
+	uint64_t os = 0, oi = 0, ob = 0, od = 0, j = 0, sat = 0, iat = 0;
+	const uint8_t *sp = s[ANY_STRING].cur.p, *se = s[ANY_STRING].cur.end;
+	const uint8_t *ip = s[ANY_INT].cur.p, *ie = s[ANY_INT].cur.end;
+	const uint8_t *bp = s[ANY_BOOL].cur.p, *dp = s[ANY_DOUBLE].cur.p;
+	size_t bn = blk_left(&s[ANY_BOOL].cur), dn = blk_left(&s[ANY_DOUBLE].cur) / 8;
 	uint32_t found = 0;
 	int rc;
 	for (uint32_t i = 0; i < ns; i++) {
@@ -257,31 +265,47 @@ static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *
 			}
 			continue;
 		}
+		if (found + m > o->cap && (rc = ks_grow(o, ns, found + m + (size_t)found / 2)) < 0)
+			return rc;
+		uint32_t *okid = o->kid;
+		uint8_t *otype = o->type;
+		uint64_t *oval = o->val;
 		for (; j < end; j++) {
 			uint8_t t = typ[j];
 			if (want[keys[j]]) {
 				uint64_t v = 0;
-				if (found == o->cap && (rc = ks_grow(o, ns, (size_t)found * 2)) < 0)
-					return rc;
-				if (t == ANY_STRING) {
-					if (ks_varint_at(&s[ANY_STRING], os, &v) < 0 || v >= n_values)
+				switch (t) {
+				case ANY_STRING:
+					if (sat != os && !(sp = ks_skip(sp, se, os - sat)))
 						KS_FAIL(w, BATTR_STR);
-				} else if (t == ANY_INT) {
-					if (ks_varint_at(&s[ANY_INT], oi, &v) < 0)
+					if (!ks_rd(&sp, se, &v) || v >= n_values)
+						KS_FAIL(w, BATTR_STR);
+					sat = os + 1;
+					break;
+				case ANY_INT:
+					if (iat != oi && !(ip = ks_skip(ip, ie, oi - iat)))
+						KS_FAIL(w, BATTR_INT);
+					if (!ks_rd(&ip, ie, &v))
 						KS_FAIL(w, BATTR_INT);
 					v = (uint64_t)blk_unzigzag(v);
-				} else if (t == ANY_DOUBLE) {
-					if (blk_left(&s[ANY_DOUBLE].cur) / 8 <= od)
+					iat = oi + 1;
+					break;
+				case ANY_DOUBLE:
+					if (dn <= od)
 						KS_FAIL(w, BATTR_DOUBLE);
-					v = blk_le64(s[ANY_DOUBLE].cur.p + od * 8);
-				} else if (t == ANY_BOOL) {
-					if (blk_left(&s[ANY_BOOL].cur) <= ob || s[ANY_BOOL].cur.p[ob] > 1)
+					v = blk_le64(dp + od * 8);
+					break;
+				case ANY_BOOL:
+					if (bn <= ob || bp[ob] > 1)
 						KS_FAIL(w, BATTR_BOOL);
-					v = s[ANY_BOOL].cur.p[ob];
+					v = bp[ob];
+					break;
+				default:
+					break;
 				}
-				o->val[found] = v;
-				o->kid[found] = keys[j];
-				o->type[found] = t;
+				oval[found] = v;
+				okid[found] = keys[j];
+				otype[found] = t;
 				found++;
 			}
 			os += t == ANY_STRING;
@@ -293,7 +317,104 @@ static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *
 	o->first[ns] = found;
 	o->n = found;
 	s[ANY_STRING].ord = os;
+	s[ANY_STRING].at = sat;
+	s[ANY_STRING].cur.p = sp;
 	s[ANY_INT].ord = oi;
+	s[ANY_INT].at = iat;
+	s[ANY_INT].cur.p = ip;
+	s[ANY_BOOL].ord = ob;
+	s[ANY_DOUBLE].ord = od;
+	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++)
+		s[t].pos = j;
+	*jp = j;
+	return 0;
+}
+
+/* ks_walk_bytes when every key is wanted: each stream is read in order (the
+ * values of the spans not selected are counted, then skipped together), so
+ * no ordinal is kept per attribute. */
+static int ks_walk_all(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *keys, const uint8_t *typ, size_t n,
+		       struct ks_stream *s, const uint8_t *sel, uint32_t n_values, struct block_keys_col *o,
+		       uint32_t ns, uint64_t *jp)
+{
+	uint64_t j = 0, ps = 0, pi = 0, ob = 0, od = 0, ns_str = 0, ns_int = 0;
+	const uint8_t *sp = s[ANY_STRING].cur.p, *se = s[ANY_STRING].cur.end;
+	const uint8_t *ip = s[ANY_INT].cur.p, *ie = s[ANY_INT].cur.end;
+	const uint8_t *bp = s[ANY_BOOL].cur.p, *dp = s[ANY_DOUBLE].cur.p;
+	size_t bn = blk_left(&s[ANY_BOOL].cur), dn = blk_left(&s[ANY_DOUBLE].cur) / 8;
+	uint32_t found = 0;
+	int rc;
+	for (uint32_t i = 0; i < ns; i++) {
+		o->first[i] = found;
+		uint64_t m;
+		if (cnt->p < cnt->end && !(*cnt->p & 0x80))
+			m = *cnt->p++;
+		else
+			m = blk_rd_varint(cnt);
+		if (cnt->err || m > n - j)
+			KS_FAIL(w, BATTR_COUNT);
+		uint64_t end = j + m;
+		if (sel && !sel[i]) {
+			for (; j < end; j++) {
+				uint8_t t = typ[j];
+				ps += t == ANY_STRING;
+				pi += t == ANY_INT;
+				ob += t == ANY_BOOL;
+				od += t == ANY_DOUBLE;
+			}
+			continue;
+		}
+		if (ps) {
+			if (!(sp = ks_skip(sp, se, ps)))
+				KS_FAIL(w, BATTR_STR);
+			ns_str += ps;
+			ps = 0;
+		}
+		if (pi) {
+			if (!(ip = ks_skip(ip, ie, pi)))
+				KS_FAIL(w, BATTR_INT);
+			ns_int += pi;
+			pi = 0;
+		}
+		if (found + m > o->cap && (rc = ks_grow(o, ns, found + m + (size_t)found / 2)) < 0)
+			return rc;
+		uint32_t *okid = o->kid;
+		uint8_t *otype = o->type;
+		uint64_t *oval = o->val;
+		for (; j < end; j++, found++) {
+			uint8_t t = typ[j];
+			uint64_t v = 0;
+			if (t == ANY_STRING) {
+				if (!ks_rd(&sp, se, &v) || v >= n_values)
+					KS_FAIL(w, BATTR_STR);
+				ns_str++;
+			} else if (t == ANY_INT) {
+				if (!ks_rd(&ip, ie, &v))
+					KS_FAIL(w, BATTR_INT);
+				v = (uint64_t)blk_unzigzag(v);
+				ns_int++;
+			} else if (t == ANY_DOUBLE) {
+				if (dn <= od)
+					KS_FAIL(w, BATTR_DOUBLE);
+				v = blk_le64(dp + od++ * 8);
+			} else if (t == ANY_BOOL) {
+				if (bn <= ob || bp[ob] > 1)
+					KS_FAIL(w, BATTR_BOOL);
+				v = bp[ob++];
+			}
+			oval[found] = v;
+			okid[found] = keys[j];
+			otype[found] = t;
+		}
+	}
+	o->first[ns] = found;
+	o->n = found;
+	s[ANY_STRING].ord = ns_str + ps;
+	s[ANY_STRING].at = ns_str;
+	s[ANY_STRING].cur.p = sp;
+	s[ANY_INT].ord = ns_int + pi;
+	s[ANY_INT].at = ns_int;
+	s[ANY_INT].cur.p = ip;
 	s[ANY_BOOL].ord = ob;
 	s[ANY_DOUBLE].ord = od;
 	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++)
@@ -333,7 +454,10 @@ static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t 
 		return rc;
 	o->spans = ns;
 	if (bytes) {
-		if ((rc = ks_walk_bytes(w, &cnt, kc.p, typ, n, s, want, sel, n_values, o, ns, &j)) < 0)
+		bool all = n_keys == 0 || !memchr(want, 0, n_keys);
+		rc = all ? ks_walk_all(w, &cnt, kc.p, typ, n, s, sel, n_values, o, ns, &j)
+			 : ks_walk_bytes(w, &cnt, kc.p, typ, n, s, want, sel, n_values, o, ns, &j);
+		if (rc < 0)
 			return rc;
 		goto check;
 	}

@@ -701,9 +701,63 @@ TEST(corr_block_pages_match_span_by_span)
 	g_n_blk = 0;
 }
 
-/* block_cols_keys (the latency figures' reader of the ranked keys) gives
- * the attributes a full decode of the span attribute group gives, for any
- * subset of keys and of spans. */
+/* block_cols_keys against a full decode of page p of blk, for every
+ * subset of keys and spans the variants pick (0: every key, every span; 1
+ * and 2: a third of the keys; 3: no key; 4: every key of two thirds of the
+ * spans). Adds the attributes compared to *checked. */
+static void check_keys_page(struct block *blk, uint32_t p, struct block_cols *c, struct block_keys_col *kc,
+			    uint64_t *checked)
+{
+	static uint8_t want[4096], sel[8192];
+	CHECK_INT(block_cols_load(blk, p, BLOCK_COLS_SPAN_ATTRS, c), ==, 0);
+	CHECK(c->dict_n[1] <= sizeof want && c->spans <= sizeof sel);
+	for (int variant = 0; variant < 5; variant++) {
+		for (uint32_t k = 0; k < c->dict_n[1]; k++)
+			want[k] = variant == 0 || variant == 4 || (variant != 3 && (k + (uint32_t)variant) % 3 == 0);
+		for (uint32_t i = 0; i < c->spans; i++)
+			sel[i] = variant < 2 || i % 3 != 0;
+		CHECK_INT(block_cols_keys(blk, p, c, want, variant == 0 ? NULL : sel, kc), ==, 0);
+		CHECK_INT(kc->spans, ==, c->spans);
+		uint32_t n = 0;
+		bool same = true;
+		for (uint32_t i = 0; i < c->spans; i++) {
+			same &= kc->first[i] == n;
+			for (uint32_t j = c->attr_first[i]; variant == 0 || sel[i] ? j < c->attr_first[i + 1] : 0; j++) {
+				uint32_t kid = c->attr_key[j], x = c->attr_val[j];
+				if (!want[kid])
+					continue;
+				uint64_t v = 0;
+				switch (c->attr_type[j]) {
+				case ANY_STRING:
+					v = c->attr_str[x];
+					break;
+				case ANY_INT:
+					v = (uint64_t)c->attr_int[x];
+					break;
+				case ANY_DOUBLE:
+					memcpy(&v, &c->attr_dbl[x], 8);
+					break;
+				case ANY_BOOL:
+					v = c->attr_bool[x];
+					break;
+				default:
+					break;
+				}
+				same &= n < kc->n && kc->kid[n] == kid && kc->type[n] == c->attr_type[j] && kc->val[n] == v;
+				n++;
+			}
+		}
+		same &= kc->first[c->spans] == n && kc->n == n;
+		CHECK(same);
+		if (variant == 3)
+			CHECK_INT(kc->n, ==, 0);
+		*checked += n;
+	}
+}
+
+/* block_cols_keys (the latency figures' reader of the ranked keys, the
+ * counting pass's reader of every key) gives the attributes a full decode
+ * of the span attribute group gives, for any subset of keys and of spans. */
 TEST(corr_block_cols_keys_match_full_decode)
 {
 	int64_t t0, t1;
@@ -712,60 +766,14 @@ TEST(corr_block_cols_keys_match_full_decode)
 	struct block_keys_col kc;
 	block_cols_init(&c);
 	memset(&kc, 0, sizeof kc);
-	uint8_t want[4096], sel[8192];
+	uint8_t want[16] = {0};
 	uint64_t checked = 0;
-	for (size_t b = 0; b < g_n_blk; b++) {
-		for (uint32_t p = 0; p < block_pages(g_blk[b]); p++) {
-			CHECK_INT(block_cols_load(g_blk[b], p, BLOCK_COLS_SPAN_ATTRS, &c), ==, 0);
-			CHECK(c.dict_n[1] <= sizeof want && c.spans <= sizeof sel);
-			for (int variant = 0; variant < 4; variant++) {
-				for (uint32_t k = 0; k < c.dict_n[1]; k++)
-					want[k] = variant == 0 || (variant != 3 && (k + (uint32_t)variant) % 3 == 0);
-				for (uint32_t i = 0; i < c.spans; i++)
-					sel[i] = variant < 2 || i % 3 != 0;
-				CHECK_INT(block_cols_keys(g_blk[b], p, &c, want, variant == 0 ? NULL : sel, &kc), ==, 0);
-				CHECK_INT(kc.spans, ==, c.spans);
-				uint32_t n = 0;
-				bool same = true;
-				for (uint32_t i = 0; i < c.spans; i++) {
-					same &= kc.first[i] == n;
-					for (uint32_t j = c.attr_first[i]; variant == 0 || sel[i] ? j < c.attr_first[i + 1] : 0;
-					     j++) {
-						uint32_t kid = c.attr_key[j], x = c.attr_val[j];
-						if (!want[kid])
-							continue;
-						uint64_t v = 0;
-						switch (c.attr_type[j]) {
-						case ANY_STRING:
-							v = c.attr_str[x];
-							break;
-						case ANY_INT:
-							v = (uint64_t)c.attr_int[x];
-							break;
-						case ANY_DOUBLE:
-							memcpy(&v, &c.attr_dbl[x], 8);
-							break;
-						case ANY_BOOL:
-							v = c.attr_bool[x];
-							break;
-						default:
-							break;
-						}
-						same &= n < kc.n && kc.kid[n] == kid && kc.type[n] == c.attr_type[j] &&
-							kc.val[n] == v;
-						n++;
-					}
-				}
-				same &= kc.first[c.spans] == n && kc.n == n;
-				CHECK(same);
-				if (variant == 3)
-					CHECK_INT(kc.n, ==, 0);
-				checked += n;
-			}
-		}
-	}
+	for (size_t b = 0; b < g_n_blk; b++)
+		for (uint32_t p = 0; p < block_pages(g_blk[b]); p++)
+			check_keys_page(g_blk[b], p, &c, &kc, &checked);
 	CHECK(checked > 10000); /* values of every type were compared */
-	/* columns of another page than the one asked for */
+	/* columns of another page than the one asked for (c holds the last
+	 * page of the last block) */
 	struct block_cols empty;
 	block_cols_init(&empty);
 	CHECK_INT(block_cols_keys(g_blk[0], 0, &empty, want, NULL, &kc), ==, CLEW_EINVAL);
@@ -777,4 +785,89 @@ TEST(corr_block_cols_keys_match_full_decode)
 		block_unref(g_blk[k]);
 	}
 	g_n_blk = 0;
+}
+
+/* Pages with values of every type and n_keys distinct span attribute keys:
+ * more than 127 takes block_cols_keys' general walk (two-byte key ids),
+ * fewer its one-byte walks. */
+static void check_keys_mixed(uint32_t n_keys)
+{
+	reset();
+	for (uint32_t i = 0; i < 300; i++) {
+		uint32_t s = add(i + 1, i + 1, 0, i % 3, "op", 1 + i % 7, 0, NULL, NULL, NULL, NULL);
+		struct span *sp = &g_b.spans[s];
+		uint32_t n = i % 10; /* some spans have none */
+		sp->attrs.items = arena_zalloc(&g_a, (n + 1) * sizeof(struct attr));
+		sp->attrs.n = n;
+		for (uint32_t k = 0; k < n; k++) {
+			struct attr *a = &sp->attrs.items[k];
+			char *key = arena_alloc(&g_a, 16);
+			snprintf(key, 16, "k%u", (i * 7 + k * 31) % n_keys);
+			a->key = slice_cstr(key);
+			switch ((i + k) % 5) {
+			case 0: {
+				char *v = arena_alloc(&g_a, 16);
+				snprintf(v, 16, "v%u", (i * k) % 50);
+				a->value.type = ANY_STRING;
+				a->value.u.str = slice_cstr(v);
+				break;
+			}
+			case 1:
+				a->value.type = ANY_INT;
+				a->value.u.i = (int64_t)i * 1000003 - (int64_t)k * 77777;
+				break;
+			case 2:
+				a->value.type = ANY_DOUBLE;
+				a->value.u.d = i * 0.5 - k;
+				break;
+			case 3:
+				a->value.type = ANY_BOOL;
+				a->value.u.b = (i + k) % 2;
+				break;
+			default:
+				a->value.type = ANY_BYTES;
+				a->value.u.str = slice_cstr("ab");
+				break;
+			}
+		}
+	}
+	struct block_writer_options wo = {.page_spans = 128};
+	struct block_writer *w = block_writer_new(&wo);
+	struct block_info bi;
+	char name[32], path[1024], err[256];
+	int rc;
+	snprintf(name, sizeof name, "mixed%u.blk", n_keys);
+	CHECK_INT(block_writer_add(w, &g_b), ==, 0);
+	CHECK_INT(block_writer_finish(w, fileops_posix(), test_tmpdir(), name, &bi), ==, 0);
+	block_writer_free(w);
+	snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+	struct block *blk = block_open(fileops_posix(), path, &rc, err, sizeof err);
+	CHECK(blk != NULL);
+	if (!blk)
+		return;
+	struct block_cols c;
+	struct block_keys_col kc;
+	block_cols_init(&c);
+	memset(&kc, 0, sizeof kc);
+	uint64_t checked = 0, big_dicts = 0;
+	for (uint32_t p = 0; p < block_pages(blk); p++) {
+		check_keys_page(blk, p, &c, &kc, &checked);
+		big_dicts += c.dict_n[1] > 127;
+	}
+	CHECK(block_pages(blk) >= 2);
+	CHECK(checked > 2000);
+	if (n_keys > 127)
+		CHECK(big_dicts > 0); /* the general walk ran */
+	else
+		CHECK_INT(big_dicts, ==, 0);
+	block_keys_col_free(&kc);
+	block_cols_free(&c);
+	block_mark_deleted(blk);
+	block_unref(blk);
+}
+
+TEST(corr_block_cols_keys_every_type)
+{
+	check_keys_mixed(200);
+	check_keys_mixed(100);
 }
