@@ -229,113 +229,16 @@ static inline bool ks_rd(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 	return !c.err;
 }
 
-/* The walk when every key id is one byte: the ordinal of each attribute in
- * its type's stream is counted as the walk goes (in registers), so a wanted
- * value is one skip from the last one read (none when every value of the
- * type is wanted). Leaves s[t] as ks_walk's final checks expect (every type
- * counted up to the last attribute). */
+/* The walk when every key id is one byte: the streams of the spans asked
+ * for are read in order, every value decoded (and checked) and written
+ * where the next wanted one goes, kept or not by the key without a branch
+ * (which keys are wanted varies attribute by attribute, so a branch would
+ * be mispredicted often); the values of the spans not selected are counted
+ * by type and skipped together. Leaves s[t] as ks_walk's final checks
+ * expect (every type counted up to the last attribute). */
 static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *keys, const uint8_t *typ, size_t n,
 			 struct ks_stream *s, const uint8_t *want, const uint8_t *sel, uint32_t n_values,
 			 struct block_keys_col *o, uint32_t ns, uint64_t *jp)
-{
-	uint64_t os = 0, oi = 0, ob = 0, od = 0, j = 0, sat = 0, iat = 0;
-	const uint8_t *sp = s[ANY_STRING].cur.p, *se = s[ANY_STRING].cur.end;
-	const uint8_t *ip = s[ANY_INT].cur.p, *ie = s[ANY_INT].cur.end;
-	const uint8_t *bp = s[ANY_BOOL].cur.p, *dp = s[ANY_DOUBLE].cur.p;
-	size_t bn = blk_left(&s[ANY_BOOL].cur), dn = blk_left(&s[ANY_DOUBLE].cur) / 8;
-	uint32_t found = 0;
-	int rc;
-	for (uint32_t i = 0; i < ns; i++) {
-		o->first[i] = found;
-		uint64_t m;
-		if (cnt->p < cnt->end && !(*cnt->p & 0x80))
-			m = *cnt->p++;
-		else
-			m = blk_rd_varint(cnt);
-		if (cnt->err || m > n - j)
-			KS_FAIL(w, BATTR_COUNT);
-		uint64_t end = j + m;
-		if (sel && !sel[i]) {
-			for (; j < end; j++) {
-				uint8_t t = typ[j];
-				os += t == ANY_STRING;
-				oi += t == ANY_INT;
-				ob += t == ANY_BOOL;
-				od += t == ANY_DOUBLE;
-			}
-			continue;
-		}
-		if (found + m > o->cap && (rc = ks_grow(o, ns, found + m + (size_t)found / 2)) < 0)
-			return rc;
-		uint32_t *okid = o->kid;
-		uint8_t *otype = o->type;
-		uint64_t *oval = o->val;
-		for (; j < end; j++) {
-			uint8_t t = typ[j];
-			if (want[keys[j]]) {
-				uint64_t v = 0;
-				switch (t) {
-				case ANY_STRING:
-					if (sat != os && !(sp = ks_skip(sp, se, os - sat)))
-						KS_FAIL(w, BATTR_STR);
-					if (!ks_rd(&sp, se, &v) || v >= n_values)
-						KS_FAIL(w, BATTR_STR);
-					sat = os + 1;
-					break;
-				case ANY_INT:
-					if (iat != oi && !(ip = ks_skip(ip, ie, oi - iat)))
-						KS_FAIL(w, BATTR_INT);
-					if (!ks_rd(&ip, ie, &v))
-						KS_FAIL(w, BATTR_INT);
-					v = (uint64_t)blk_unzigzag(v);
-					iat = oi + 1;
-					break;
-				case ANY_DOUBLE:
-					if (dn <= od)
-						KS_FAIL(w, BATTR_DOUBLE);
-					v = blk_le64(dp + od * 8);
-					break;
-				case ANY_BOOL:
-					if (bn <= ob || bp[ob] > 1)
-						KS_FAIL(w, BATTR_BOOL);
-					v = bp[ob];
-					break;
-				default:
-					break;
-				}
-				oval[found] = v;
-				okid[found] = keys[j];
-				otype[found] = t;
-				found++;
-			}
-			os += t == ANY_STRING;
-			oi += t == ANY_INT;
-			ob += t == ANY_BOOL;
-			od += t == ANY_DOUBLE;
-		}
-	}
-	o->first[ns] = found;
-	o->n = found;
-	s[ANY_STRING].ord = os;
-	s[ANY_STRING].at = sat;
-	s[ANY_STRING].cur.p = sp;
-	s[ANY_INT].ord = oi;
-	s[ANY_INT].at = iat;
-	s[ANY_INT].cur.p = ip;
-	s[ANY_BOOL].ord = ob;
-	s[ANY_DOUBLE].ord = od;
-	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++)
-		s[t].pos = j;
-	*jp = j;
-	return 0;
-}
-
-/* ks_walk_bytes when every key is wanted: each stream is read in order (the
- * values of the spans not selected are counted, then skipped together), so
- * no ordinal is kept per attribute. */
-static int ks_walk_all(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *keys, const uint8_t *typ, size_t n,
-		       struct ks_stream *s, const uint8_t *sel, uint32_t n_values, struct block_keys_col *o,
-		       uint32_t ns, uint64_t *jp)
 {
 	uint64_t j = 0, ps = 0, pi = 0, ob = 0, od = 0, ns_str = 0, ns_int = 0;
 	const uint8_t *sp = s[ANY_STRING].cur.p, *se = s[ANY_STRING].cur.end;
@@ -381,8 +284,8 @@ static int ks_walk_all(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *ke
 		uint32_t *okid = o->kid;
 		uint8_t *otype = o->type;
 		uint64_t *oval = o->val;
-		for (; j < end; j++, found++) {
-			uint8_t t = typ[j];
+		for (; j < end; j++) {
+			uint8_t t = typ[j], kid = keys[j];
 			uint64_t v = 0;
 			if (t == ANY_STRING) {
 				if (!ks_rd(&sp, se, &v) || v >= n_values)
@@ -403,8 +306,9 @@ static int ks_walk_all(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *ke
 				v = bp[ob++];
 			}
 			oval[found] = v;
-			okid[found] = keys[j];
+			okid[found] = kid;
 			otype[found] = t;
+			found += want[kid] != 0;
 		}
 	}
 	o->first[ns] = found;
@@ -454,10 +358,7 @@ static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t 
 		return rc;
 	o->spans = ns;
 	if (bytes) {
-		bool all = n_keys == 0 || !memchr(want, 0, n_keys);
-		rc = all ? ks_walk_all(w, &cnt, kc.p, typ, n, s, sel, n_values, o, ns, &j)
-			 : ks_walk_bytes(w, &cnt, kc.p, typ, n, s, want, sel, n_values, o, ns, &j);
-		if (rc < 0)
+		if ((rc = ks_walk_bytes(w, &cnt, kc.p, typ, n, s, want, sel, n_values, o, ns, &j)) < 0)
 			return rc;
 		goto check;
 	}
