@@ -6,7 +6,11 @@
  * the threshold is 0 and `for` is an hour, so nothing is sent), timed in
  * CPU and wall time, median of several; the memory is the growth of the
  * resident set (the generator's share included). Prints "name value" lines.
- * Usage: bench/alerts [accounts] [spans per second] [ticks]. */
+ * With --slos N, N per-account SLOs (99% of server spans faster than 1s
+ * and without error over 30 days, default burn alerts) take the
+ * rule's place: the feed updates every SLO's minute and hour buckets, and
+ * each tick computes every account's budget and eight burn windows.
+ * Usage: bench/alerts [accounts] [spans per second] [ticks] [--slos N]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +64,22 @@ static long count_instances(struct alert_engine *e, const char *state)
 
 int main(int argc, char **argv)
 {
-	uint32_t accounts = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	double rate = argc > 2 ? strtod(argv[2], NULL) : 20000;
-	int ticks = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 7;
-	if (accounts == 0 || rate <= 0 || ticks < 1 || ticks > 100) {
-		fprintf(stderr, "usage: bench/alerts [accounts] [spans per second] [ticks]\n");
+	long slos = 0;
+	const char *pos[3] = {NULL, NULL, NULL};
+	int n_pos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--slos") == 0 && i + 1 < argc)
+			slos = strtol(argv[++i], NULL, 10);
+		else if (n_pos < 3)
+			pos[n_pos++] = argv[i];
+		else
+			slos = -1;
+	}
+	uint32_t accounts = pos[0] ? (uint32_t)strtoul(pos[0], NULL, 10) : 10000;
+	double rate = pos[1] ? strtod(pos[1], NULL) : 20000;
+	int ticks = pos[2] ? (int)strtol(pos[2], NULL, 10) : 7;
+	if (accounts == 0 || rate <= 0 || ticks < 1 || ticks > 100 || slos < 0 || slos > 1000) {
+		fprintf(stderr, "usage: bench/alerts [accounts] [spans per second] [ticks] [--slos N (up to 1000)]\n");
 		return 2;
 	}
 	int64_t interval = 10 * S, range = 60 * S;
@@ -95,7 +110,15 @@ int main(int argc, char **argv)
 	const char *rule = "{\"name\":\"account p99\",\"query\":\"{ kind = server } | quantile_over_time(duration, "
 			   "0.99) by (span.customer.id)\",\"condition\":{\"op\":\">\",\"threshold\":0},"
 			   "\"interval\":\"10s\",\"for\":\"1h\",\"range\":\"1m\"}";
-	if (alert_engine_put_rule(e, NULL, rule, strlen(rule), NULL, err, sizeof err) < 0) {
+	const char *slo = "{\"name\":\"account latency and errors\",\"query\":\"{ kind = server }\","
+			  "\"objective\":0.99,\"window\":\"30d\",\"good\":{\"latencyThreshold\":\"1s\","
+			  "\"errors\":false},\"by\":\"span.customer.id\",\"interval\":\"10s\"}";
+	for (long i = 0; i < slos; i++)
+		if (alert_engine_put_slo(e, NULL, slo, strlen(slo), NULL, err, sizeof err) < 0) {
+			fprintf(stderr, "slo: %s\n", err);
+			return 1;
+		}
+	if (!slos && alert_engine_put_rule(e, NULL, rule, strlen(rule), NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "rule: %s\n", err);
 		return 1;
 	}
@@ -122,11 +145,13 @@ int main(int argc, char **argv)
 		tick_cpu[i] = (self_cpu_seconds() - c0) * 1e3;
 		tick_wall[i] = (bench_now_s() - w0) * 1e3;
 	}
-	long pending = count_instances(e, "pending");
+	long pending = slos ? count_instances(e, NULL) : count_instances(e, "pending");
 	double rss1 = rss_mib();
 	qsort(tick_cpu, (size_t)ticks, sizeof tick_cpu[0], cmp_double);
 	qsort(tick_wall, (size_t)ticks, sizeof tick_wall[0], cmp_double);
 	printf("alerts_accounts %u\n", accounts);
+	if (slos)
+		printf("alerts_slos %ld\n", slos);
 	printf("alerts_spans_fed %llu\n", (unsigned long long)spans);
 	printf("alerts_add_ns_per_span %.0f\n", add_cpu * 1e9 / (double)spans);
 	printf("alerts_add_spans_per_core_second %.0f\n", (double)spans / add_cpu);

@@ -466,6 +466,7 @@ struct slo_counter {
 	uint32_t *table; /* index + 1 into groups */
 	uint32_t table_mask;
 	uint64_t seq, dropped;
+	struct slo_counts *sum_mins, *sum_hours; /* grp_sums' scratch */
 };
 
 static uint64_t def_sig(const struct slo_def *d)
@@ -520,6 +521,8 @@ struct slo_counter *slo_counter_new(const struct slo_def *d, uint32_t max_groups
 	c->sig = def_sig(d);
 	c->max_groups = max_groups ? max_groups : SLO_DEFAULT_MAX_GROUPS;
 	grp_init(c, &c->all);
+	c->sum_mins = xcalloc(SLO_MINUTES + 1, sizeof *c->sum_mins);
+	c->sum_hours = xcalloc((size_t)c->n_hours + 1, sizeof *c->sum_hours);
 	struct tql_error te;
 	size_t ql = strlen(d->query);
 	char *text = arena_strndup(&c->arena, d->query, ql);
@@ -550,6 +553,8 @@ void slo_counter_free(struct slo_counter *c)
 	groups_clear(c);
 	free(c->groups);
 	grp_free(&c->all);
+	free(c->sum_mins);
+	free(c->sum_hours);
 	if (c->xq)
 		exec_query_free(c->xq);
 	arena_reset(&c->arena);
@@ -834,10 +839,11 @@ static void sum_ring(const uint32_t (*ring)[2], uint32_t size, int64_t head, int
 		a = head - (int64_t)size + 1;
 	if (b > head)
 		b = head;
-	for (int64_t e = a; e <= b; e++) {
-		const uint32_t *v = ring[slot_of(e, size)];
-		out->bad += v[0];
-		out->total += v[1];
+	for (uint32_t s = a <= b ? slot_of(a, size) : 0; a <= b; a++) {
+		out->bad += ring[s][0];
+		out->total += ring[s][1];
+		if (++s == size)
+			s = 0;
 	}
 }
 
@@ -880,15 +886,69 @@ int slo_counter_window(struct slo_counter *c, const char *value, int64_t window_
 	return rc;
 }
 
-static void grp_eval(const struct slo_counter *c, const struct slo_def *d, const struct grp *g, int64_t now_ns,
+/* Suffix sums of g's rings at now_ns, for many windows in one pass:
+ * c->sum_mins[k] holds the last k minutes (the current one included),
+ * c->sum_hours[k] the k hours before the first whole hour of the minute
+ * ring. Under the lock. */
+static void grp_sums(struct slo_counter *c, const struct grp *g, int64_t now_ns)
+{
+	int64_t now_min = now_ns / SLO_MINUTE_NS;
+	struct slo_counts cum = {0, 0};
+	c->sum_mins[0] = cum;
+	uint32_t s = slot_of(now_min, SLO_MINUTES);
+	for (int64_t k = 1; k <= SLO_MINUTES; k++) {
+		int64_t m = now_min - k + 1;
+		if (g->min_head != INT64_MIN && m <= g->min_head && m > g->min_head - SLO_MINUTES) {
+			cum.bad += g->mins[s][0];
+			cum.total += g->mins[s][1];
+		}
+		s = s == 0 ? SLO_MINUTES - 1 : s - 1;
+		c->sum_mins[k] = cum;
+	}
+	int64_t top = ceil_div(now_min - SLO_MINUTES + 1, 60) - 1; /* the newest hour before the cut */
+	cum.bad = cum.total = 0;
+	c->sum_hours[0] = cum;
+	s = slot_of(top, c->n_hours);
+	for (int64_t k = 1; k <= c->n_hours; k++) {
+		int64_t h = top - k + 1;
+		if (g->hour_head != INT64_MIN && h <= g->hour_head && h > g->hour_head - c->n_hours) {
+			cum.bad += g->hours[s][0];
+			cum.total += g->hours[s][1];
+		}
+		s = s == 0 ? c->n_hours - 1 : s - 1;
+		c->sum_hours[k] = cum;
+	}
+}
+
+/* grp_window from the sums grp_sums left for now_ns. */
+static struct slo_counts sums_window(const struct slo_counter *c, int64_t window_ns, int64_t now_ns)
+{
+	int64_t now_min = now_ns / SLO_MINUTE_NS;
+	int64_t n_min = ceil_div(window_ns, SLO_MINUTE_NS);
+	if (n_min <= SLO_MINUTES)
+		return c->sum_mins[n_min];
+	int64_t cut = ceil_div(now_min - SLO_MINUTES + 1, 60) * 60;
+	struct slo_counts out = c->sum_mins[now_min - cut + 1];
+	int64_t n_h = cut / 60 - ceil_div(now_min - n_min + 1, 60);
+	if (n_h > c->n_hours)
+		n_h = c->n_hours;
+	if (n_h > 0) {
+		out.bad += c->sum_hours[n_h].bad;
+		out.total += c->sum_hours[n_h].total;
+	}
+	return out;
+}
+
+static void grp_eval(struct slo_counter *c, const struct slo_def *d, const struct grp *g, int64_t now_ns,
                      struct slo_group_eval *out)
 {
 	memset(out, 0, sizeof *out);
 	out->value = g->value;
-	out->budget = grp_window(c, g, d->window_ns, now_ns);
+	grp_sums(c, g, now_ns);
+	out->budget = sums_window(c, d->window_ns, now_ns);
 	for (uint32_t i = 0; i < d->n_alerts && i < SLO_MAX_ALERTS; i++) {
-		out->lng[i] = grp_window(c, g, d->alerts[i].long_ns, now_ns);
-		out->shrt[i] = grp_window(c, g, d->alerts[i].short_ns, now_ns);
+		out->lng[i] = sums_window(c, d->alerts[i].long_ns, now_ns);
+		out->shrt[i] = sums_window(c, d->alerts[i].short_ns, now_ns);
 	}
 	out->n_examples = g->n_ex;
 	memcpy(out->examples, g->ex, sizeof out->examples);

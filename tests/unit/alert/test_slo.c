@@ -526,3 +526,53 @@ TEST(slo_burn_alert_fires_through_the_engine_and_survives_restart)
 	buf_free(&b);
 	arena_reset(&a);
 }
+
+/* The evaluation's one-pass sums agree with the window sums, on and off
+ * hour boundaries and across the minute ring's edge. */
+TEST(slo_eval_sums_match_window_sums)
+{
+	const char *js = "{\"name\": \"w\", \"query\": \"{}\", \"objective\": 0.9, \"window\": \"30d\", \"good\": "
+			 "{\"errors\": false}, \"alerts\": [{\"long\": \"7h\", \"short\": \"1m\", \"factor\": 1}, "
+			 "{\"long\": \"2d\", \"short\": \"359m\", \"factor\": 1}, {\"long\": \"30d\", \"short\": \"361m\", "
+			 "\"factor\": 1}, {\"long\": \"6h1m\", \"short\": \"6h\", \"factor\": 1}]}";
+	struct slo_def d;
+	struct slo_counter *c = counter_for(js, &d);
+	CHECK(c);
+	int64_t base = (NOW / HOUR) * HOUR;
+	uint32_t x = 12345;
+	for (int i = 0; i < 20000; i++) {
+		x = x * 1103515245u + 12345u;
+		int64_t t = base - (int64_t)(x % (10 * 24 * 60)) * MIN - (int64_t)(x % 60) * S;
+		slo_counter_add(c, NULL, t, (x >> 16) % 4 != 0, base);
+	}
+	static const int64_t offs[] = {0, 1, MIN - 1, MIN, 17 * MIN + 3 * S, 59 * MIN, HOUR, 5 * HOUR + 31 * MIN};
+	uint64_t seen = 0;
+	for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+		int64_t now = base - 3 * HOUR + offs[k];
+		struct buf b;
+		buf_init(&b, 1 << 22);
+		struct json j;
+		json_init(&j, &b);
+		slo_write_status(&j, &d, c, now, 0, true, NULL, NULL);
+		json_t *st = json_loadb((const char *)b.p, b.len, 0, NULL);
+		buf_free(&b);
+		CHECK(st);
+		struct slo_counts w;
+		CHECK_INT(slo_counter_window(c, NULL, d.window_ns, now, &w), ==, 0);
+		CHECK_INT(json_integer_value(json_object_get(st, "total")), ==, w.total);
+		CHECK_INT(json_integer_value(json_object_get(st, "bad")), ==, w.bad);
+		for (uint32_t i = 0; i < d.n_alerts; i++) {
+			json_t *br = json_array_get(json_object_get(st, "burnRates"), i);
+			struct slo_counts l, s;
+			CHECK_INT(slo_counter_window(c, NULL, d.alerts[i].long_ns, now, &l), ==, 0);
+			CHECK_INT(slo_counter_window(c, NULL, d.alerts[i].short_ns, now, &s), ==, 0);
+			seen += l.total + s.total;
+			CHECK(json_number_value(json_object_get(br, "longRate")) == slo_burn_rate(l, d.objective));
+			CHECK(json_number_value(json_object_get(br, "shortRate")) == slo_burn_rate(s, d.objective));
+		}
+		json_decref(st);
+	}
+	CHECK(seen > 20000);
+	slo_counter_free(c);
+	slo_def_free(&d);
+}
