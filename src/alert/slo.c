@@ -770,19 +770,19 @@ int slo_counter_add_grouped(struct slo_counter *c, const struct span_batch *grou
 		if (r < 0)
 			rc = r;
 		uint32_t n_idx = 0;
+		uint8_t *seen = r > 0 ? arena_zalloc(&scratch, len) : NULL;
+		if (r > 0 && !seen)
+			rc = r = CLEW_ENOMEM;
 		/* the spansets' spans back to their indexes in the batch */
 		for (uint32_t k = 0; r > 0 && k < tr.n_spansets; k++)
 			for (uint32_t m = 0; m < tr.spansets[k].n_spans; m++) {
 				const struct exec_span *es = &tr.spansets[k].spans[m];
 				for (uint32_t j = first; j < end; j++) {
 					const struct span *sp = &grouped->spans[j];
-					if (memcmp(sp->span_id, es->span_id, 8) == 0 &&
+					if (!seen[j - first] && memcmp(sp->span_id, es->span_id, 8) == 0 &&
 					    sp->start_unix_ns == es->start_unix_ns) {
-						bool dup = false;
-						for (uint32_t q = 0; q < n_idx && !dup; q++)
-							dup = idx[q] == j;
-						if (!dup)
-							idx[n_idx++] = j;
+						seen[j - first] = 1;
+						idx[n_idx++] = j;
 						break;
 					}
 				}
@@ -1195,12 +1195,14 @@ int slo_counter_decode(struct slo_counter *c, const uint8_t *p, size_t len, char
 	int rc = 0;
 	pthread_mutex_lock(&c->lock);
 	groups_clear(c);
-	struct cursor cu = {p + 16, p, len >= 4 ? p + len - 4 : p, false};
+	struct cursor cu = {p, p, p, false};
 	if (len < 8 + 8 + 4 || memcmp(p, SLO_MAGIC, 8) != 0) {
 		rc = CLEW_ECORRUPT;
 		snprintf(err, errlen, "offset 0: not an SLO counter snapshot");
 		goto out;
 	}
+	cu.p = p + 16;
+	cu.end = p + len - 4;
 	uint32_t crc =
 	    (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 | (uint32_t)p[len - 1] << 24;
 	if (crc32c(0, p, len - 4) != crc) {
