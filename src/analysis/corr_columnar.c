@@ -39,6 +39,26 @@ enum {
 #define BIN_CACHE 1024
 #define VREF 0x80000000u
 
+/* A ranked span attribute value, as the figures pass looks for it: a
+ * string, small int or bool is matched on each page by its dictionary id
+ * or value; the others (bins, strings at the value cap) go through the
+ * page table (generic). */
+struct ptarget {
+	struct slice key, val; /* the key without "span." */
+	uint8_t vtype;
+	bool generic;
+	int64_t ival;
+	int32_t slot;
+};
+
+/* A ptarget on one page: attributes of its key id with this type and
+ * value carry ranked slot slot; next: the key's next one, or -1. */
+struct ptg {
+	uint64_t val;
+	int32_t slot, next;
+	uint8_t type;
+};
+
 struct pent {
 	uint64_t code;
 	uint32_t stamp, bad, total, ex; /* ex: the first bad row; in a probe, the slot + 1 (0 none) */
@@ -96,6 +116,13 @@ struct cw {
 	uint8_t *kok;
 	size_t cap_kok;
 	struct block_keys_col kcol;
+	/* probe: per key id of the page, its first ptg (-1 none) and whether
+	 * its attributes go through the page table (kgen) */
+	int32_t *thead;
+	uint8_t *kgen;
+	size_t cap_thead;
+	struct ptg *tg;
+	uint32_t cap_tg;
 	/* probe: the ranked slot (or -1) of each name id of the page as name
 	 * and as child.name, of each resource as child.service */
 	int32_t *pname, *pcname, *pcsvc;
@@ -130,6 +157,8 @@ struct corr_col {
 	 * population of the figures (the probe then reads only the units that
 	 * carry a ranked value) */
 	struct sketch pop;
+	struct ptarget *pt; /* probe: the ranked span attribute values */
+	uint32_t n_pt;
 	struct cw *w[EXEC_MAX_THREADS];
 };
 
@@ -188,6 +217,9 @@ static void cw_free(struct cw *w)
 	free(w->dcname);
 	free(w->dcsvc);
 	free(w->kok);
+	free(w->thead);
+	free(w->kgen);
+	free(w->tg);
 	block_keys_col_free(&w->kcol);
 	free(w->pname);
 	free(w->pcname);
@@ -215,7 +247,66 @@ void corr_col_free(struct corr_col *c)
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		cw_free(c->w[k]);
 	sketch_free(&c->pop);
+	free(c->pt);
 	free(c);
+}
+
+/* A small int's text ("-999" to "999") as corr_table_add_counts got it;
+ * false for other text. */
+static bool parse_small_int(struct slice v, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = v.len > 0 && v.p[0] == '-';
+	i = neg;
+	if (i >= v.len || v.len - i > 3)
+		return false;
+	int64_t x = 0;
+	for (; i < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return false;
+		x = x * 10 + (v.p[i] - '0');
+	}
+	*out = neg ? -x : x;
+	return true;
+}
+
+/* The ranked span attribute values of the table into c->pt. */
+static int probe_targets_init(struct corr_col *c)
+{
+	const struct corr_result *r = corr_table_results(c->t);
+	uint32_t n = corr_table_n_results(c->t);
+	free(c->pt);
+	c->pt = NULL;
+	c->n_pt = 0;
+	if (!n)
+		return 0;
+	if (!(c->pt = try_calloc(n, sizeof *c->pt)))
+		return CLEW_ENOMEM;
+	static const struct slice pfx = SLICE_LIT("span.");
+	for (uint32_t k = 0; k < n; k++) {
+		if (r[k].scope != CORR_SCOPE_SPAN || r[k].key.len < pfx.len || memcmp(r[k].key.p, pfx.p, pfx.len) != 0)
+			continue;
+		struct ptarget *t = &c->pt[c->n_pt++];
+		t->key = slice_make(r[k].key.p + pfx.len, r[k].key.len - pfx.len);
+		t->val = r[k].value;
+		t->vtype = (uint8_t)r[k].vtype;
+		t->slot = (int32_t)k;
+		switch (r[k].vtype) {
+		case CORR_V_STRING: /* a value at the cap may stand for longer ones */
+			t->generic = r[k].truncated_value || r[k].value.len >= CORR_MAX_VALUE_LEN;
+			break;
+		case CORR_V_INT:
+			t->generic = !parse_small_int(r[k].value, &t->ival);
+			break;
+		case CORR_V_BOOL:
+			t->ival = slice_eq(r[k].value, SLICE_LIT("true"));
+			break;
+		default:
+			t->generic = true;
+			break;
+		}
+	}
+	return 0;
 }
 
 int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns)
@@ -242,6 +333,8 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 		for (uint32_t k = 0; k <= STATUS_ERROR; k++)
 			c->pstatus[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"), CORR_V_KEYWORD,
 							slice_cstr(statuses[k]));
+		if (probe_targets_init(c) < 0)
+			return CLEW_ENOMEM;
 	}
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		if (c->w[k])
@@ -842,10 +935,16 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 	if (probe && pg->keys) { /* the attributes of the ranked keys */
 		const struct block_keys_col *kc = &w->kcol;
 		for (uint32_t j = kc->first[i]; j < kc->first[i + 1]; j++) {
-			if (kc->type[j] == ANY_STRING)
-				add_str(pg, kc->kid[j], (uint32_t)kc->val[j], i);
-			else
-				add_scalar(pg, kc->kid[j], kc->type[j], kc->val[j], i);
+			uint32_t kid = kc->kid[j];
+			if (w->kgen[kid]) {
+				if (kc->type[j] == ANY_STRING)
+					add_str(pg, kid, (uint32_t)kc->val[j], i);
+				else
+					add_scalar(pg, kid, kc->type[j], kc->val[j], i);
+			}
+			for (int32_t g = w->thead[kid]; g >= 0; g = w->tg[g].next)
+				if (w->tg[g].type == kc->type[j] && w->tg[g].val == kc->val[j])
+					probe_slot(pg, w->tg[g].slot);
 		}
 	}
 	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
@@ -1209,6 +1308,88 @@ static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
 	return 0;
 }
 
+/* The id of s in a sorted page dictionary d (n entries), or -1. */
+static int64_t dict_find(const struct slice *d, uint32_t n, struct slice s)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t m = d[mid].len < s.len ? d[mid].len : s.len;
+		int cmp = m ? memcmp(d[mid].p, s.p, m) : 0;
+		if (cmp == 0)
+			cmp = d[mid].len < s.len ? -1 : d[mid].len > s.len;
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The page's ranked span attribute values (the page dictionaries are
+ * sorted: a binary search each): w->kok marks the key ids to decode,
+ * w->thead/w->tg list each key's values to match, w->kgen the keys whose
+ * attributes go through the page table. *any: some key is to decode. */
+static int probe_page_targets(struct corr_col *cc, struct cw *w, const struct block_cols *c, bool *any)
+{
+	uint32_t nk = c->dict_n[1];
+	*any = false;
+	if (nk > w->cap_kok || nk > w->cap_thead) {
+		if (grow((void **)&w->kok, nk, 1) < 0 || grow((void **)&w->kgen, nk, 1) < 0 ||
+		    grow((void **)&w->thead, nk, sizeof *w->thead) < 0)
+			return CLEW_ENOMEM;
+		w->cap_kok = w->cap_thead = nk;
+	}
+	if (cc->n_pt > w->cap_tg) {
+		if (grow((void **)&w->tg, cc->n_pt, sizeof *w->tg) < 0)
+			return CLEW_ENOMEM;
+		w->cap_tg = cc->n_pt;
+	}
+	memset(w->kok, 0, nk);
+	memset(w->kgen, 0, nk);
+	for (uint32_t k = 0; k < nk; k++)
+		w->thead[k] = -1;
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < cc->n_pt; k++) {
+		const struct ptarget *t = &cc->pt[k];
+		int64_t kid = dict_find(c->dict[1], nk, t->key);
+		if (kid < 0)
+			continue;
+		if (t->generic) {
+			w->kok[kid] = w->kgen[kid] = 1;
+			*any = true;
+			continue;
+		}
+		struct ptg *g = &w->tg[n];
+		switch (t->vtype) {
+		case CORR_V_STRING: {
+			int64_t vid = dict_find(c->dict[2], c->dict_n[2], t->val);
+			if (vid < 0)
+				continue; /* not on this page */
+			g->type = ANY_STRING;
+			g->val = (uint64_t)vid;
+			break;
+		}
+		case CORR_V_INT:
+			g->type = ANY_INT;
+			g->val = (uint64_t)t->ival;
+			break;
+		default: /* CORR_V_BOOL */
+			g->type = ANY_BOOL;
+			g->val = (uint64_t)t->ival;
+			break;
+		}
+		g->slot = t->slot;
+		g->next = w->thead[kid];
+		w->thead[kid] = (int32_t)n++;
+		w->kok[kid] = 1;
+		*any = true;
+	}
+	return 0;
+}
+
 /* The ranked slots of the page's names (as name and child.name) and of
  * the block's resources' services (child.service), for a probe. */
 static int probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c)
@@ -1310,16 +1491,9 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		if ((rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
 			return rc;
 	}
-	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value */
-		if (c->dict_n[1] > w->cap_kok) {
-			if (grow((void **)&w->kok, c->dict_n[1], 1) < 0)
-				return CLEW_ENOMEM;
-			w->cap_kok = c->dict_n[1];
-		}
-		for (uint32_t k = 0; k < c->dict_n[1]; k++) {
-			w->kok[k] = corr_table_key_ranked(cc->t, CORR_SCOPE_SPAN, c->dict[1][k]);
-			pg.keys |= w->kok[k] != 0;
-		}
+	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value on it */
+		if ((rc = probe_page_targets(cc, w, c, &pg.keys)) < 0)
+			return rc;
 		if (pg.keys && (rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
 			return rc;
 	}

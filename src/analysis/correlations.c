@@ -636,6 +636,11 @@ uint32_t corr_table_n_results(const struct corr_table *t)
 	return t->n_results;
 }
 
+const struct corr_result *corr_table_results(const struct corr_table *t)
+{
+	return t->results;
+}
+
 int corr_table_merge_probe(struct corr_table *t, const struct sketch *pop, const struct sketch *with)
 {
 	if (pop && pop->count && sketch_merge(&t->pop, pop) < 0)

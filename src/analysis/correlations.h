@@ -224,6 +224,10 @@ bool corr_table_key_ranked(const struct corr_table *t, enum corr_scope scope, st
 /* The number of ranked results of the last corr_table_rank. */
 uint32_t corr_table_n_results(const struct corr_table *t);
 
+/* The ranked results of the last corr_table_rank (corr_table_n_results of
+ * them; owned by the table), or NULL before it. */
+const struct corr_result *corr_table_results(const struct corr_table *t);
+
 /* Add sketches of a probe done elsewhere: pop to the population, with[k]
  * to ranked result k (n_results of them). 0 or CLEW_ENOMEM. */
 int corr_table_merge_probe(struct corr_table *t, const struct sketch *pop, const struct sketch *with);

@@ -871,3 +871,104 @@ TEST(corr_block_cols_keys_every_type)
 	check_keys_mixed(200);
 	check_keys_mixed(100);
 }
+
+static void set_attr(struct attr *a, const char *key, enum any_type type)
+{
+	a->key = slice_cstr(key);
+	a->value.type = type;
+}
+
+/* The latency figures pass finds each page's ranked span attribute values
+ * by dictionary id (strings), by value (small ints, booleans) or through
+ * the page table (bins, values at the 128-byte cap): on a block where
+ * every kind is ranked, some only on some pages and one string also under
+ * another key, the figures are those of the span-by-span path. */
+TEST(corr_block_figures_every_value_kind)
+{
+	static char longv[2][160];
+	for (int k = 0; k < 2; k++) {
+		memset(longv[k], 'L', 150);
+		longv[k][140] = (char)('a' + k); /* differs past the cap: one counted value */
+		longv[k][150] = 0;
+	}
+	reset();
+	for (uint32_t i = 0; i < 600; i++) {
+		bool slow = i % 4 == 0 || i % 7 == 0;
+		uint32_t s = add(i + 1, i + 1, 0, i % 3, i % 2 ? "get" : "put", slow ? 300 + i % 50 : 5 + i % 20, 0,
+				 NULL, NULL, NULL, NULL);
+		struct span *sp = &g_b.spans[s];
+		sp->attrs.items = arena_zalloc(&g_a, 8 * sizeof(struct attr));
+		struct attr *a = sp->attrs.items;
+		uint32_t n = 0;
+		set_attr(&a[n], "method", ANY_STRING);
+		a[n++].value.u.str = slice_cstr(i % 4 == 0 ? "POST" : "GET");
+		set_attr(&a[n], "code", ANY_INT);
+		a[n++].value.u.i = i % 7 == 0 ? 503 : 200;
+		set_attr(&a[n], "cached", ANY_BOOL);
+		a[n++].value.u.b = i % 4 != 0;
+		set_attr(&a[n], "bytes", ANY_INT);
+		a[n++].value.u.i = i % 7 == 0 ? 150000 + i : 3000 + i;
+		set_attr(&a[n], "ratio", ANY_DOUBLE);
+		a[n++].value.u.d = i % 4 == 0 ? 0.75 : 0.02;
+		if (i % 4 == 0 || i % 9 == 0) {
+			set_attr(&a[n], "body", ANY_STRING);
+			a[n++].value.u.str = slice_cstr(longv[i % 8 == 0]);
+		}
+		if (i % 8 == 0 || i % 10 == 1) {
+			set_attr(&a[n], "alias", ANY_STRING); /* POST under another key */
+			a[n++].value.u.str = slice_cstr("POST");
+		}
+		if (i < 150 && i % 4 == 0) { /* on the first pages only */
+			set_attr(&a[n], "canary", ANY_STRING);
+			a[n++].value.u.str = slice_cstr("yes");
+		}
+		sp->attrs.n = n;
+	}
+	struct block_writer_options wo = {.page_spans = 100};
+	struct block_writer *w = block_writer_new(&wo);
+	struct block_info bi;
+	char path[1024], err[256];
+	int rc;
+	CHECK_INT(block_writer_add(w, &g_b), ==, 0);
+	CHECK_INT(block_writer_finish(w, fileops_posix(), test_tmpdir(), "kinds.blk", &bi), ==, 0);
+	block_writer_free(w);
+	snprintf(path, sizeof path, "%s/kinds.blk", test_tmpdir());
+	g_blk[0] = block_open(fileops_posix(), path, &rc, err, sizeof err);
+	CHECK(g_blk[0] != NULL);
+	g_n_blk = 1;
+	CHECK(block_pages(g_blk[0]) >= 4);
+	struct exec_options o = {.threads = 2};
+	struct corr_options cos[] = {
+		{.signal = CORR_SIGNAL_LATENCY, .threshold_ns = 100000000LL, .limit = 100},
+		{.signal = CORR_SIGNAL_LATENCY, .quantile = 0.8, .limit = 100},
+		{.signal = CORR_SIGNAL_LATENCY, .level = CORR_LEVEL_TRACE, .quantile = 0.8, .limit = 100},
+	};
+	const char *want[] = {"span.method", "span.code", "span.cached", "span.bytes", "span.ratio", "span.body",
+			      "span.alias", "span.canary"};
+	for (size_t k = 0; k < sizeof cos / sizeof *cos; k++) {
+		struct corr_report a, b;
+		CHECK_INT(run_q("{}", &o, &cos[k], false, &a), ==, 0);
+		CHECK_INT(run_q("{}", &o, &cos[k], true, &b), ==, 0);
+		CHECK_INT(a.n_results, ==, b.n_results);
+		CHECK(same_ms(a.p50_ms, b.p50_ms) && same_ms(a.p99_ms, b.p99_ms));
+		uint32_t kinds = 0;
+		for (uint32_t i = 0; i < a.n_results && i < b.n_results; i++) {
+			const struct corr_result *x = &a.results[i], *y = &b.results[i];
+			CHECK(slice_eq(x->key, y->key) && slice_eq(x->value, y->value) && x->bad == y->bad &&
+			      x->rest == y->rest);
+			CHECK(!isnan(y->with_p50_ms) && same_ms(x->with_p50_ms, y->with_p50_ms) &&
+			      same_ms(x->with_p99_ms, y->with_p99_ms) && same_ms(x->without_p50_ms, y->without_p50_ms) &&
+			      same_ms(x->without_p99_ms, y->without_p99_ms));
+			for (size_t q = 0; q < sizeof want / sizeof *want; q++)
+				if (slice_eq_cstr(x->key, want[q]))
+					kinds |= 1u << q;
+		}
+		if (k < 2)
+			CHECK_INT(kinds, ==, (1u << (sizeof want / sizeof *want)) - 1); /* every kind was ranked */
+		corr_report_free(&a);
+		corr_report_free(&b);
+	}
+	block_mark_deleted(g_blk[0]);
+	block_unref(g_blk[0]);
+	g_n_blk = 0;
+}
