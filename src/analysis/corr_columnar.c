@@ -848,20 +848,6 @@ static inline void add_scalar(struct page *pg, uint32_t kid, uint8_t type, uint6
 	}
 }
 
-/* add_scalar for attribute x of the page's columns. */
-static inline void add_scalar_attr(struct page *pg, uint32_t kid, uint8_t type, uint32_t x, uint32_t i)
-{
-	const struct block_cols *c = pg->cols;
-	uint64_t bits = 0;
-	if (type == ANY_BOOL)
-		bits = c->attr_bool[x];
-	else if (type == ANY_INT)
-		bits = (uint64_t)c->attr_int[x];
-	else if (type == ANY_DOUBLE)
-		memcpy(&bits, &c->attr_dbl[x], 8);
-	add_scalar(pg, kid, type, bits, i);
-}
-
 /* Count the span attributes of span i for the current unit (the counting
  * pass: add_str and add_code with the probe taken out of the loop). */
 static void count_attrs(struct page *pg, uint32_t i)
