@@ -13,154 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/correlations.h"
-#include "base/alloc.h"
-#include "base/arena.h"
-#include "base/err.h"
-#include "query/exec_columnar.h"
-#include "query/exec_int.h"
-
-/* Code categories (the top 4 bits of a code). */
-enum {
-	C_NAME = 1,
-	C_KIND,
-	C_STATUS,
-	C_SSTR,
-	C_SINT,
-	C_SBOOL,
-	C_SBIN,
-	C_CSVC,
-	C_CNAME,
-	C_RES,
-};
-
-#define CODE(cat, kid, val) (((uint64_t)(cat) << 60) | ((uint64_t)(kid) << 36) | (uint64_t)(val))
-#define EMPTY UINT64_MAX
-#define BIN_CACHE 1024
-#define VREF 0x80000000u
-
-/* A ranked span attribute value, as the figures pass looks for it: a
- * string, small int or bool is matched on each page by its dictionary id
- * or value; the others (bins, strings at the value cap) go through the
- * page table (generic). */
-struct ptarget {
-	struct slice key, val; /* the key without "span." */
-	uint8_t vtype;
-	bool generic;
-	int64_t ival;
-	int32_t slot;
-};
-
-/* A ptarget on one page: attributes of its key id with this type and
- * value carry ranked slot slot; next: the key's next one, or -1. */
-struct ptg {
-	uint64_t val;
-	int32_t slot, next;
-	uint8_t type;
-};
-
-struct pent {
-	uint64_t code;
-	uint32_t stamp, bad, total, ex; /* ex: the first bad row; in a probe, the slot + 1 (0 none) */
-};
-
-/* A dense counter (names by dictionary id, kinds, statuses, child services
- * by resource) for the counting pass. */
-struct dent {
-	uint32_t stamp, bad, total, ex;
-};
-
-/* The block's resources, decoded once per block per worker. */
-struct rcache {
-	const struct block *blk;
-	struct arena a;
-	uint32_t n_scopes, n_res, n_flat;
-	uint32_t *scope_res;
-	struct slice *svc;    /* per resource */
-	uint32_t *svc_canon;  /* per resource: the first resource of the same service */
-	uint32_t *off;	      /* per resource + 1: its attributes in flat */
-	const struct attr **flat;
-	uint32_t *canon;      /* per flat attribute: the first equal one */
-	uint8_t *dup;	      /* an equal attribute comes earlier in its resource */
-	int32_t *slot;	      /* probe: the ranked slot of each flat attribute */
-	uint32_t slot_gen;
-	uint32_t *rs_off, *rs; /* probe: per resource + 1, its ranked slots in rs */
-};
-
-struct cw {
-	struct excol_worker *xw;
-	struct corr_table *t;
-	struct sketch q, pop, *with;
-	uint32_t n_with;
-	struct corr_op *ops;
-	uint32_t n_ops;
-	int rc;
-	struct rcache rc_;
-	struct pent *tab;
-	uint32_t mask, used;
-	/* span attribute strings by value id (dictionary ids are dense): the
-	 * first key seen with a value id of the page counts it here, others
-	 * in tab */
-	struct pent *vtab;
-	size_t cap_vtab;
-	uint32_t *touched; /* the entries in use, in insertion order (VREF: of vtab) */
-	uint32_t n_touched, cap_touched;
-	/* counting: dense counters */
-	struct dent *dname, *dcname, *dcsvc;
-	size_t cap_dname, cap_dcsvc;
-	struct dent dkind[SPAN_KIND_CONSUMER + 1], dstatus[STATUS_ERROR + 1];
-	struct corr_key **kmemo; /* fold: the table's key of each span attribute key id of the page */
-	size_t cap_kmemo;
-	/* probe: per span attribute key id of the page, 1 when the key has a
-	 * ranked value; the page's attributes with those keys */
-	uint8_t *kok;
-	size_t cap_kok;
-	struct block_keys_col kcol;
-	/* probe: per key id of the page, its first ptg (-1 none) and whether
-	 * its attributes go through the page table (kgen) */
-	int32_t *thead;
-	uint8_t *kgen;
-	size_t cap_thead;
-	struct ptg *tg;
-	uint32_t cap_tg;
-	/* probe: the ranked slot (or -1) of each name id of the page as name
-	 * and as child.name, of each resource as child.service */
-	int32_t *pname, *pcname, *pcsvc;
-	size_t cap_pname, cap_pcsvc;
-	/* per page */
-	uint32_t *row_trace, *parent, *cfirst, *cnext, *stamp_slot;
-	int64_t *unit_dur;
-	uint8_t *bad;
-	size_t cap_rows;
-	uint32_t *rbad, *rtotal, *rex, *rtouched;
-	uint32_t n_rtouched;
-	size_t cap_res;
-	struct { uint64_t key, val; } *memo;
-	uint32_t memo_mask, memo_used;
-	struct { uint64_t bits; uint32_t id; } bins[BIN_CACHE];
-};
-
-struct corr_col {
-	const struct exec_query *xq;
-	const struct corr_options *co;
-	int64_t start_ns, end_ns;
-	struct corr_table *t;
-	struct corr_op *ops;
-	uint32_t *n_ops;
-	enum corr_pass pass;
-	int64_t threshold_ns;
-	uint32_t gen;
-	/* probe: which intrinsic and child keys have a ranked value */
-	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
-	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
-	/* latency: the durations of the units the counting pass saw here, the
-	 * population of the figures (the probe then reads only the units that
-	 * carry a ranked value) */
-	struct sketch pop;
-	struct ptarget *pt; /* probe: the ranked span attribute values */
-	uint32_t n_pt;
-	struct cw *w[EXEC_MAX_THREADS];
-};
+#include "analysis/corr_col_int.h"
 
 struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_options *o,
 			      const struct corr_options *co, struct corr_table *t, struct corr_op *ops, uint32_t *n_ops)
@@ -251,64 +104,6 @@ void corr_col_free(struct corr_col *c)
 	free(c);
 }
 
-/* A small int's text ("-999" to "999") as corr_table_add_counts got it;
- * false for other text. */
-static bool parse_small_int(struct slice v, int64_t *out)
-{
-	size_t i = 0;
-	bool neg = v.len > 0 && v.p[0] == '-';
-	i = neg;
-	if (i >= v.len || v.len - i > 3)
-		return false;
-	int64_t x = 0;
-	for (; i < v.len; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return false;
-		x = x * 10 + (v.p[i] - '0');
-	}
-	*out = neg ? -x : x;
-	return true;
-}
-
-/* The ranked span attribute values of the table into c->pt. */
-static int probe_targets_init(struct corr_col *c)
-{
-	const struct corr_result *r = corr_table_results(c->t);
-	uint32_t n = corr_table_n_results(c->t);
-	free(c->pt);
-	c->pt = NULL;
-	c->n_pt = 0;
-	if (!n)
-		return 0;
-	if (!(c->pt = try_calloc(n, sizeof *c->pt)))
-		return CLEW_ENOMEM;
-	static const struct slice pfx = SLICE_LIT("span.");
-	for (uint32_t k = 0; k < n; k++) {
-		if (r[k].scope != CORR_SCOPE_SPAN || r[k].key.len < pfx.len || memcmp(r[k].key.p, pfx.p, pfx.len) != 0)
-			continue;
-		struct ptarget *t = &c->pt[c->n_pt++];
-		t->key = slice_make(r[k].key.p + pfx.len, r[k].key.len - pfx.len);
-		t->val = r[k].value;
-		t->vtype = (uint8_t)r[k].vtype;
-		t->slot = (int32_t)k;
-		switch (r[k].vtype) {
-		case CORR_V_STRING: /* a value at the cap may stand for longer ones */
-			t->generic = r[k].truncated_value || r[k].value.len >= CORR_MAX_VALUE_LEN;
-			break;
-		case CORR_V_INT:
-			t->generic = !parse_small_int(r[k].value, &t->ival);
-			break;
-		case CORR_V_BOOL:
-			t->ival = slice_eq(r[k].value, SLICE_LIT("true"));
-			break;
-		default:
-			t->generic = true;
-			break;
-		}
-	}
-	return 0;
-}
-
 int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns)
 {
 	c->pass = pass;
@@ -333,7 +128,7 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 		for (uint32_t k = 0; k <= STATUS_ERROR; k++)
 			c->pstatus[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"), CORR_V_KEYWORD,
 							slice_cstr(statuses[k]));
-		if (probe_targets_init(c) < 0)
+		if (corr_col_probe_targets(c) < 0)
 			return CLEW_ENOMEM;
 	}
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
@@ -379,15 +174,6 @@ int corr_col_end(struct corr_col *c, struct sketch *q)
 }
 
 /* ---- helpers ---- */
-
-static int grow(void **p, size_t n, size_t size)
-{
-	void *q = try_realloc(*p, (n ? n : 1) * size);
-	if (!q)
-		return CLEW_ENOMEM;
-	*p = q;
-	return 0;
-}
 
 /* The bin of v as corr_bin makes it: 0 zero, 1 NaN, 2 and 3 infinities,
  * then 4 + (decade, sign, 1/2/5). */
@@ -560,7 +346,7 @@ static int tab_init(struct cw *w, uint32_t cap, uint32_t n_values)
 	}
 	if (n_values > w->cap_vtab) {
 		size_t n = n_values + n_values / 2;
-		if (grow((void **)&w->vtab, n, sizeof *w->vtab) < 0)
+		if (corr_col_grow((void **)&w->vtab, n, sizeof *w->vtab) < 0)
 			return CLEW_ENOMEM;
 		for (size_t i = w->cap_vtab; i < n; i++)
 			w->vtab[i].code = EMPTY;
@@ -574,7 +360,7 @@ static inline bool touch(struct cw *w, uint32_t ref)
 {
 	if (w->n_touched == w->cap_touched) {
 		uint32_t cap = w->cap_touched ? w->cap_touched * 2 : 4096;
-		if (grow((void **)&w->touched, cap, sizeof *w->touched) < 0)
+		if (corr_col_grow((void **)&w->touched, cap, sizeof *w->touched) < 0)
 			return false;
 		w->cap_touched = cap;
 	}
@@ -645,20 +431,6 @@ static struct pent *tab_get(struct cw *w, uint64_t code, bool *fresh)
 }
 
 /* ---- one page ---- */
-
-struct page {
-	struct corr_col *c;
-	struct cw *w;
-	struct block *blk;
-	const struct block_cols *cols;
-	const uint8_t *sel;
-	uint32_t stamp; /* the current unit */
-	bool bad;
-	int64_t dur;
-	bool children; /* child lists built */
-	bool keys;     /* probe: w->kcol holds the page's ranked keys */
-	bool oom;
-};
 
 /* The key, value and kinds a code stands for on this page; a resource
  * attribute (C_RES) into *attr instead. */
@@ -1040,7 +812,7 @@ static int fold(struct page *pg)
 	int rc;
 	struct corr_key *kn = NULL, *kk = NULL, *ks = NULL, *kcn = NULL, *kcs = NULL;
 	if (c->dict_n[1] > w->cap_kmemo) {
-		if (grow((void **)&w->kmemo, c->dict_n[1], sizeof *w->kmemo) < 0)
+		if (corr_col_grow((void **)&w->kmemo, c->dict_n[1], sizeof *w->kmemo) < 0)
 			return CLEW_ENOMEM;
 		w->cap_kmemo = c->dict_n[1];
 	}
@@ -1128,11 +900,11 @@ static int page_rows(struct page *pg)
 	uint32_t n = c->spans;
 	if (n + 1 > w->cap_rows) {
 		size_t cap = n + 1;
-		if (grow((void **)&w->row_trace, cap, sizeof *w->row_trace) < 0 ||
-		    grow((void **)&w->parent, cap, sizeof *w->parent) < 0 ||
-		    grow((void **)&w->cfirst, cap, sizeof *w->cfirst) < 0 ||
-		    grow((void **)&w->cnext, cap, sizeof *w->cnext) < 0 ||
-		    grow((void **)&w->unit_dur, cap, sizeof *w->unit_dur) < 0 || grow((void **)&w->bad, cap, 1) < 0)
+		if (corr_col_grow((void **)&w->row_trace, cap, sizeof *w->row_trace) < 0 ||
+		    corr_col_grow((void **)&w->parent, cap, sizeof *w->parent) < 0 ||
+		    corr_col_grow((void **)&w->cfirst, cap, sizeof *w->cfirst) < 0 ||
+		    corr_col_grow((void **)&w->cnext, cap, sizeof *w->cnext) < 0 ||
+		    corr_col_grow((void **)&w->unit_dur, cap, sizeof *w->unit_dur) < 0 || corr_col_grow((void **)&w->bad, cap, 1) < 0)
 			return CLEW_ENOMEM;
 		w->cap_rows = cap;
 	}
@@ -1294,116 +1066,6 @@ static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
 	return 0;
 }
 
-/* The id of s in a sorted page dictionary d (n entries), or -1. */
-static int64_t dict_find(const struct slice *d, uint32_t n, struct slice s)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		size_t m = d[mid].len < s.len ? d[mid].len : s.len;
-		int cmp = m ? memcmp(d[mid].p, s.p, m) : 0;
-		if (cmp == 0)
-			cmp = d[mid].len < s.len ? -1 : d[mid].len > s.len;
-		if (cmp == 0)
-			return mid;
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* The page's ranked span attribute values (the page dictionaries are
- * sorted: a binary search each): w->kok marks the key ids to decode,
- * w->thead/w->tg list each key's values to match, w->kgen the keys whose
- * attributes go through the page table. *any: some key is to decode. */
-static int probe_page_targets(struct corr_col *cc, struct cw *w, const struct block_cols *c, bool *any)
-{
-	uint32_t nk = c->dict_n[1];
-	*any = false;
-	if (nk > w->cap_kok || nk > w->cap_thead) {
-		if (grow((void **)&w->kok, nk, 1) < 0 || grow((void **)&w->kgen, nk, 1) < 0 ||
-		    grow((void **)&w->thead, nk, sizeof *w->thead) < 0)
-			return CLEW_ENOMEM;
-		w->cap_kok = w->cap_thead = nk;
-	}
-	if (cc->n_pt > w->cap_tg) {
-		if (grow((void **)&w->tg, cc->n_pt, sizeof *w->tg) < 0)
-			return CLEW_ENOMEM;
-		w->cap_tg = cc->n_pt;
-	}
-	memset(w->kok, 0, nk);
-	memset(w->kgen, 0, nk);
-	for (uint32_t k = 0; k < nk; k++)
-		w->thead[k] = -1;
-	uint32_t n = 0;
-	for (uint32_t k = 0; k < cc->n_pt; k++) {
-		const struct ptarget *t = &cc->pt[k];
-		int64_t kid = dict_find(c->dict[1], nk, t->key);
-		if (kid < 0)
-			continue;
-		if (t->generic) {
-			w->kok[kid] = w->kgen[kid] = 1;
-			*any = true;
-			continue;
-		}
-		struct ptg *g = &w->tg[n];
-		switch (t->vtype) {
-		case CORR_V_STRING: {
-			int64_t vid = dict_find(c->dict[2], c->dict_n[2], t->val);
-			if (vid < 0)
-				continue; /* not on this page */
-			g->type = ANY_STRING;
-			g->val = (uint64_t)vid;
-			break;
-		}
-		case CORR_V_INT:
-			g->type = ANY_INT;
-			g->val = (uint64_t)t->ival;
-			break;
-		default: /* CORR_V_BOOL */
-			g->type = ANY_BOOL;
-			g->val = (uint64_t)t->ival;
-			break;
-		}
-		g->slot = t->slot;
-		g->next = w->thead[kid];
-		w->thead[kid] = (int32_t)n++;
-		w->kok[kid] = 1;
-		*any = true;
-	}
-	return 0;
-}
-
-/* The ranked slots of the page's names (as name and child.name) and of
- * the block's resources' services (child.service), for a probe. */
-static int probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c)
-{
-	if ((cc->p_name || cc->p_cname) && c->dict_n[0] > w->cap_pname) {
-		if (grow((void **)&w->pname, c->dict_n[0], sizeof *w->pname) < 0 ||
-		    grow((void **)&w->pcname, c->dict_n[0], sizeof *w->pcname) < 0)
-			return CLEW_ENOMEM;
-		w->cap_pname = c->dict_n[0];
-	}
-	for (uint32_t v = 0; cc->p_name && v < c->dict_n[0]; v++)
-		w->pname[v] = corr_table_slot(cc->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
-	for (uint32_t v = 0; cc->p_cname && v < c->dict_n[0]; v++)
-		w->pcname[v] = corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
-	if (!cc->p_csvc)
-		return 0;
-	if (w->rc_.n_res > w->cap_pcsvc) {
-		if (grow((void **)&w->pcsvc, w->rc_.n_res, sizeof *w->pcsvc) < 0)
-			return CLEW_ENOMEM;
-		w->cap_pcsvc = w->rc_.n_res;
-	}
-	for (uint32_t r = 0; r < w->rc_.n_res; r++)
-		w->pcsvc[r] = w->rc_.svc_canon[r] == r ? corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("service"),
-									CORR_V_STRING, w->rc_.svc[r])
-						       : -1;
-	return 0;
-}
-
 static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32_t p)
 {
 	const struct corr_options *co = cc->co;
@@ -1451,13 +1113,13 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	if (cc->pass == CORR_PASS_COUNT) { /* the dense counters, zeroed */
 		if (c->dict_n[0] > w->cap_dname) {
 			size_t cap = c->dict_n[0];
-			if (grow((void **)&w->dname, cap, sizeof *w->dname) < 0 ||
-			    grow((void **)&w->dcname, cap, sizeof *w->dcname) < 0)
+			if (corr_col_grow((void **)&w->dname, cap, sizeof *w->dname) < 0 ||
+			    corr_col_grow((void **)&w->dcname, cap, sizeof *w->dcname) < 0)
 				return CLEW_ENOMEM;
 			w->cap_dname = cap;
 		}
 		if (w->rc_.n_res > w->cap_dcsvc) {
-			if (grow((void **)&w->dcsvc, w->rc_.n_res, sizeof *w->dcsvc) < 0)
+			if (corr_col_grow((void **)&w->dcsvc, w->rc_.n_res, sizeof *w->dcsvc) < 0)
 				return CLEW_ENOMEM;
 			w->cap_dcsvc = w->rc_.n_res;
 		}
@@ -1469,7 +1131,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	}
 	if (cc->pass == CORR_PASS_COUNT) { /* every span attribute of the spans counted */
 		if (c->dict_n[1] > w->cap_kok) {
-			if (grow((void **)&w->kok, c->dict_n[1], 1) < 0)
+			if (corr_col_grow((void **)&w->kok, c->dict_n[1], 1) < 0)
 				return CLEW_ENOMEM;
 			w->cap_kok = c->dict_n[1];
 		}
@@ -1478,22 +1140,22 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			return rc;
 	}
 	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value on it */
-		if ((rc = probe_page_targets(cc, w, c, &pg.keys)) < 0)
+		if ((rc = corr_col_probe_page(cc, w, c, &pg.keys)) < 0)
 			return rc;
 		if (pg.keys && (rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
 			return rc;
 	}
-	if (probe && (rc = probe_slots(cc, w, c)) < 0)
+	if (probe && (rc = corr_col_probe_slots(cc, w, c)) < 0)
 		return rc;
 	if (!quantile) {
 		if ((rc = tab_init(w, 4096, c->dict_n[2])) < 0)
 			return rc;
 		if (w->rc_.n_res > w->cap_res) {
 			size_t cap = w->rc_.n_res;
-			if (grow((void **)&w->rbad, cap, sizeof *w->rbad) < 0 ||
-			    grow((void **)&w->rtotal, cap, sizeof *w->rtotal) < 0 ||
-			    grow((void **)&w->rex, cap, sizeof *w->rex) < 0 ||
-			    grow((void **)&w->rtouched, cap, sizeof *w->rtouched) < 0)
+			if (corr_col_grow((void **)&w->rbad, cap, sizeof *w->rbad) < 0 ||
+			    corr_col_grow((void **)&w->rtotal, cap, sizeof *w->rtotal) < 0 ||
+			    corr_col_grow((void **)&w->rex, cap, sizeof *w->rex) < 0 ||
+			    corr_col_grow((void **)&w->rtouched, cap, sizeof *w->rtouched) < 0)
 				return CLEW_ENOMEM;
 			memset(w->rbad, 0, cap * sizeof *w->rbad);
 			memset(w->rtotal, 0, cap * sizeof *w->rtotal);

@@ -54,12 +54,14 @@ export function catalogView(ctx: Ctx): View {
 	el.append(h('div', { class: 'page-head' }, h('h2', null, 'Catalog'), h('span', { class: 'muted' }, 'owners, tiers and on-call channels that alert routing uses')),
 		h('section', { class: 'panel' }, h('h3', null, 'Services'), services),
 		h('section', { class: 'panel' }, h('h3', null, 'Accounts'), accounts));
-	const load = () => {
+	// a save reloads only its own table, so what is being typed in the
+	// other one is kept
+	const cast = (c: Catalog, k: Kind) => (c[k] || []) as unknown as Record<string, string>[];
+	const load = (kinds: Kind[]) => {
 		const p = api.catalog(ctx.signal);
-		const cast = (c: Catalog, k: Kind) => (c[k] || []) as unknown as Record<string, string>[];
-		fill(services, 'Catalog', p, (c) => table(ctx, 'services', cast(c, 'services'), load));
-		fill(accounts, 'Catalog', p, (c) => table(ctx, 'accounts', cast(c, 'accounts'), load));
+		for (const k of kinds)
+			fill(k === 'services' ? services : accounts, 'Catalog', p, (c) => table(ctx, k, cast(c, k), () => load([k])));
 	};
-	load();
+	load(['services', 'accounts']);
 	return { el };
 }

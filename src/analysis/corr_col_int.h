@@ -1,0 +1,189 @@
+/* Internal to the columnar correlations evaluator (corr_columnar.c and
+ * corr_col_probe.c): the page codes, the per-worker state and the page
+ * being counted. */
+#ifndef CLEW_ANALYSIS_CORR_COL_INT_H
+#define CLEW_ANALYSIS_CORR_COL_INT_H
+
+#include "analysis/correlations.h"
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/err.h"
+#include "query/exec_columnar.h"
+#include "query/exec_int.h"
+
+/* Code categories (the top 4 bits of a code). */
+enum {
+	C_NAME = 1,
+	C_KIND,
+	C_STATUS,
+	C_SSTR,
+	C_SINT,
+	C_SBOOL,
+	C_SBIN,
+	C_CSVC,
+	C_CNAME,
+	C_RES,
+};
+
+#define CODE(cat, kid, val) (((uint64_t)(cat) << 60) | ((uint64_t)(kid) << 36) | (uint64_t)(val))
+#define EMPTY UINT64_MAX
+#define BIN_CACHE 1024
+#define VREF 0x80000000u
+
+/* A ranked span attribute value, as the figures pass looks for it: a
+ * string, small int or bool is matched on each page by its dictionary id
+ * or value; the others (bins, strings at the value cap) go through the
+ * page table (generic). */
+struct ptarget {
+	struct slice key, val; /* the key without "span." */
+	uint8_t vtype;
+	bool generic;
+	int64_t ival;
+	int32_t slot;
+};
+
+/* A ptarget on one page: attributes of its key id with this type and
+ * value carry ranked slot slot; next: the key's next one, or -1. */
+struct ptg {
+	uint64_t val;
+	int32_t slot, next;
+	uint8_t type;
+};
+
+struct pent {
+	uint64_t code;
+	uint32_t stamp, bad, total, ex; /* ex: the first bad row; in a probe, the slot + 1 (0 none) */
+};
+
+/* A dense counter (names by dictionary id, kinds, statuses, child services
+ * by resource) for the counting pass. */
+struct dent {
+	uint32_t stamp, bad, total, ex;
+};
+
+/* The block's resources, decoded once per block per worker. */
+struct rcache {
+	const struct block *blk;
+	struct arena a;
+	uint32_t n_scopes, n_res, n_flat;
+	uint32_t *scope_res;
+	struct slice *svc;    /* per resource */
+	uint32_t *svc_canon;  /* per resource: the first resource of the same service */
+	uint32_t *off;	      /* per resource + 1: its attributes in flat */
+	const struct attr **flat;
+	uint32_t *canon;      /* per flat attribute: the first equal one */
+	uint8_t *dup;	      /* an equal attribute comes earlier in its resource */
+	int32_t *slot;	      /* probe: the ranked slot of each flat attribute */
+	uint32_t slot_gen;
+	uint32_t *rs_off, *rs; /* probe: per resource + 1, its ranked slots in rs */
+};
+
+struct cw {
+	struct excol_worker *xw;
+	struct corr_table *t;
+	struct sketch q, pop, *with;
+	uint32_t n_with;
+	struct corr_op *ops;
+	uint32_t n_ops;
+	int rc;
+	struct rcache rc_;
+	struct pent *tab;
+	uint32_t mask, used;
+	/* span attribute strings by value id (dictionary ids are dense): the
+	 * first key seen with a value id of the page counts it here, others
+	 * in tab */
+	struct pent *vtab;
+	size_t cap_vtab;
+	uint32_t *touched; /* the entries in use, in insertion order (VREF: of vtab) */
+	uint32_t n_touched, cap_touched;
+	/* counting: dense counters */
+	struct dent *dname, *dcname, *dcsvc;
+	size_t cap_dname, cap_dcsvc;
+	struct dent dkind[SPAN_KIND_CONSUMER + 1], dstatus[STATUS_ERROR + 1];
+	struct corr_key **kmemo; /* fold: the table's key of each span attribute key id of the page */
+	size_t cap_kmemo;
+	/* probe: per span attribute key id of the page, 1 when the key has a
+	 * ranked value; the page's attributes with those keys */
+	uint8_t *kok;
+	size_t cap_kok;
+	struct block_keys_col kcol;
+	/* probe: per key id of the page, its first ptg (-1 none) and whether
+	 * its attributes go through the page table (kgen) */
+	int32_t *thead;
+	uint8_t *kgen;
+	size_t cap_thead;
+	struct ptg *tg;
+	uint32_t cap_tg;
+	/* probe: the ranked slot (or -1) of each name id of the page as name
+	 * and as child.name, of each resource as child.service */
+	int32_t *pname, *pcname, *pcsvc;
+	size_t cap_pname, cap_pcsvc;
+	/* per page */
+	uint32_t *row_trace, *parent, *cfirst, *cnext, *stamp_slot;
+	int64_t *unit_dur;
+	uint8_t *bad;
+	size_t cap_rows;
+	uint32_t *rbad, *rtotal, *rex, *rtouched;
+	uint32_t n_rtouched;
+	size_t cap_res;
+	struct { uint64_t key, val; } *memo;
+	uint32_t memo_mask, memo_used;
+	struct { uint64_t bits; uint32_t id; } bins[BIN_CACHE];
+};
+
+struct corr_col {
+	const struct exec_query *xq;
+	const struct corr_options *co;
+	int64_t start_ns, end_ns;
+	struct corr_table *t;
+	struct corr_op *ops;
+	uint32_t *n_ops;
+	enum corr_pass pass;
+	int64_t threshold_ns;
+	uint32_t gen;
+	/* probe: which intrinsic and child keys have a ranked value */
+	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
+	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
+	/* latency: the durations of the units the counting pass saw here, the
+	 * population of the figures (the probe then reads only the units that
+	 * carry a ranked value) */
+	struct sketch pop;
+	struct ptarget *pt; /* probe: the ranked span attribute values */
+	uint32_t n_pt;
+	struct cw *w[EXEC_MAX_THREADS];
+};
+
+struct page {
+	struct corr_col *c;
+	struct cw *w;
+	struct block *blk;
+	const struct block_cols *cols;
+	const uint8_t *sel;
+	uint32_t stamp; /* the current unit */
+	bool bad;
+	int64_t dur;
+	bool children; /* child lists built */
+	bool keys;     /* probe: w->kcol holds the page's ranked keys */
+	bool oom;
+};
+
+static inline int corr_col_grow(void **p, size_t n, size_t size)
+{
+	void *q = try_realloc(*p, (n ? n : 1) * size);
+	if (!q)
+		return CLEW_ENOMEM;
+	*p = q;
+	return 0;
+}
+
+/* The ranked span attribute values of the table into c->pt. */
+int corr_col_probe_targets(struct corr_col *c);
+/* The page's ranked span attribute values: w->kok marks the key ids to
+ * decode, w->thead/w->tg list each key's values to match, w->kgen the keys
+ * whose attributes go through the page table. *any: some key is to decode. */
+int corr_col_probe_page(struct corr_col *cc, struct cw *w, const struct block_cols *c, bool *any);
+/* The ranked slots of the page's names and of the block's resources'
+ * services, for a probe. */
+int corr_col_probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c);
+
+#endif
