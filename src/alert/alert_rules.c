@@ -99,7 +99,13 @@ void alert_format_duration(int64_t ns, char *out, size_t cap)
 		return;
 	}
 	if (ns % 1000000000LL) {
-		snprintf(out, cap, "%lldms", (long long)(ns / 1000000));
+		/* the finest unit that keeps it exact: what is written is read back */
+		if (ns % 1000000LL == 0)
+			snprintf(out, cap, "%lldms", (long long)(ns / 1000000));
+		else if (ns % 1000LL == 0)
+			snprintf(out, cap, "%lldus", (long long)(ns / 1000));
+		else
+			snprintf(out, cap, "%lldns", (long long)ns);
 		return;
 	}
 	long long s = ns / 1000000000LL;

@@ -99,7 +99,8 @@ const char *alert_severity_name(enum alert_severity s);
 const char *alert_target_type_name(enum alert_target_type t);
 const char *alert_route_name(enum alert_route r);
 
-/* A duration as the shortest "1h30m" / "30s" / "250ms" text into out. */
+/* A duration as the shortest exact "1h30m" / "30s" / "250ms" / "1500us" text
+ * into out (units_parse_duration_ns reads it back). */
 void alert_format_duration(int64_t ns, char *out, size_t cap);
 
 /* The value of label key in r's labels, or NULL. */

@@ -78,6 +78,35 @@ TEST(slo_parses_with_default_alerts)
 	slo_def_free(&d);
 }
 
+/* A latency threshold below a millisecond is stored as it was given:
+ * slos.json must load back the same SLO after a restart. */
+TEST(slo_sub_millisecond_threshold_round_trips)
+{
+	static const char *const given[] = {"250us", "1.5ms", "1ns", "2s500us"};
+	static const int64_t want[] = {250000, 1500000, 1, 2000500000};
+	for (size_t i = 0; i < 4; i++) {
+		char text[512], err[300];
+		snprintf(text, sizeof text,
+		         "{\"name\": \"x\", \"query\": \"{}\", \"objective\": 0.9, \"good\": "
+		         "{\"latencyThreshold\": \"%s\"}}",
+		         given[i]);
+		struct slo_def d, d2;
+		CHECK_INT(slo_def_parse(text, strlen(text), &d, err, sizeof err), ==, 0);
+		CHECK_INT(d.latency_ns, ==, want[i]);
+		struct buf b;
+		buf_init(&b, 1 << 20);
+		struct json j;
+		json_init(&j, &b);
+		slo_def_write_json(&j, &d);
+		CHECK_INT(slo_def_parse((const char *)b.p, b.len, &d2, err, sizeof err), ==, 0);
+		CHECK_INT(d2.latency_ns, ==, want[i]);
+		CHECK(slo_def_same_counts(&d, &d2));
+		buf_free(&b);
+		slo_def_free(&d2);
+		slo_def_free(&d);
+	}
+}
+
 static void bad(const char *json, const char *want)
 {
 	struct slo_def d;
