@@ -9,7 +9,10 @@
  * answer for a span depends on that span alone evaluate each part where it
  * lies, and the search result merges the parts of one trace id; any other
  * query evaluates a part that may live elsewhere on the whole trace
- * (get_trace), once: only the part holding the trace's earliest span does. */
+ * (get_trace), once: only the part holding the trace's earliest span among
+ * the parts the scan evaluates does, and a page pruned by its dictionaries
+ * still hands over its traces that may live elsewhere (their match may
+ * rest on another part). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -651,20 +654,27 @@ static int check_budget(struct scan *s)
 	return atomic_load(&s->stop) ? 1 : 0;
 }
 
-static bool page_pruned(struct scan *s, const struct job *j, int *rc)
+/* Is page pi outside the time range? No trace it holds the earliest span
+ * of can then overlap the range through it. */
+static bool page_out_of_range(const struct scan *s, const struct block_page_info *pi)
 {
-	const struct block_page_info *pi = block_page(j->blk, j->page);
-	*rc = 0;
 	if (s->o.end_ns && pi->min_start_ns > s->o.end_ns)
 		return true;
 	/* a trace ends by its spans' max end; the page's latest possible end */
-	if (s->o.start_ns && pi->max_start_ns + pi->max_dur_ns < s->o.start_ns)
-		return true;
+	return s->o.start_ns && pi->max_start_ns + pi->max_dur_ns < s->o.start_ns;
+}
+
+/* Do the dictionaries of page p of blk lack a term every result requires?
+ * A trace wholly in such a page cannot match; a part of a split trace may
+ * still belong to a match. */
+static bool page_lacks_terms(struct scan *s, struct block *blk, uint32_t p, int *rc)
+{
+	*rc = 0;
 	if (s->page || (s->xq->col && s->res))
 		return false; /* the page handler or the columnar path checks the dictionaries itself */
 	for (uint32_t k = 0; k < s->xq->n_prune; k++) {
-		const struct exec_prune *p = &s->xq->prune[k];
-		int has = block_page_dict_has(j->blk, j->page, p->dict, p->s);
+		const struct exec_prune *pr = &s->xq->prune[k];
+		int has = block_page_dict_has(blk, p, pr->dict, pr->s);
 		if (has < 0) {
 			*rc = has;
 			return true;
@@ -673,6 +683,31 @@ static bool page_pruned(struct scan *s, const struct job *j, int *rc)
 			return true;
 	}
 	return false;
+}
+
+/* Is block bi outside the time range, none of its pages a job? */
+static bool block_pruned(const struct scan *s, const struct block_info *bi)
+{
+	return (s->o.end_ns && bi->min_start_ns > s->o.end_ns) || (s->o.start_ns && bi->max_end_ns < s->o.start_ns);
+}
+
+/* The page of blk whose trace id range holds id, or UINT32_MAX. */
+static uint32_t page_of_trace(const struct block *blk, const uint8_t id[16])
+{
+	uint32_t lo = 0, hi = block_pages(blk);
+	if (hi == 0)
+		return UINT32_MAX;
+	while (hi - lo > 1) { /* the last page whose first id <= id */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (memcmp(block_page(blk, mid)->first_trace_id, id, 16) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct block_page_info *pi = block_page(blk, lo);
+	if (memcmp(id, pi->first_trace_id, 16) < 0 || memcmp(id, pi->last_trace_id, 16) > 0)
+		return UINT32_MAX;
+	return lo;
 }
 
 /* Search mode: may trace id still get into the result? Under no lock. */
@@ -766,30 +801,35 @@ static void page_others(struct worker *w, const struct job *j)
 	}
 }
 
-/* May the trace of spans [first, first+n) of b have spans outside this
- * page: in the heads, or in a block whose time range and trace-id filter
- * admit it? False positives only cost a fetch. */
-static bool may_live_elsewhere(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+/* May trace id, whose part in this page spans [start, end], have spans
+ * outside the page: in the heads, or in a block whose time range and
+ * trace-id filter admit it? False positives only cost a fetch. */
+static bool may_live_elsewhere(struct worker *w, const uint8_t id[16], int64_t start, int64_t end)
 {
 	struct scan *s = w->s;
-	const uint8_t *id = b->spans[first].trace_id;
 	if (s->n_head_ids && head_find(s, id) >= 0)
 		return true;
-	if (w->n_others == 0)
-		return false;
-	int64_t start = INT64_MAX, end = INT64_MIN;
-	for (uint32_t i = first; i < first + n; i++) {
-		if (b->spans[i].start_unix_ns < start)
-			start = b->spans[i].start_unix_ns;
-		if (b->spans[i].end_unix_ns > end)
-			end = b->spans[i].end_unix_ns;
-	}
 	for (uint32_t k = 0; k < w->n_others; k++) {
 		const struct store_block *ob = &s->bl.items[w->others[k]];
 		if (ob->info.min_start_ns <= end && ob->info.max_end_ns >= start && block_may_contain(ob->block, id))
 			return true;
 	}
 	return false;
+}
+
+/* May the part [first, first+n) of b have spans outside the page? */
+static bool part_may_live_elsewhere(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+{
+	int64_t start = INT64_MAX, end = INT64_MIN;
+	if (!w->s->n_head_ids && w->n_others == 0)
+		return false;
+	for (uint32_t i = first; i < first + n; i++) {
+		if (b->spans[i].start_unix_ns < start)
+			start = b->spans[i].start_unix_ns;
+		if (b->spans[i].end_unix_ns > end)
+			end = b->spans[i].end_unix_ns;
+	}
+	return may_live_elsewhere(w, b->spans[first].trace_id, start, end);
 }
 
 /* Keep only the spans of trace id in b (a fetched trace may carry others'
@@ -803,11 +843,54 @@ static uint32_t own_spans(struct span_batch *b, const uint8_t id[16])
 	return n;
 }
 
-/* A part [first, first+n) of b of a trace that may live elsewhere, for a
- * query that needs whole traces: evaluate the whole trace if this part
- * holds its earliest span (ties: the smallest span id), else leave it to
- * the part that does. */
-static int eval_whole(struct worker *w, const struct span_batch *b, uint32_t first, uint32_t n)
+/* A query that needs whole traces evaluates a split trace once, from the
+ * part holding its earliest span among the parts the scan evaluates. A
+ * part in a page outside the time range is not evaluated, so it cannot own
+ * the trace and the next part in span order does (a page pruned by its
+ * dictionaries still evaluates its split traces: run_pruned_page). Does
+ * the scan evaluate a part of trace id, other than the one in block self
+ * (NULL: the heads' part asks), with a span earlier than (start, sid)?
+ * 1 yes, 0 no, or an error. Uses w->scratch. */
+static int earlier_part_evaluated(struct worker *w, const uint8_t id[16], int64_t start, const uint8_t sid[8],
+				  const struct block *self)
+{
+	struct scan *s = w->s;
+	int rc = 0;
+	if (self) {
+		int64_t h = s->n_head_ids ? head_find(s, id) : -1;
+		const struct head_part *hp = h >= 0 ? &s->head_parts[h] : NULL;
+		if (hp && hp->in_range && key_less(hp->min_start_ns, hp->min_span_id, start, sid))
+			return 1;
+	}
+	for (size_t k = 0; k < s->bl.n && rc == 0; k++) {
+		const struct store_block *ob = &s->bl.items[k];
+		if (ob->block == self || !ob->info.spans || block_pruned(s, &ob->info) ||
+		    ob->info.min_start_ns > start || block_may_contain(ob->block, id) <= 0)
+			continue;
+		uint32_t p = page_of_trace(ob->block, id);
+		if (p == UINT32_MAX || page_out_of_range(s, block_page(ob->block, p)))
+			continue;
+		struct span_batch pb;
+		arena_reset(&w->scratch);
+		span_batch_init(&pb, &w->scratch);
+		if ((rc = block_get_trace(ob->block, id, &pb)) == CLEW_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		uint32_t m = rc == 0 ? own_spans(&pb, id) : 0;
+		const struct span *e = m ? earliest_span(&pb, 0, m) : NULL;
+		if (e && key_less(e->start_unix_ns, e->span_id, start, sid))
+			rc = 1;
+	}
+	arena_reset(&w->scratch);
+	return rc;
+}
+
+/* A part [first, first+n) of b (page j) of a trace that may live
+ * elsewhere, for a query that needs whole traces: evaluate the whole trace
+ * if this part holds its earliest span (ties: the smallest span id) among
+ * the parts the scan evaluates, else leave it to the part that does. */
+static int eval_whole(struct worker *w, const struct job *j, const struct span_batch *b, uint32_t first, uint32_t n)
 {
 	struct scan *s = w->s;
 	const struct span *pe = earliest_span(b, first, n);
@@ -827,8 +910,13 @@ static int eval_whole(struct worker *w, const struct span_batch *b, uint32_t fir
 	if (m == 0)
 		return eval_one(w, b, first, n, false);
 	const struct span *we = earliest_span(&wb, 0, m);
-	if (we->start_unix_ns != pe->start_unix_ns || memcmp(we->span_id, pe->span_id, 8) != 0)
-		return 0; /* another part owns the trace */
+	if (we->start_unix_ns != pe->start_unix_ns || memcmp(we->span_id, pe->span_id, 8) != 0) {
+		int64_t start = pe->start_unix_ns;
+		uint8_t sid[8];
+		memcpy(sid, pe->span_id, 8); /* pe is in w->batch, which earlier_part_evaluated leaves alone */
+		if ((rc = earlier_part_evaluated(w, id, start, sid, j->blk)) != 0)
+			return rc < 0 ? rc : 0; /* another part owns the trace */
+	}
 	return eval_one(w, &wb, 0, m, false);
 }
 
@@ -878,14 +966,56 @@ static int keep_head_spans(struct worker *w, struct span_batch *b, uint32_t *n)
 	return 0;
 }
 
+/* A page whose dictionaries lack a term the query requires, for a query
+ * that needs whole traces: none of its traces wholly in the page can
+ * match, but a trace split over blocks or the heads may have the value in
+ * another part, so the page's traces that may live elsewhere are fetched
+ * and evaluated whole by eval_whole (when this part owns them). */
+static int run_pruned_page(struct worker *w, const struct job *j)
+{
+	struct scan *s = w->s;
+	const struct block_page_info *pi = block_page(j->blk, j->page);
+	uint8_t *ids = NULL;
+	size_t len = 0;
+	int rc;
+	page_others(w, j);
+	if (!s->n_head_ids && w->n_others == 0)
+		return 0;
+	if ((rc = block_read_column(j->blk, j->page, BCOL_TRACE_ID, &ids, &len)) < 0)
+		return rc;
+	int64_t end = pi->max_start_ns + (pi->max_dur_ns > 0 ? pi->max_dur_ns : 0);
+	for (size_t k = 0; k + 16 <= len && rc == 0; k += 16) {
+		if (!may_live_elsewhere(w, ids + k, pi->min_start_ns, end) || (rc = check_budget(s)) != 0)
+			continue;
+		struct span_batch b;
+		arena_reset(&w->batch);
+		span_batch_init(&b, &w->batch);
+		if ((rc = block_get_trace(j->blk, ids + k, &b)) < 0) {
+			rc = rc == CLEW_ENOTFOUND ? 0 : rc;
+			continue;
+		}
+		uint32_t n = own_spans(&b, ids + k);
+		arena_reset(&w->scratch);
+		if (n)
+			rc = eval_whole(w, j, &b, 0, n);
+	}
+	free(ids);
+	return rc;
+}
+
 static int run_page(struct worker *w, const struct job *j)
 {
 	struct scan *s = w->s;
 	int rc;
-	if (page_pruned(s, j, &rc)) {
-		if (rc == 0)
-			atomic_fetch_add(&s->pruned, 1);
-		return rc;
+	if (page_out_of_range(s, block_page(j->blk, j->page))) {
+		atomic_fetch_add(&s->pruned, 1);
+		return 0;
+	}
+	if (page_lacks_terms(s, j->blk, j->page, &rc)) {
+		if (rc < 0)
+			return rc;
+		atomic_fetch_add(&s->pruned, 1);
+		return s->xq->per_span ? 0 : run_pruned_page(w, j);
 	}
 	if (s->page) {
 		if ((rc = s->page(s->page_ctx, w->idx, j->blk, j->page)) != 1) {
@@ -912,8 +1042,8 @@ static int run_page(struct worker *w, const struct job *j)
 		if ((rc = check_budget(s)) != 0)
 			return rc;
 		arena_reset(&w->scratch);
-		if (whole && may_live_elsewhere(w, &b, i, e - i))
-			rc = eval_whole(w, &b, i, e - i);
+		if (whole && part_may_live_elsewhere(w, &b, i, e - i))
+			rc = eval_whole(w, j, &b, i, e - i);
 		else
 			rc = eval_one(w, &b, i, e - i, true);
 		if (rc != 0)
@@ -946,8 +1076,9 @@ static int run_head_trace(struct worker *w, size_t h)
 				return rc;
 		} else {
 			const struct span *we = earliest_span(&b, 0, n);
-			if (we->start_unix_ns != hp->min_start_ns || memcmp(we->span_id, hp->min_span_id, 8) != 0)
-				return 0; /* the part in a block owns the trace */
+			if ((we->start_unix_ns != hp->min_start_ns || memcmp(we->span_id, hp->min_span_id, 8) != 0) &&
+			    (rc = earlier_part_evaluated(w, id, hp->min_start_ns, hp->min_span_id, NULL)) != 0)
+				return rc < 0 ? rc : 0; /* a part in a block owns the trace */
 		}
 	}
 	return n ? eval_one(w, &b, 0, n, true) : 0;
@@ -1050,9 +1181,7 @@ static int scan_run(struct scan *s, struct exec_result *fig)
 	}
 	for (size_t k = 0; k < bl.n; k++) {
 		const struct block_info *bi = &bl.items[k].info;
-		if (s->o.end_ns && bi->min_start_ns > s->o.end_ns)
-			continue;
-		if (s->o.start_ns && bi->max_end_ns < s->o.start_ns)
+		if (block_pruned(s, bi))
 			continue;
 		for (uint32_t p = 0; p < bi->pages; p++) {
 			if (s->o.max_pages && s->n_jobs >= s->o.max_pages)

@@ -40,8 +40,21 @@ static bool in_part(int t, int k, int part)
 	return (t == 1 ? upper : !upper) == (part == 0);
 }
 
-/* parts: bit 0 part 0, bit 1 part 1. */
-static int append_parts(struct store *s, unsigned parts)
+/* One span of a test data set: trace t, local span k (its span id's last
+ * byte is k + 1), the part it is written in, its parent (-1: a root), its
+ * service (g_svcs), times in ms after g_t0, an error, an optional span
+ * attribute tag. */
+struct tspan {
+	int t, k, part, parent, svc;
+	const char *name;
+	bool error;
+	int64_t start_ms, dur_ms;
+	const char *tag;
+};
+
+/* The spans of tab[0, n) in the parts of mask (bit 0 part 0, bit 1 part 1)
+ * appended to s as one OTLP request. */
+static int append_spans(struct store *s, const struct tspan *tab, size_t n, unsigned mask)
 {
 	struct arena a;
 	arena_init(&a, 0);
@@ -56,25 +69,31 @@ static int append_parts(struct store *s, unsigned parts)
 		res->attrs.items[0].value.u.str = slice_cstr(g_svcs[r]);
 		span_batch_add_scope(&b, (uint32_t)r);
 	}
-	for (int t = 1; t <= 3; t++) {
-		for (int k = 0; k < (t == 3 ? 3 : 6); k++) {
-			if (!((parts & 1) && in_part(t, k, 0)) && !((parts & 2) && in_part(t, k, 1)))
-				continue;
-			struct span *sp = span_batch_add_span(&b, (uint32_t)g_svc[k]);
-			sp->trace_id[0] = 0xab;
-			sp->trace_id[15] = (uint8_t)t;
-			sp->span_id[0] = (uint8_t)t;
-			sp->span_id[7] = (uint8_t)(k + 1);
-			sp->name = slice_cstr(g_names[k]);
-			sp->kind = k ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER;
-			sp->status_code = (k == 3 || k == 5) ? STATUS_ERROR : STATUS_OK;
-			sp->start_unix_ns = g_t0 + (t - 1) * 1000 * MS + k * MS;
-			sp->end_unix_ns = sp->start_unix_ns + (int64_t)(20 - k) * MS;
-			if (g_parent[k] >= 0) {
-				sp->has_parent = true;
-				sp->parent_span_id[0] = (uint8_t)t;
-				sp->parent_span_id[7] = (uint8_t)(g_parent[k] + 1);
-			}
+	for (size_t i = 0; i < n; i++) {
+		const struct tspan *x = &tab[i];
+		if (!(mask & (1u << x->part)))
+			continue;
+		struct span *sp = span_batch_add_span(&b, (uint32_t)x->svc);
+		sp->trace_id[0] = 0xab;
+		sp->trace_id[15] = (uint8_t)x->t;
+		sp->span_id[0] = (uint8_t)x->t;
+		sp->span_id[7] = (uint8_t)(x->k + 1);
+		sp->name = slice_cstr(x->name);
+		sp->kind = x->parent >= 0 ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER;
+		sp->status_code = x->error ? STATUS_ERROR : STATUS_OK;
+		sp->start_unix_ns = g_t0 + x->start_ms * MS;
+		sp->end_unix_ns = sp->start_unix_ns + x->dur_ms * MS;
+		if (x->parent >= 0) {
+			sp->has_parent = true;
+			sp->parent_span_id[0] = (uint8_t)x->t;
+			sp->parent_span_id[7] = (uint8_t)(x->parent + 1);
+		}
+		if (x->tag) {
+			sp->attrs.items = arena_zalloc(&a, sizeof(struct attr));
+			sp->attrs.n = 1;
+			sp->attrs.items[0].key = slice_cstr("tag");
+			sp->attrs.items[0].value.type = ANY_STRING;
+			sp->attrs.items[0].value.u.str = slice_cstr(x->tag);
 		}
 	}
 	struct buf enc;
@@ -92,14 +111,31 @@ static int append_parts(struct store *s, unsigned parts)
 	return rc;
 }
 
+static struct tspan g_deep[15];
+static size_t g_n_deep;
+
+/* The data set of split_traces_answer_as_whole: traces 1 and 2 split, 3
+ * whole in part 0. */
+static void make_deep(void)
+{
+	g_n_deep = 0;
+	for (int t = 1; t <= 3; t++)
+		for (int k = 0; k < (t == 3 ? 3 : 6); k++)
+			g_deep[g_n_deep++] = (struct tspan){t, k, in_part(t, k, 0) ? 0 : 1, g_parent[k], g_svc[k],
+							    g_names[k], k == 3 || k == 5, (t - 1) * 1000 + k,
+							    20 - k, NULL};
+}
+
 enum layout { WHOLE, TWO_BLOCKS, BLOCK_AND_HEAD, HEAD_AND_BLOCK };
 
-static struct store *open_layout(enum layout l)
+/* A store under set's name holding the spans of tab[0, n) as layout l
+ * places their parts. */
+static struct store *open_layout(enum layout l, const char *set, const struct tspan *tab, size_t n)
 {
 	static const char *const names[] = {"whole", "two_blocks", "block_head", "head_block"};
 	char dir[600], err[512];
 	int rc;
-	snprintf(dir, sizeof dir, "%s/split_%s", test_tmpdir(), names[l]);
+	snprintf(dir, sizeof dir, "%s/%s_%s", test_tmpdir(), set, names[l]);
 	struct store_options o = {.data_dir = dir, .manual_maintenance = 1};
 	struct store *s = store_open(&o, &rc, err, sizeof err);
 	if (!s) {
@@ -108,12 +144,12 @@ static struct store *open_layout(enum layout l)
 	}
 	bool ok;
 	switch (l) {
-	case WHOLE: ok = append_parts(s, 3) == 0 && store_flush(s) == 0; break;
+	case WHOLE: ok = append_spans(s, tab, n, 3) == 0 && store_flush(s) == 0; break;
 	case TWO_BLOCKS:
-		ok = append_parts(s, 1) == 0 && store_flush(s) == 0 && append_parts(s, 2) == 0 && store_flush(s) == 0;
+		ok = append_spans(s, tab, n, 1) == 0 && store_flush(s) == 0 && append_spans(s, tab, n, 2) == 0 && store_flush(s) == 0;
 		break;
-	case BLOCK_AND_HEAD: ok = append_parts(s, 1) == 0 && store_flush(s) == 0 && append_parts(s, 2) == 0; break;
-	default: ok = append_parts(s, 2) == 0 && store_flush(s) == 0 && append_parts(s, 1) == 0; break;
+	case BLOCK_AND_HEAD: ok = append_spans(s, tab, n, 1) == 0 && store_flush(s) == 0 && append_spans(s, tab, n, 2) == 0; break;
+	default: ok = append_spans(s, tab, n, 2) == 0 && store_flush(s) == 0 && append_spans(s, tab, n, 1) == 0; break;
 	}
 	if (!ok) {
 		store_close(s);
@@ -129,7 +165,7 @@ static int cmp_trace_id(const void *x, const void *y)
 
 /* The search answer as text: per trace (by id) its root, times, every
  * spanset's matched count and span ids, and the service figures. */
-static void search_text(struct store *s, const char *q, char *out, size_t cap)
+static void search_range(struct store *s, const char *q, int64_t start_ns, int64_t end_ns, char *out, size_t cap)
 {
 	struct arena a;
 	struct tql_error te;
@@ -141,7 +177,7 @@ static void search_text(struct store *s, const char *q, char *out, size_t cap)
 	snprintf(out, cap, "error");
 	struct tql_query *tq = tql_parse(q, strlen(q), &a, &te);
 	struct exec_query *xq = tq ? exec_compile(tq, &a, &rc, err, sizeof err) : NULL;
-	struct exec_options o = {.threads = 2, .spss = 10};
+	struct exec_options o = {.start_ns = start_ns, .end_ns = end_ns, .threads = 2, .spss = 10};
 	if (!xq || exec_search(&store_embedded_query_ops, s, xq, &o, &res) < 0)
 		goto out;
 	qsort(res.traces, res.n_traces, sizeof *res.traces, cmp_trace_id);
@@ -171,6 +207,11 @@ out:
 	exec_result_free(&res);
 	exec_query_free(xq);
 	arena_reset(&a);
+}
+
+static void search_text(struct store *s, const char *q, char *out, size_t cap)
+{
+	search_range(s, q, 0, 0, out, cap);
 }
 
 /* The metrics answer as text: each series' labels and its samples' sum. */
@@ -240,9 +281,10 @@ static const char *const g_metrics[] = {
 TEST(split_traces_answer_as_whole)
 {
 	g_t0 = (clock_now_unix_ns() / (1000 * MS) - 600) * 1000 * MS;
+	make_deep();
 	struct store *st[4];
 	for (int l = 0; l < 4; l++)
-		CHECK((st[l] = open_layout((enum layout)l)) != NULL);
+		CHECK((st[l] = open_layout((enum layout)l, "split", g_deep, g_n_deep)) != NULL);
 	for (int l = 0; l < 4; l++)
 		if (!st[l])
 			return;
@@ -293,6 +335,92 @@ TEST(split_traces_answer_as_whole)
 	CHECK_STR(got, "= 15;");
 	metrics_text(st[BLOCK_AND_HEAD], "{ rootServiceName = \"front\" } | count_over_time()", got, sizeof got);
 	CHECK_STR(got, "= 15;");
+	for (int l = 0; l < 4; l++)
+		store_close(st[l]);
+}
+
+/* Trace 1 split so that the part holding its root (part 0) lacks every
+ * value the queries filter on ("late", tag = "v"), and that part's block
+ * ends before the later part does; traces 2 (part 0) and 3 (part 1) whole. */
+static const struct tspan g_pruned[] = {
+	{1, 0, 0, -1, 0, "GET /x", false, 0, 20, NULL},   {1, 1, 0, 0, 0, "auth", false, 1, 4, NULL},
+	{1, 2, 1, 0, 1, "late", true, 10, 6000, "v"},     {1, 3, 1, 2, 1, "later", false, 11, 1, NULL},
+	{2, 0, 0, -1, 0, "GET /x", false, 100, 20, NULL}, {2, 1, 0, 0, 0, "auth", false, 101, 4, NULL},
+	{3, 0, 1, -1, 2, "GET /y", false, 200, 10, NULL}, {3, 1, 1, 0, 2, "auth", false, 201, 2, NULL},
+};
+
+static const char *const g_pruned_search[] = {
+	"{ name = \"late\" }",
+	"{ } >> { name = \"late\" }",
+	"{ name = \"GET /x\" } > { name = \"late\" }",
+	"{ name = \"late\" } < { name = \"GET /x\" }",
+	"{ name = \"later\" } << { }",
+	"{ name = \"auth\" } ~ { name = \"late\" }",
+	"{ name = \"nothing\" } !>> { name = \"late\" }",
+	"{ name = \"nothing\" } !~ { name = \"late\" }",
+	"{ span.tag = \"v\" && rootName = \"GET /x\" }",
+	"{ name = \"late\" } | count() = 1",
+	"{ name = \"later\" && traceDuration > 1s }",
+	"{ span.tag = \"v\" } | select(span.tag)",
+};
+
+static const char *const g_pruned_metrics[] = {
+	"{ } >> { name = \"late\" } | count_over_time()",
+	"{ rootName = \"GET /x\" && name = \"late\" } | count_over_time() by (resource.service.name)",
+	"{ span.tag = \"v\" } | count_over_time()",
+};
+
+/* Pages are pruned by their dictionaries and by time; a query that needs
+ * the whole trace must still find a split trace whose root lies in a
+ * pruned page (or a block outside the time range) and the value it asks
+ * for in another block or the head. */
+TEST(split_traces_root_part_pruned)
+{
+	g_t0 = (clock_now_unix_ns() / (1000 * MS) - 600) * 1000 * MS;
+	size_t n = sizeof g_pruned / sizeof *g_pruned;
+	struct store *st[4];
+	for (int l = 0; l < 4; l++)
+		CHECK((st[l] = open_layout((enum layout)l, "pruned", g_pruned, n)) != NULL);
+	for (int l = 0; l < 4; l++)
+		if (!st[l])
+			return;
+	static char want[8192], got[8192];
+	/* a window after part 0 ended: trace 1 still overlaps it, by "late" */
+	int64_t from = g_t0 + 3000 * MS, to = g_t0 + 9000 * MS;
+	for (int col = 0; col < 2; col++) {
+		excol_set_enabled(col == 1);
+		for (size_t i = 0; i < sizeof g_pruned_search / sizeof *g_pruned_search; i++) {
+			for (int range = 0; range < 2; range++) {
+				search_range(st[WHOLE], g_pruned_search[i], range ? from : 0, range ? to : 0, want,
+					     sizeof want);
+				CHECK(strstr(want, "trace 1 ") != NULL);
+				for (int l = 1; l < 4; l++) {
+					search_range(st[l], g_pruned_search[i], range ? from : 0, range ? to : 0, got,
+						     sizeof got);
+					if (strcmp(got, want) != 0)
+						fprintf(stderr, "    layout %d columnar %d range %d %s\n    got  %s\n    want %s\n",
+							l, col, range, g_pruned_search[i], got, want);
+					CHECK_STR(got, want);
+				}
+			}
+		}
+		for (size_t i = 0; i < sizeof g_pruned_metrics / sizeof *g_pruned_metrics; i++) {
+			metrics_text(st[WHOLE], g_pruned_metrics[i], want, sizeof want);
+			CHECK_STR(want, strstr(g_pruned_metrics[i], "by (") ? "back = 1;" : "= 1;");
+			for (int l = 1; l < 4; l++) {
+				metrics_text(st[l], g_pruned_metrics[i], got, sizeof got);
+				if (strcmp(got, want) != 0)
+					fprintf(stderr, "    layout %d columnar %d %s\n    got  %s\n    want %s\n", l, col,
+						g_pruned_metrics[i], got, want);
+				CHECK_STR(got, want);
+			}
+		}
+	}
+	excol_set_enabled(true);
+	search_text(st[TWO_BLOCKS], "{ } >> { name = \"late\" }", got, sizeof got);
+	CHECK_STR(got, "trace 1 root front/GET /x 0..6010: [1 3] front=2/0 back=2/1;");
+	search_range(st[BLOCK_AND_HEAD], "{ name = \"late\" } | count() = 1", from, to, got, sizeof got);
+	CHECK_STR(got, "trace 1 root front/GET /x 0..6010: [1 3] front=2/0 back=2/1;");
 	for (int l = 0; l < 4; l++)
 		store_close(st[l]);
 }
