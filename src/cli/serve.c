@@ -43,7 +43,7 @@ struct serve_options {
 	uint64_t max_disk_bytes, head_max_bytes;
 	int64_t query_timeout_ns;
 	uint64_t query_max_bytes;
-	uint64_t column_cache_bytes;
+	uint64_t column_cache_bytes; /* 0: block_cache_default_budget(memory_limit) */
 	uint64_t compaction_mb_per_sec;
 	const char *ui_dir; /* NULL: ../ui beside the binary */
 	const char *public_url;	  /* NULL: http://<--http, 0.0.0.0 as localhost> */
@@ -89,7 +89,7 @@ static void serve_usage(FILE *f)
 	      "  --column-cache SIZE     decompressed block columns kept for queries, shared by\n"
 	      "                          all of them; size it to the columns your queries read\n"
 	      "                          (about 4 bytes a span for service, name and status)\n"
-	      "                          [256MiB]\n"
+	      "                          [a quarter of --memory-limit, at least 64MiB]\n"
 	      "  --ui-dir DIR            the built web UI served at / [../ui beside the binary,\n"
 	      "                          i.e. build/ui; build it with make ui]\n"
 	      "  --public-url URL        clew's address in alert notification links\n"
@@ -332,7 +332,6 @@ int cli_serve(int argc, char **argv)
 		.head_max_bytes = 256ull << 20,
 		.query_timeout_ns = EXEC_DEFAULT_TIME_NS,
 		.query_max_bytes = EXEC_DEFAULT_MEM_BYTES,
-		.column_cache_bytes = (uint64_t)256 << 20,
 		.compaction_mb_per_sec = 64,
 	};
 	int prc = parse_options(argc, argv, &o);
@@ -369,6 +368,8 @@ int cli_serve(int argc, char **argv)
 		.max_disk_bytes = o.max_disk_bytes,
 		.compaction_bytes_per_sec = o.compaction_mb_per_sec << 20,
 	};
+	if (!o.column_cache_bytes)
+		o.column_cache_bytes = block_cache_default_budget(o.memory_limit);
 	block_cache_set_budget((size_t)o.column_cache_bytes);
 	struct store *store = store_open(&so, &rc, err, sizeof err);
 	if (!store) {
@@ -456,9 +457,10 @@ int cli_serve(int argc, char **argv)
 		sg_live_free(graph);
 		return 1;
 	}
-	log_info("ready: data dir %s, %d I/O threads, WAL sync %s, memory limit %llu MiB", o.data_dir, io,
+	log_info("ready: data dir %s, %d I/O threads, WAL sync %s, memory limit %llu MiB, column cache %llu MiB",
+		 o.data_dir, io,
 		 o.wal_sync == WAL_SYNC_GROUP ? "group" : o.wal_sync == WAL_SYNC_ALWAYS ? "always" : "none",
-		 (unsigned long long)(o.memory_limit >> 20));
+		 (unsigned long long)(o.memory_limit >> 20), (unsigned long long)(o.column_cache_bytes >> 20));
 
 	int sig = 0;
 	sigwait(&stop_signals, &sig);

@@ -330,6 +330,13 @@ int block_check(struct fileops *ops, const char *path, char *err, size_t errlen,
 /* The process-wide cache of decompressed page columns shared by all
  * blocks: set its byte budget (default 256 MiB; 0 disables it). */
 void block_cache_set_budget(size_t bytes);
+
+#define BLOCK_CACHE_SHARE 4		   /* the default budget: this part of the memory limit */
+#define BLOCK_CACHE_MIN_BYTES (64ull << 20) /* and never less */
+
+/* The cache budget clew serve takes when --column-cache is not given: a
+ * quarter (BLOCK_CACHE_SHARE) of its memory limit, at least 64 MiB. */
+size_t block_cache_default_budget(uint64_t memory_limit_bytes);
 /* Bytes held, hits and misses of that cache. */
 void block_cache_stats(size_t *bytes, uint64_t *hits, uint64_t *misses);
 

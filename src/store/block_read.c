@@ -274,6 +274,14 @@ void block_cache_set_budget(size_t bytes)
 	pthread_mutex_unlock(&cache.mu);
 }
 
+size_t block_cache_default_budget(uint64_t memory_limit_bytes)
+{
+	uint64_t b = memory_limit_bytes / BLOCK_CACHE_SHARE;
+	if (b < BLOCK_CACHE_MIN_BYTES)
+		b = BLOCK_CACHE_MIN_BYTES;
+	return b > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)b;
+}
+
 void block_cache_stats(size_t *bytes, uint64_t *hits, uint64_t *misses)
 {
 	pthread_mutex_lock(&cache.mu);

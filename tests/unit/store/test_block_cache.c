@@ -2,7 +2,8 @@
  * than the budget holds still hits on the part that fits (plain LRU
  * evicted each column just before its next read and never hit), a column
  * read twice in a row is kept once the main list is full, and lowering
- * the budget evicts down to it. */
+ * the budget evicts down to it; the default budget follows the memory
+ * limit. */
 #include "../../testlib.h"
 
 #include <stdio.h>
@@ -118,4 +119,18 @@ TEST(block_cache_scan_larger_than_budget_hits)
 	CHECK_INT(scan_hits(blk, &c), ==, 0);
 	block_cache_set_budget((size_t)256 << 20);
 	block_unref(blk);
+}
+
+/* clew serve's default cache budget follows --memory-limit: a quarter of
+ * it, never under the floor. */
+TEST(block_cache_default_follows_memory_limit)
+{
+	CHECK_INT(block_cache_default_budget(4ull << 30), ==, 1ull << 30);
+	CHECK_INT(block_cache_default_budget(16ull << 30), ==, 4ull << 30);
+	CHECK_INT(block_cache_default_budget(1ull << 30), ==, 256ull << 20);
+	CHECK_INT(block_cache_default_budget(1000ull << 20), ==, 250ull << 20);
+	CHECK_INT(block_cache_default_budget(256ull << 20), ==, BLOCK_CACHE_MIN_BYTES);
+	CHECK_INT(block_cache_default_budget(1ull << 20), ==, 64ull << 20);
+	CHECK_INT(block_cache_default_budget(0), ==, 64ull << 20);
+	CHECK(block_cache_default_budget(UINT64_MAX) <= SIZE_MAX / 2);
 }
