@@ -222,6 +222,16 @@ static uint32_t map_back(const struct subst_map *m, uint32_t off)
 	return (uint32_t)((int64_t)off - delta);
 }
 
+/* True if offset off of the substituted text is inside a substituted
+ * value. */
+static bool at_subst(const struct subst_map *m, uint32_t off)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		if (off >= m->at[i].out_off && off < m->at[i].out_off + m->at[i].out_len)
+			return true;
+	return false;
+}
+
 /* The message of a tql_error without its "LINE:COL: " prefix. */
 static const char *tql_msg_text(const char *msg)
 {
@@ -288,7 +298,9 @@ static int check_query(const char *field, const char *query, const char *const *
 			first = te;
 			first_map = map;
 		}
-		if (te.kind != TQL_ERR_TYPE || n_vars == 0)
+		/* a type error, or an error at a placeholder (a quantile's
+		 * "x"), may be the placeholder's kind: try the next one */
+		if ((te.kind != TQL_ERR_TYPE && !at_subst(&map, te.off)) || n_vars == 0)
 			break;
 	}
 	if (not_metrics)
@@ -328,6 +340,21 @@ static int str_field(json_t *o, const char *key, const char *path, size_t max, b
 	if (required && json_string_length(v) == 0)
 		return fail(e, field, "must not be empty");
 	json_object_set(dst, key, v);
+	return 0;
+}
+
+/* An optional boolean field, kept only when true. */
+static int flag_field(json_t *o, const char *key, const char *path, json_t *dst, struct dashboard_error *e)
+{
+	char field[192];
+	snprintf(field, sizeof field, "%s.%s", path, key);
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(e, field, "must be true or false");
+	if (json_is_true(v))
+		json_object_set_new(dst, key, json_true());
 	return 0;
 }
 
@@ -399,7 +426,9 @@ static int clean_var_query(json_t *q, const char *path, json_t *dst, struct dash
 static int clean_variables(json_t *vars, json_t *dst, const char **names, uint32_t *n_names,
 			   struct dashboard_error *e)
 {
-	static const char *const keys[] = {"name", "label", "query", "default"};
+	/* multi: several values may be picked, includeAll: an "All" choice (the
+	 * UI turns a comparison with several values or All into a valid query) */
+	static const char *const keys[] = {"name", "label", "query", "default", "multi", "includeAll"};
 	json_t *arr = json_array();
 	json_object_set_new(dst, "variables", arr);
 	*n_names = 0;
@@ -417,7 +446,7 @@ static int clean_variables(json_t *vars, json_t *dst, const char **names, uint32
 		snprintf(path, sizeof path, "variables[%zu]", i);
 		if (!json_is_object(v))
 			return fail(e, path, "must be an object");
-		if ((rc = known_keys(v, path, keys, 4, e)) < 0)
+		if ((rc = known_keys(v, path, keys, 6, e)) < 0)
 			return rc;
 		json_t *c = json_object();
 		json_array_append_new(arr, c);
@@ -436,7 +465,8 @@ static int clean_variables(json_t *vars, json_t *dst, const char **names, uint32
 		json_t *q = json_object_get(v, "query");
 		if (q && !json_is_null(q) && (rc = clean_var_query(q, path, c, e)) < 0)
 			return rc;
-		if ((rc = str_field(v, "default", path, 256, false, NULL, c, e)) < 0)
+		if ((rc = str_field(v, "default", path, 256, false, NULL, c, e)) < 0 ||
+		    (rc = flag_field(v, "multi", path, c, e)) < 0 || (rc = flag_field(v, "includeAll", path, c, e)) < 0)
 			return rc;
 	}
 	return 0;

@@ -2,8 +2,11 @@
 // by clew gen: the empty list offers templates; "Service overview" is
 // created from its template, a service is picked, and every panel draws
 // real data; the shared URL (dashboard, variable, time range) reloads to
-// the same view; a panel is edited and saved (a new version). No console
-// errors. Screenshots go to test-artifacts/ui/.
+// the same view; a panel is edited and saved (a new version); a bar panel
+// draws bars, and an account variable takes All and then several accounts
+// (the queries run, the URL carries them, a reload keeps them), while a
+// variable used outside a comparison keeps one value. No console errors.
+// Screenshots go to test-artifacts/ui/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -11,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { browserSkipReason, launchBrowser, newPage } from './lib/browser.mjs';
-import { getJson } from './lib/http.mjs';
+import { getJson, request } from './lib/http.mjs';
 import { CLEW_BIN, REPO_ROOT, skipReason, sleep, startClew } from './lib/server.mjs';
 
 const UI_DIR = path.join(REPO_ROOT, 'build', 'ui');
@@ -150,6 +153,67 @@ test('a panel is edited with its preview and saved as a new version', { skip, ti
 	const d = (await getJson(`${base}/api/v1/dashboards/${id}`)).json;
 	assert.equal(d.version, 2);
 	assert.equal(d.panels[0].title, 'Server requests');
+	assert.deepEqual(page.problems, []);
+	await page.context().close();
+});
+
+test('a bar panel draws bars; an account variable takes All, then several accounts', { skip, timeout: 90000 }, async () => {
+	const doc = {
+		id: 'accounts-multi', title: 'Accounts $account',
+		variables: [
+			{ name: 'account', label: 'Account', query: { tag: 'span.customer.id' }, multi: true, includeAll: true },
+			{ name: 'q', query: { values: ['0.99', '0.5'] }, multi: true, includeAll: true },
+		],
+		panels: [
+			{ id: 'bars', title: 'Requests by service', type: 'bar', unit: 'reqps', query: '{ span.customer.id = "$account" } | rate() by (resource.service.name)' },
+			{ id: 'errs', title: 'Errors', type: 'line', query: '{ span.customer.id = "$account" && status = error } | count_over_time()' },
+			{ id: 'quant', title: 'Quantile $q', type: 'line', unit: 's', query: '{ span.customer.id = "$account" } | quantile_over_time(duration, $q)' },
+		],
+	};
+	const made = await request(`${base}/api/v1/dashboards`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+	assert.equal(made.status, 201, made.body.toString());
+	const stored = JSON.parse(made.body.toString());
+	assert.equal(stored.variables[0].multi, true);
+	assert.equal(stored.variables[0].includeAll, true);
+	const page = await newPage(browser);
+	await page.goto(`${base}/dashboards/accounts-multi`);
+	await page.waitForSelector('select[data-var=account]:not([disabled])');
+	// All by default: the comparison is dropped, every account counts
+	assert.equal(await page.$eval('select[data-var=account]', (s) => s.multiple), true);
+	assert.deepEqual(await page.$$eval('select[data-var=account] option:checked', (os) => os.map((o) => o.value)), ['$__all']);
+	assert.equal(new URL(page.url()).searchParams.get('var-account'), '$__all');
+	let st = await panelsDone(page);
+	const byId = (id) => st.find((x) => x.id === id);
+	assert.equal(byId('bars').state, 'done', byId('bars').query);
+	assert.equal(byId('bars').query, '{ true } | rate() by (resource.service.name)');
+	assert.ok(byId('bars').series > 0, 'All has data');
+	assert.ok(await page.$('[data-panel=bars] .chart-bars .uplot canvas'), 'the bar chart is drawn');
+	assert.match(await page.textContent('h2'), /Accounts/);
+	// q is a quantile, not a comparison: one value only, no All
+	assert.equal(await page.$eval('select[data-var=q]', (s) => s.multiple), false);
+	assert.deepEqual(await page.$$eval('select[data-var=q] option', (os) => os.map((o) => o.value)), ['0.99', '0.5']);
+	assert.equal(byId('quant').query, '{ true } | quantile_over_time(duration, 0.99)');
+	assert.equal(byId('quant').state, 'done');
+	// two accounts
+	const accounts = (await page.$$eval('select[data-var=account] option', (os) => os.map((o) => o.value))).filter((v) => v !== '$__all');
+	assert.ok(accounts.length >= 2, JSON.stringify(accounts));
+	const two = accounts.slice(0, 2);
+	await page.selectOption('select[data-var=account]', two);
+	await waitFor('the URL carries both accounts', async () => JSON.stringify(new URL(page.url()).searchParams.getAll('var-account')) === JSON.stringify(two));
+	await waitFor('the panels ran with both accounts', async () => (await page.$eval('[data-panel=bars] .dash-body', (b) => b.dataset.query))
+		=== `{ (span.customer.id = "${two[0]}" || span.customer.id = "${two[1]}") } | rate() by (resource.service.name)`);
+	st = await panelsDone(page);
+	for (const id of ['bars', 'errs']) assert.equal(byId(id).state, 'done', `${id}: ${byId(id).query}`);
+	assert.equal(byId('errs').query, `{ (span.customer.id = "${two[0]}" || span.customer.id = "${two[1]}") && status = error } | count_over_time()`);
+	assert.ok(byId('bars').series > 0, 'two accounts have data');
+	assert.equal(await page.textContent('[data-panel=bars] h3'), 'Requests by service');
+	await shot(page, 'dashboards-multi-accounts');
+	// the link keeps them
+	await page.goto(page.url());
+	await page.waitForSelector('select[data-var=account]:not([disabled])');
+	assert.deepEqual(await page.$$eval('select[data-var=account] option:checked', (os) => os.map((o) => o.value)), two);
+	st = await panelsDone(page);
+	assert.ok(byId('bars').query.includes(`"${two[1]}"`));
 	assert.deepEqual(page.problems, []);
 	await page.context().close();
 });

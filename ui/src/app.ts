@@ -10,8 +10,9 @@ export interface Ctx {
 	// [start, end] unix ms of the range, resolved when the view rendered or refreshed
 	window(): [number, number];
 	navigate(url: string): void;
-	// change URL parameters of the current view (replace: no history entry)
-	setParams(changes: Record<string, string | null | undefined>, replace?: boolean): void;
+	// change URL parameters of the current view (replace: no history entry);
+	// an array sets the parameter once per value
+	setParams(changes: Record<string, string | string[] | null | undefined>, replace?: boolean): void;
 	signal: AbortSignal;
 }
 
@@ -29,18 +30,17 @@ export function makeCtx(route: Route, search: string, navigate: (url: string) =>
 		window: () => resolveRange(range, Date.now()),
 		navigate,
 		setParams(changes, replace = true) {
+			const put = (to: URLSearchParams, k: string, v: string | string[] | null | undefined) => {
+				to.delete(k);
+				if (v !== null && v !== undefined) for (const x of Array.isArray(v) ? v : [v]) if (x !== '') to.append(k, x);
+			};
 			const p = new URLSearchParams(location.search);
-			for (const [k, v] of Object.entries(changes)) {
-				if (v === null || v === undefined || v === '') p.delete(k); else p.set(k, v);
-			}
+			for (const [k, v] of Object.entries(changes)) put(p, k, v);
 			rangeToParams(rangeFromParams(p), p);
 			const qs = p.toString();
 			const url = routePath(route) + (qs ? `?${qs}` : '');
 			if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
-			for (const k of Object.keys(changes)) {
-				const v = changes[k];
-				if (v === null || v === undefined || v === '') params.delete(k); else params.set(k, v);
-			}
+			for (const [k, v] of Object.entries(changes)) put(params, k, v);
 		},
 	};
 }

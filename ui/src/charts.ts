@@ -1,7 +1,8 @@
-// Charts: uPlot time series with the theme's colours, and a canvas heatmap
-// (time x log-duration buckets) with brushing for the explore and service
-// pages.
+// Charts: uPlot time series (lines, or bars side by side in each step) with
+// the theme's colours, and a canvas heatmap (time x log-duration buckets)
+// with brushing for the explore and service pages.
 import uPlot from 'uplot';
+import { barRange, barSlots, barStep } from './bars';
 import { h } from './dom';
 import { fmtDateTime, fmtMs, fmtTime, timeTickLabels } from './format';
 
@@ -13,22 +14,50 @@ function cssVar(name: string): string {
 
 export interface LineSeries { label: string; values: (number | null)[]; color?: string }
 
-// A time-series chart; x in unix ms. fmt formats the y values.
+export interface ChartOptions {
+	bars?: boolean; // bars instead of lines
+	stepMs?: number; // the samples' step, for the bars' width when there is one sample
+}
+
+// The uPlot series options of series i of n: a line, or bars in their slot
+// of each step (uPlot's bars path builder, placed by disp.x0 and size).
+function seriesPaths(xsSec: number[], i: number, n: number, color: string, o: ChartOptions): Partial<uPlot.Series> {
+	if (!o.bars) return { stroke: color, width: 1.5, points: { show: xsSec.length < 4 } };
+	const fill = /^#[0-9a-f]{6}$/i.test(color) ? `${color}b0` : color;
+	const slot = barSlots(barStep(xsSec, (o.stepMs ?? 60000) / 1000), n)[i];
+	const x0 = xsSec.map((x) => x + slot.offset);
+	const sizes = xsSec.map(() => slot.width);
+	return {
+		stroke: color, fill, width: 1, points: { show: false },
+		paths: uPlot.paths.bars!({
+			align: 1,
+			disp: { x0: { unit: 1, values: () => x0 }, size: { unit: 1, values: () => sizes } },
+		}),
+	};
+}
+
+// A time-series chart; x in unix ms. fmt formats the y values. With
+// opts.bars, each step shows one bar per series, side by side, from zero.
 export function lineChart(title: string, xs: number[], series: LineSeries[], fmt: (v: number) => string,
-	height = 160): HTMLElement {
-	const box = h('div', { class: 'chart' }, h('div', { class: 'chart-title' }, title));
+	height = 160, mode: ChartOptions = {}): HTMLElement {
+	const box = h('div', { class: mode.bars ? 'chart chart-bars' : 'chart' }, h('div', { class: 'chart-title' }, title));
 	if (!xs.length || !series.length) {
 		box.appendChild(h('div', { class: 'chart-empty' }, 'No data in this time range'));
 		return box;
 	}
 	const plotEl = h('div', { class: 'chart-plot' });
 	box.appendChild(plotEl);
+	const xsSec = xs.map((x) => x / 1000);
 	const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { stroke: cssVar('--grid'), width: 1 }, font: '11px system-ui, sans-serif' };
 	const opts: uPlot.Options = {
 		width: 400, height,
 		legend: { show: series.length > 1 },
 		cursor: { drag: { x: false, y: false } },
-		scales: { x: { time: true } },
+		scales: mode.bars ? {
+			// room for the first and last steps' bars
+			x: { time: true, range: (_u: uPlot, lo: number, hi: number) => { const st = barStep(xsSec, (mode.stepMs ?? 60000) / 1000); return [lo - st / 2, hi + st / 2]; } },
+			y: { range: (_u: uPlot, lo: number, hi: number) => barRange(lo, hi) },
+		} : { x: { time: true } },
 		axes: [
 			// x in seconds; labels as precise as the ticks' spacing needs,
 			// the date where the day changes (two lines, hence the size)
@@ -36,11 +65,11 @@ export function lineChart(title: string, xs: number[], series: LineSeries[], fmt
 			{ ...axis, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) },
 		],
 		series: [{ value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmtDateTime(v * 1000)) }, ...series.map((s, i) => ({
-			label: s.label, stroke: s.color || PALETTE[i % PALETTE.length], width: 1.5, points: { show: xs.length < 4 },
+			label: s.label, ...seriesPaths(xsSec, i, series.length, s.color || PALETTE[i % PALETTE.length], mode),
 			value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmt(v)),
 		}))],
 	};
-	const data = [xs.map((x) => x / 1000), ...series.map((s) => s.values)] as uPlot.AlignedData;
+	const data = [xsSec, ...series.map((s) => s.values)] as uPlot.AlignedData;
 	// size to the container once it is in the document
 	requestAnimationFrame(() => {
 		const w = Math.max(200, plotEl.clientWidth || 400);

@@ -1,12 +1,18 @@
 // Dashboard logic the dashboards page uses, kept pure so it is unit-tested:
 // the document's types, variable substitution in panel queries (the same
-// rules as the server's validator in src/alert/dashboard_store.c), the
-// variable values a shared URL carries (var-<name>=value), the templates the
-// empty state offers, and value formatting by panel unit.
+// rules as the server's validator in src/alert/dashboard_store.c), several
+// values or "All" of a variable turned into a valid query, the variable
+// values a shared URL carries (var-<name>=value, repeated for several), the
+// templates the empty state offers, and value formatting by panel unit.
 import { fmtMs, fmtPct, fmtRate } from './format';
 
 export interface VarQuery { tag?: string; values?: string[]; catalog?: 'team' | 'service' | 'account' }
-export interface Variable { name: string; label?: string; query?: VarQuery; default?: string }
+// multi: several values may be picked; includeAll: an "All" choice
+export interface Variable { name: string; label?: string; query?: VarQuery; default?: string; multi?: boolean; includeAll?: boolean }
+// A variable's value: one value, several (multi), or ALL.
+export type VarValue = string | string[];
+export type VarValues = Record<string, VarValue>;
+export const ALL = '$__all';
 export interface Grid { x: number; y: number; w: number; h: number }
 export type PanelType = 'line' | 'bar' | 'stat' | 'heatmap';
 export interface Panel { id?: string; title: string; query: string; type?: PanelType; unit?: string; description?: string; grid?: Grid }
@@ -36,7 +42,139 @@ function escapeIn(v: string): string {
 // Inside "…" the value is escaped, inside `…` backticks are dropped,
 // elsewhere it is quoted unless it is a number, duration or boolean. An
 // unknown name or a lone $ (a regex anchor) is left as it is.
-export function substitute(query: string, values: Record<string, string>): string {
+//
+// A comparison inside a spanset filter whose operand refers to a variable
+// with several values becomes one comparison per value, joined by || (by &&
+// for != and !~) in parentheses: { .c = "$a" } with a = [x, y] gives
+// { (.c = "x" || .c = "y") }. With ALL (or no value picked) the comparison
+// is dropped: it becomes true. Any other use takes the first value (ALL:
+// empty); multiUseOk says whether a query has such uses.
+export function substitute(query: string, values: VarValues): string {
+	return expand(query, values, 0);
+}
+
+const NAME_RE = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/;
+const OPS = ['!=', '!~', '=~', '>=', '<=', '=', '>', '<'];
+
+interface Tok { kind: 'str' | 'var' | 'op' | 'open' | 'close' | 'word' | 'ws' | 'other'; start: number; end: number; depth: number; vars: string[] }
+
+// The query as tokens, enough to find comparisons and their operands.
+function tokens(q: string, depth0: number): Tok[] {
+	const out: Tok[] = [];
+	let depth = depth0;
+	for (let i = 0; i < q.length;) {
+		const c = q[i];
+		const start = i;
+		if (c === '"' || c === '`') {
+			const vars: string[] = [];
+			for (i++; i < q.length && q[i] !== c; i++) {
+				if (c === '"' && q[i] === '\\') { i++; continue; }
+				const m = q[i] === '$' ? NAME_RE.exec(q.slice(i)) : null;
+				if (m) vars.push(m[1] ?? m[2]);
+			}
+			i = Math.min(q.length, i + 1);
+			out.push({ kind: 'str', start, end: i, depth, vars });
+			continue;
+		}
+		const m = c === '$' ? NAME_RE.exec(q.slice(i)) : null;
+		if (m) {
+			i += m[0].length;
+			out.push({ kind: 'var', start, end: i, depth, vars: [m[1] ?? m[2]] });
+			continue;
+		}
+		const op = depth > 0 ? OPS.find((o) => q.startsWith(o, i)) : undefined;
+		if (op) {
+			i += op.length;
+			out.push({ kind: 'op', start, end: i, depth, vars: [] });
+			continue;
+		}
+		if (c === '{' || c === '}') {
+			if (c === '}') depth = Math.max(0, depth - 1);
+			out.push({ kind: c === '{' ? 'open' : 'close', start, end: ++i, depth, vars: [] });
+			if (c === '{') depth++;
+			continue;
+		}
+		if (/\s/.test(c)) {
+			while (i < q.length && /\s/.test(q[i])) i++;
+			out.push({ kind: 'ws', start, end: i, depth, vars: [] });
+			continue;
+		}
+		if (/[^(){}"`$&|!=~<>,\s]/.test(c)) {
+			while (i < q.length && /[^(){}"`$&|!=~<>,\s]/.test(q[i])) i++;
+			out.push({ kind: 'word', start, end: i, depth, vars: [] });
+			continue;
+		}
+		out.push({ kind: 'other', start, end: ++i, depth, vars: [] });
+	}
+	return out;
+}
+
+const several = (v: VarValue | undefined): boolean => v !== undefined && (v === ALL || (Array.isArray(v) && v.length !== 1));
+
+interface Cmp { start: number; end: number; name: string; negative: boolean }
+
+// The comparisons inside spanset filters with an operand that refers to a
+// variable holding several values (or ALL), left to right.
+function multiComparisons(q: string, values: VarValues, depth0: number): Cmp[] {
+	const t = tokens(q, depth0);
+	const out: Cmp[] = [];
+	const operand = (from: number, dir: 1 | -1): [number, number] => {
+		// adjacent words and literals, e.g. span."http route"
+		let k = from;
+		while (k >= 0 && k < t.length && t[k].kind === 'ws') k += dir;
+		const first = k;
+		while (k >= 0 && k < t.length && (t[k].kind === 'word' || t[k].kind === 'str' || t[k].kind === 'var')) k += dir;
+		return [first, k - dir];
+	};
+	for (let i = 0; i < t.length; i++) {
+		if (t[i].kind !== 'op' || t[i].depth === 0) continue;
+		const [l0, l1] = operand(i - 1, -1), [r0, r1] = operand(i + 1, 1);
+		if (l1 > l0 || r1 < r0 || l0 < 0 || r0 >= t.length) continue; // an operand is missing
+		let name: string | undefined;
+		for (let k = l1; k <= r1 && !name; k++) name = t[k].vars.find((n) => several(values[n]));
+		if (!name) continue;
+		const op = q.slice(t[i].start, t[i].end);
+		out.push({ start: t[l1].start, end: t[r1].end, name, negative: op === '!=' || op === '!~' });
+		i = r1;
+	}
+	return out;
+}
+
+function expand(query: string, values: VarValues, depth0: number): string {
+	const cmps = multiComparisons(query, values, depth0);
+	if (!cmps.length) return single(query, values);
+	let out = '';
+	let at = 0;
+	for (const c of cmps) {
+		out += single(query.slice(at, c.start), values);
+		const v = values[c.name];
+		const picks = v === ALL ? [] : (v as string[]);
+		const text = query.slice(c.start, c.end);
+		if (!picks.length) out += 'true';
+		else out += `(${picks.map((p) => expand(text, { ...values, [c.name]: p }, 1)).join(c.negative ? ' && ' : ' || ')})`;
+		at = c.end;
+	}
+	return out + single(query.slice(at), values);
+}
+
+// True if every use of variable name in query is an operand of a
+// comparison inside a spanset filter, where several values or ALL can be
+// substituted.
+export function multiUseOk(query: string, name: string): boolean {
+	const t = tokens(query, 0);
+	const uses = t.filter((x) => x.vars.includes(name)).length;
+	if (!uses) return true;
+	const cmps = multiComparisons(query, { [name]: ALL }, 0);
+	const inCmps = t.filter((x) => x.vars.includes(name) && cmps.some((c) => x.start >= c.start && x.end <= c.end)).length;
+	return inCmps === uses;
+}
+
+// One value per variable: the first of several, ALL as empty.
+function firstValue(v: VarValue): string {
+	return v === ALL ? '' : Array.isArray(v) ? v[0] ?? '' : v;
+}
+
+function single(query: string, values: VarValues): string {
 	let out = '';
 	let quote = '';
 	for (let i = 0; i < query.length; i++) {
@@ -61,7 +199,7 @@ export function substitute(query: string, values: Record<string, string>): strin
 			out += c;
 			continue;
 		}
-		const v = values[name];
+		const v = firstValue(values[name]);
 		if (quote === '`') out += v.replace(/`/g, '');
 		else if (quote === '"') out += escapeIn(v);
 		else out += bare(v) ? v : `"${escapeIn(v)}"`;
@@ -80,26 +218,53 @@ export function referencedVars(query: string): string[] {
 	return seen;
 }
 
-// The variable values a URL carries: ?var-service=checkout&var-account=acme.
-export function varsFromParams(p: URLSearchParams, vars: Variable[]): Record<string, string> {
-	const out: Record<string, string> = {};
+// The variable values a URL carries: ?var-service=checkout&var-account=acme,
+// var-account repeated for several values of a multi variable, $__all for
+// All. What the variable does not allow is reduced to what it does.
+export function varsFromParams(p: URLSearchParams, vars: Variable[]): VarValues {
+	const out: VarValues = {};
 	for (const v of vars) {
-		const got = p.get(`var-${v.name}`);
-		if (got !== null) out[v.name] = got;
-		else if (v.default) out[v.name] = v.default;
+		const got = p.getAll(`var-${v.name}`);
+		const val = got.length ? allowed(v, got.length === 1 ? got[0] : got) : v.default ? allowed(v, v.default) : undefined;
+		if (val !== undefined) out[v.name] = val;
 	}
 	return out;
+}
+
+// value as variable v allows it: ALL only with includeAll, several values
+// only with multi (else the first).
+export function allowed(v: Variable, value: VarValue): VarValue {
+	const list = Array.isArray(value) ? value : [value];
+	if (list.includes(ALL)) return v.includeAll ? ALL : list.find((x) => x !== ALL) ?? '';
+	if (list.length === 1) return list[0];
+	return v.multi ? list : list[0] ?? '';
+}
+
+// The URL parameter values of a variable's value.
+export function varParamValues(value: VarValue): string[] {
+	return Array.isArray(value) ? value : [value];
 }
 
 export function varParam(name: string): string {
 	return `var-${name}`;
 }
 
-// The value a picker starts with: the URL's, the default, or the first known.
-export function initialValue(v: Variable, fromUrl: string | undefined, known: string[]): string {
-	if (fromUrl !== undefined && fromUrl !== '') return fromUrl;
-	if (v.default) return v.default;
+// The value a picker starts with: the URL's, the default, All where the
+// variable offers it, or the first known.
+export function initialValue(v: Variable, fromUrl: VarValue | undefined, known: string[]): VarValue {
+	if (fromUrl !== undefined && fromUrl !== '' && !(Array.isArray(fromUrl) && !fromUrl.length)) return allowed(v, fromUrl);
+	if (v.default) return allowed(v, v.default);
+	if (v.includeAll) return ALL;
 	return known[0] ?? '';
+}
+
+// Whether the picker of v may offer several values and All: the variable
+// asks for it, has a list of values, and every panel query uses it only
+// where several values make a valid query (multiUseOk).
+export function multiChoices(v: Variable, queries: string[]): { multi: boolean; all: boolean } {
+	const listed = !!(v.query && (v.query.tag || v.query.values || v.query.catalog));
+	const ok = listed && queries.every((q) => multiUseOk(q, v.name));
+	return { multi: ok && !!v.multi, all: ok && !!v.includeAll };
 }
 
 // Format a value of a panel by its unit.
@@ -181,7 +346,15 @@ export function statValue(query: string, samples: { value: number }[]): number {
 	return /\b(count_over_time|sum_over_time)\s*\(/.test(query) ? total : total / v.length;
 }
 
+// A value as people read it: several joined by commas, ALL as "All".
+export function valueText(v: VarValue): string {
+	return v === ALL ? 'All' : Array.isArray(v) ? v.join(', ') : v;
+}
+
 // Titles and descriptions: $name and ${name} replaced by the bare value.
-export function substituteText(text: string, values: Record<string, string>): string {
-	return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (m, a, b) => values[a ?? b] ?? m);
+export function substituteText(text: string, values: VarValues): string {
+	return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (m, a, b) => {
+		const v = values[a ?? b];
+		return v === undefined ? m : valueText(v);
+	});
 }

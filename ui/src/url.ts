@@ -126,10 +126,14 @@ export function rangeLabel(r: TimeRange): string {
 	return `${fmt(r.from)} to ${fmt(r.to)}`;
 }
 
-// A new URL (path + search) from a route and parameters, dropping empty ones.
-export function buildUrl(r: Route, params: Record<string, string | undefined | null>, range?: TimeRange): string {
+// A new URL (path + search) from a route and parameters, dropping empty
+// ones; an array gives the parameter once per value.
+export function buildUrl(r: Route, params: Record<string, string | string[] | undefined | null>, range?: TimeRange): string {
 	const p = new URLSearchParams();
-	for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, v);
+	for (const [k, v] of Object.entries(params)) {
+		if (v === undefined || v === null) continue;
+		for (const x of Array.isArray(v) ? v : [v]) if (x !== '') p.append(k, x);
+	}
 	if (range) rangeToParams(range, p);
 	const qs = p.toString();
 	return routePath(r) + (qs ? `?${qs}` : '');

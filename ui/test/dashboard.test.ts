@@ -2,7 +2,7 @@
 // it), the URL's variable values, templates, stat values and units.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TEMPLATES, fmtUnit, initialValue, nextGrid, referencedVars, statValue, substitute, substituteText, varsFromParams } from '../src/dashboard';
+import { ALL, TEMPLATES, allowed, fmtUnit, initialValue, multiChoices, multiUseOk, nextGrid, referencedVars, statValue, substitute, substituteText, varsFromParams } from '../src/dashboard';
 import { parseRoute, routePath } from '../src/url';
 
 test('variables are substituted inside and outside string literals', () => {
@@ -74,4 +74,55 @@ test('stat values and units', () => {
 test('titles take the bare values', () => {
 	assert.equal(substituteText('p99 of $service (${env})', { service: 'api', env: 'prod' }), 'p99 of api (prod)');
 	assert.equal(substituteText('cost in $', {}), 'cost in $');
+});
+
+test('several values become one comparison per value, All drops the comparison', () => {
+	const q = '{ resource.service.name = "$service" && status = error } | rate() by (name)';
+	assert.equal(substitute(q, { service: ['a', 'b"c'] }), '{ (resource.service.name = "a" || resource.service.name = "b\\"c") && status = error } | rate() by (name)');
+	assert.equal(substitute(q, { service: ALL }), '{ true && status = error } | rate() by (name)');
+	assert.equal(substitute(q, { service: [] }), '{ true && status = error } | rate() by (name)');
+	assert.equal(substitute(q, { service: ['only'] }), '{ resource.service.name = "only" && status = error } | rate() by (name)');
+	// negated comparisons: none of the values
+	assert.equal(substitute('{ span.customer.id != $acct }', { acct: ['x', 'y'] }), '{ (span.customer.id != "x" && span.customer.id != "y") }');
+	assert.equal(substitute('{ .c !~ "$acct.*" }', { acct: ['x', 'y'] }), '{ (.c !~ "x.*" && .c !~ "y.*") }');
+	// part of a literal, a regex, the left side, a quoted attribute name
+	assert.equal(substitute('{ .route = "/api/$v/x" }', { v: ['1', '2'] }), '{ (.route = "/api/1/x" || .route = "/api/2/x") }');
+	assert.equal(substitute('{ .c =~ `$v` }', { v: ['a', 'b'] }), '{ (.c =~ `a` || .c =~ `b`) }');
+	assert.equal(substitute('{ $v = .c }', { v: ['a', 'b'] }), '{ ("a" = .c || "b" = .c) }');
+	assert.equal(substitute('{ span."http route"="$v" }', { v: ['a', 'b'] }), '{ (span."http route"="a" || span."http route"="b") }');
+	// two variables with several values in one filter, and one in two filters
+	assert.equal(substitute('{ .s = $s && .a = $a }', { s: ['x', 'y'], a: ALL }), '{ (.s = "x" || .s = "y") && true }');
+	assert.equal(substitute('{ .s = $s } >> { .t = $s }', { s: ['x', 'y'] }), '{ (.s = "x" || .s = "y") } >> { (.t = "x" || .t = "y") }');
+	// a use outside a comparison takes the first value
+	assert.equal(substitute('{ .s = $s } | rate() by ($s)', { s: ['x', 'y'] }), '{ (.s = "x" || .s = "y") } | rate() by ("x")');
+	assert.equal(substitute('{ duration > $min }', { min: ['1s', '2s'] }), '{ (duration > 1s || duration > 2s) }');
+});
+
+test('several values and All are offered only where the queries allow them', () => {
+	assert.ok(multiUseOk('{ resource.service.name = "$service" } | rate()', 'service'));
+	assert.ok(multiUseOk('{ .a = 1 } | rate()', 'service'), 'not used at all');
+	assert.ok(!multiUseOk('{ .s = $s } | rate() by ($s)', 's'));
+	assert.ok(!multiUseOk('{ .s = 1 } | count() > $s', 's'), 'a scalar filter outside { }');
+	const v = { name: 'service', query: { tag: 'resource.service.name' }, multi: true, includeAll: true };
+	assert.deepEqual(multiChoices(v, ['{ resource.service.name = "$service" } | rate()']), { multi: true, all: true });
+	assert.deepEqual(multiChoices(v, ['{ resource.service.name = "$service" } | rate() by ($service)']), { multi: false, all: false });
+	assert.deepEqual(multiChoices({ ...v, query: undefined }, ['{ .x = $service } | rate()']), { multi: false, all: false }, 'free text');
+	assert.deepEqual(multiChoices({ ...v, multi: false }, ['{ .x = $service } | rate()']), { multi: false, all: true });
+	// every template variable may take several values and All
+	for (const t of TEMPLATES) {
+		const d = t.make();
+		for (const x of d.variables) assert.deepEqual(multiChoices({ ...x, multi: true, includeAll: true }, d.panels.map((p) => p.query)), { multi: true, all: true }, `${t.key} $${x.name}`);
+	}
+});
+
+test('several values and All round-trip through the URL as the variable allows', () => {
+	const vars = [{ name: 'account', multi: true, includeAll: true }, { name: 'service' }, { name: 'env', includeAll: true, default: ALL }];
+	const p = new URLSearchParams('var-account=a&var-account=b&var-service=x&var-service=y');
+	assert.deepEqual(varsFromParams(p, vars), { account: ['a', 'b'], service: 'x', env: ALL });
+	assert.deepEqual(varsFromParams(new URLSearchParams('var-account=%24__all&var-service=%24__all'), vars), { account: ALL, service: '', env: ALL });
+	assert.deepEqual(allowed(vars[0], ['a', ALL]), ALL);
+	assert.equal(initialValue(vars[0], undefined, ['k']), ALL);
+	assert.deepEqual(initialValue(vars[0], ['a', 'b'], ['k']), ['a', 'b']);
+	assert.equal(initialValue(vars[1], ['a', 'b'], ['k']), 'a');
+	assert.equal(substituteText('p99 of $account on $env', { account: ['a', 'b'], env: ALL }), 'p99 of a, b on All');
 });

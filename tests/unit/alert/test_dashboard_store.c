@@ -34,6 +34,8 @@ static json_t *parse(struct buf *b)
 TEST(dashboard_valid_document)
 {
 	struct dashboard_error e;
+	int rc_open;
+	char err_open[256];
 	CHECK_INT(validate(OVERVIEW, &e), ==, 0);
 	CHECK_INT(validate("{\"title\":\"empty\"}", &e), ==, 0);
 	/* a variable outside quotes stands for a string, a number or a duration */
@@ -46,6 +48,28 @@ TEST(dashboard_valid_document)
 			   "\"{span.customer.id = $acct && resource.team =~ \\\"$team.*\\\"} | count_over_time()\"}]}",
 			   &e),
 		  ==, 0);
+	/* a variable standing for a quantile: the string placeholder is refused
+	 * where the number is accepted */
+	CHECK_INT(validate("{\"title\":\"t\",\"variables\":[{\"name\":\"q\"}],\"panels\":[{\"query\":"
+			   "\"{} | quantile_over_time(duration, $q)\"}]}",
+			   &e),
+		  ==, 0);
+	/* several values and All: flags kept when true, dropped when false */
+	struct dashboard_store *st = dashboard_store_open(NULL, &rc_open, err_open, sizeof err_open);
+	CHECK(st != NULL);
+	const char *multi = "{\"title\":\"m\",\"variables\":[{\"name\":\"acct\",\"query\":{\"tag\":"
+			    "\"span.customer.id\"},\"multi\":true,\"includeAll\":false}],\"panels\":[{\"query\":"
+			    "\"{span.customer.id = $acct} | rate()\"}]}";
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	CHECK_INT(dashboard_store_create(st, multi, strlen(multi), &out, &e), ==, 0);
+	json_t *d = parse(&out);
+	json_t *v0 = json_array_get(json_object_get(d, "variables"), 0);
+	CHECK(json_is_true(json_object_get(v0, "multi")));
+	CHECK(json_object_get(v0, "includeAll") == NULL);
+	json_decref(d);
+	buf_free(&out);
+	dashboard_store_close(st);
 }
 
 static void expect_bad(const char *doc, int rc, const char *field, const char *msg_part)
@@ -78,6 +102,10 @@ TEST(dashboard_bad_documents)
 		   "not a variable name");
 	expect_bad("{\"title\":\"t\",\"variables\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", CLEW_EINVAL,
 		   "variables[1].name", "twice");
+	expect_bad("{\"title\":\"t\",\"variables\":[{\"name\":\"a\",\"multi\":\"yes\"}]}", CLEW_EINVAL,
+		   "variables[0].multi", "true or false");
+	expect_bad("{\"title\":\"t\",\"variables\":[{\"name\":\"a\",\"includeAll\":1}]}", CLEW_EINVAL,
+		   "variables[0].includeAll", "true or false");
 	expect_bad("{\"title\":\"t\",\"variables\":[{\"name\":\"a\",\"query\":{}}]}", CLEW_EINVAL,
 		   "variables[0].query", "exactly one");
 	expect_bad("{\"title\":\"t\",\"variables\":[{\"name\":\"a\",\"query\":{\"catalog\":\"region\"}}]}", CLEW_EINVAL,

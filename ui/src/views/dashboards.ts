@@ -9,8 +9,8 @@ import { ApiError, MetricsResult, Series, api, getJson, label, sendJson } from '
 import { Ctx, View } from '../app';
 import { heatmapChart, lineChart, toHeatmap } from '../charts';
 import {
-	Dashboard, DashboardSummary, PANEL_TYPES, Panel, PanelType, TEMPLATES, UNITS, Variable, fmtUnit, initialValue, nextGrid,
-	statValue, substitute, substituteText, varParam, varsFromParams,
+	ALL, Dashboard, DashboardSummary, PANEL_TYPES, Panel, PanelType, TEMPLATES, UNITS, VarValue, VarValues, Variable, fmtUnit, initialValue,
+	multiChoices, nextGrid, statValue, substitute, substituteText, varParam, varParamValues, varsFromParams,
 } from '../dashboard';
 import { clear, emptyState, errorState, h, link, loading } from '../dom';
 import { fmtDateTime } from '../format';
@@ -130,12 +130,11 @@ function drawPanel(box: HTMLElement, p: Panel, q: string, r: MetricsResult, step
 	}
 	const series = [...r.series].sort((a, b) => seriesName(a).localeCompare(seriesName(b))).slice(0, 20);
 	const { xs, lines } = align(series, seriesName);
-	box.appendChild(lineChart('', xs, lines, fmt, height));
-	if (type === 'bar') box.classList.add('bars');
+	box.appendChild(lineChart('', xs, lines, fmt, height, { bars: type === 'bar', stepMs }));
 }
 
 // Run panel p with the variable values and draw it; errors show in the panel.
-function runPanel(ctx: Ctx, box: HTMLElement, p: Panel, vals: Record<string, string>, signal: AbortSignal): void {
+function runPanel(ctx: Ctx, box: HTMLElement, p: Panel, vals: VarValues, signal: AbortSignal): void {
 	const q = substitute(p.query, vals);
 	const [start, end] = ctx.window();
 	const step = stepFor(start, end);
@@ -185,23 +184,36 @@ function dashboardPage(ctx: Ctx, id: string): View {
 	return { el, refresh: () => refresh?.() };
 }
 
-// The variable pickers; onPick(name, value) after a change. Resolves with the
-// values in force once every picker has its options.
-function variableBar(ctx: Ctx, vars: Variable[], vals: Record<string, string>, onPick: (name: string, v: string) => void): { el: HTMLElement; ready: Promise<void> } {
+// The variable pickers; onPick(name, value) after a change. A variable
+// that allows it (multiChoices over the panel queries) gets a multiple
+// select and an "All" choice. Resolves with the values in force once every
+// picker has its options.
+function variableBar(ctx: Ctx, vars: Variable[], queries: string[], vals: VarValues, onPick: (name: string, v: VarValue) => void): { el: HTMLElement; ready: Promise<void> } {
 	const bar = h('div', { class: 'dash-vars' });
 	const waits: Promise<void>[] = [];
 	for (const v of vars) {
-		const sel = h('select', { 'data-var': v.name, 'aria-label': v.label || v.name, disabled: true }, h('option', null, 'loading…'));
+		const can = multiChoices(v, queries);
+		const sel = h('select', { 'data-var': v.name, 'aria-label': v.label || v.name, disabled: true, multiple: can.multi, size: can.multi ? '4' : undefined },
+			h('option', null, 'loading…'));
 		bar.appendChild(h('label', { class: 'dash-var' }, h('span', { class: 'field-label' }, v.label || v.name), sel));
 		const fill = (known: string[]) => {
 			clear(sel);
-			const cur = initialValue(v, vals[v.name], known);
+			const lim: Variable = { ...v, multi: can.multi, includeAll: can.all };
+			const cur = initialValue(lim, vals[v.name], known);
 			vals[v.name] = cur;
-			const opts = known.includes(cur) || cur === '' ? known : [cur, ...known];
-			for (const o of opts) sel.appendChild(h('option', { value: o, selected: o === cur }, o));
-			if (!opts.length) sel.appendChild(h('option', { value: '' }, '(no values)'));
+			const picked = cur === ALL ? [] : varParamValues(cur).filter((x) => x !== '');
+			const opts = [...picked.filter((x) => !known.includes(x)), ...known];
+			if (can.all) sel.appendChild(h('option', { value: ALL, selected: cur === ALL }, 'All'));
+			for (const o of opts) sel.appendChild(h('option', { value: o, selected: picked.includes(o) }, o));
+			if (!opts.length && !can.all) sel.appendChild(h('option', { value: '' }, '(no values)'));
 			sel.disabled = false;
-			sel.onchange = () => onPick(v.name, sel.value);
+			sel.onchange = () => {
+				const chosen = [...sel.selectedOptions].map((o) => o.value);
+				// All wins over single picks; nothing picked is All too
+				const next: VarValue = chosen.includes(ALL) || (can.all && !chosen.length) ? ALL : can.multi ? chosen : chosen[0] ?? '';
+				if (next === ALL) for (const o of sel.options) o.selected = o.value === ALL;
+				onPick(v.name, next);
+			};
 		};
 		waits.push(variableValues(v, ctx.signal).then(fill).catch((e) => {
 			if (e.name !== 'AbortError') { fill([]); sel.title = String(e.message || e); }
@@ -239,9 +251,9 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 		run = new AbortController();
 		for (const { p, box } of boxes) runPanel(ctx, box, p, vals, run.signal);
 	};
-	const vb = variableBar(ctx, d.variables, vals, (name, v) => {
+	const vb = variableBar(ctx, d.variables, d.panels.map((p) => p.query), vals, (name, v) => {
 		vals[name] = v;
-		ctx.setParams({ [varParam(name)]: v }, false);
+		ctx.setParams({ [varParam(name)]: varParamValues(v) }, false);
 		titles();
 		runAll();
 	});
@@ -256,8 +268,11 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 		d.panels.length ? grid : emptyState('This dashboard has no panels', 'Use Edit to add charts of TraceQL metrics queries.'));
 	// the pickers settle the values (URL, default or first known) before the panels run
 	vb.ready.then(() => {
-		const changes: Record<string, string> = {};
-		for (const v of d.variables) if (vals[v.name] && ctx.params.get(varParam(v.name)) !== vals[v.name]) changes[varParam(v.name)] = vals[v.name];
+		const changes: Record<string, string[]> = {};
+		for (const v of d.variables) {
+			const want = vals[v.name] === undefined ? [] : varParamValues(vals[v.name]).filter((x) => x !== '');
+			if (want.length && want.join('\n') !== ctx.params.getAll(varParam(v.name)).join('\n')) changes[varParam(v.name)] = want;
+		}
 		if (Object.keys(changes).length) ctx.setParams(changes, true);
 		titles();
 		runAll();
@@ -265,9 +280,13 @@ function viewMode(ctx: Ctx, el: HTMLElement, d: Dashboard): () => void {
 	return runAll;
 }
 
-function paramsObj(ctx: Ctx): Record<string, string> {
-	const o: Record<string, string> = {};
-	ctx.params.forEach((v, k) => { if (k !== 'from' && k !== 'to' && k !== 'live') o[k] = v; });
+function paramsObj(ctx: Ctx): Record<string, string | string[]> {
+	const o: Record<string, string | string[]> = {};
+	for (const k of new Set(ctx.params.keys())) {
+		if (k === 'from' || k === 'to' || k === 'live') continue;
+		const all = ctx.params.getAll(k);
+		o[k] = all.length === 1 ? all[0] : all;
+	}
 	return o;
 }
 
@@ -305,7 +324,7 @@ function editMode(ctx: Ctx, el: HTMLElement, saved: Dashboard): () => void {
 		body.append(h('div', { class: 'panel dash-meta' }, field('Title', titleIn), field('Description', descIn)));
 		// variables
 		const varBox = h('div', { class: 'panel dash-var-edit' }, h('h3', null, 'Variables'),
-			h('p', { class: 'muted' }, 'Use them in panel queries as $name or ${name}, e.g. { resource.service.name = "$service" }.'));
+			h('p', { class: 'muted' }, 'Use them in panel queries as $name or ${name}, e.g. { resource.service.name = "$service" }. "Several" and "All" apply where every use compares the variable inside { }: several values match any of them, All drops the comparison.'));
 		draft.variables.forEach((v, i) => {
 			const kind = v.query?.tag !== undefined ? 'tag' : v.query?.values ? 'values' : v.query?.catalog ? 'catalog' : 'none';
 			const nameIn = h('input', { type: 'text', value: v.name, size: '12', 'aria-label': 'Variable name', oninput: () => { v.name = nameIn.value.trim(); } });
@@ -324,14 +343,18 @@ function editMode(ctx: Ctx, el: HTMLElement, saved: Dashboard): () => void {
 			const kindSel = select([{ value: 'tag', label: 'attribute values' }, { value: 'values', label: 'fixed list' }, { value: 'catalog', label: 'catalog (team, service, account)' }, { value: 'none', label: 'free text' }],
 				kind, () => srcIn.dispatchEvent(new Event('input')), 'Variable source');
 			const defIn = h('input', { type: 'text', value: v.default ?? '', size: '12', 'aria-label': 'Default value', oninput: () => { v.default = defIn.value || undefined; } });
+			const multiIn = h('input', { type: 'checkbox', checked: !!v.multi, 'aria-label': 'Several values', onchange: () => { v.multi = multiIn.checked || undefined; } });
+			const allIn = h('input', { type: 'checkbox', checked: !!v.includeAll, 'aria-label': 'Offer All', onchange: () => { v.includeAll = allIn.checked || undefined; } });
 			varBox.appendChild(h('div', { class: 'dash-var-row' }, field('Name', nameIn), field('Label', labelIn), field('Values from', kindSel), field('', srcIn), field('Default', defIn),
+				field('Several', multiIn), field('All', allIn),
 				h('button', { class: 'button', onclick: () => { draft.variables.splice(i, 1); render(); } }, 'Remove')));
 		});
 		varBox.appendChild(h('div', { class: 'dash-actions' },
 			h('button', { class: 'button', onclick: () => { draft.variables.push({ name: `var${draft.variables.length + 1}`, query: { tag: 'resource.service.name' } }); render(); } }, 'Add variable'),
 			h('button', { class: 'button', onclick: () => render() }, 'Apply variables')));
 		body.appendChild(varBox);
-		const vb = variableBar(ctx, draft.variables.filter((v) => v.name), vals, (name, v) => { vals[name] = v; ctx.setParams({ [varParam(name)]: v }, true); rerunAll(); });
+		const vb = variableBar(ctx, draft.variables.filter((v) => v.name), draft.panels.map((p) => p.query), vals,
+			(name, v) => { vals[name] = v; ctx.setParams({ [varParam(name)]: varParamValues(v) }, true); rerunAll(); });
 		body.appendChild(vb.el);
 		// panels
 		const grid = h('div', { class: 'dash-grid editing' });
