@@ -419,12 +419,24 @@ static void deep_link(struct alert_engine *e, const struct rule_ent *re, const s
 	buf_free(&q);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The account of an instance: a by() value the catalog has as an account,
+ * else the value of a customer.id or account.id label (an account the
+ * catalog does not know yet); NULL if neither. */
 static const char *account_of(struct alert_engine *e, const struct inst *in, char *name, size_t cap)
 {
 	for (uint32_t k = 0; k < in->n; k++)
 		if (catalog_account_field(e->catalog, in->values[k], "name", name, cap) ||
 		    catalog_account_field(e->catalog, in->values[k], "owner", name, cap) ||
 		    catalog_account_field(e->catalog, in->values[k], "channel", name, cap))
+			return in->values[k];
+	for (uint32_t k = 0; k < in->n; k++)
+		if (*in->values[k] && (ends_with(in->names[k], "customer.id") || ends_with(in->names[k], "account.id")))
 			return in->values[k];
 	return NULL;
 }
