@@ -76,11 +76,20 @@ struct rcache {
 	int32_t *slot;	      /* probe: the ranked slot of each flat attribute */
 	uint32_t slot_gen;
 	uint32_t *rs_off, *rs; /* probe: per resource + 1, its ranked slots in rs */
+	/* counting: per flat attribute, its value as counted (vok: counted at
+	 * all), the value's hash and, once added, the key in the worker's table
+	 * of generation key_gen */
+	struct slice *vtext;
+	uint64_t *vhash;
+	uint8_t *vtype, *vok;
+	struct corr_key **key;
+	uint32_t key_gen;
 };
 
 struct cw {
 	struct excol_worker *xw;
 	struct corr_table *t;
+	uint32_t t_gen; /* counts the tables t has been */
 	struct sketch q, pop, *with;
 	uint32_t n_with;
 	struct corr_op *ops;
@@ -148,6 +157,9 @@ struct corr_col {
 	 * population of the figures (the probe then reads only the units that
 	 * carry a ranked value) */
 	struct sketch pop;
+	/* pop was filled by the quantile pass (the same units and durations as
+	 * the counting pass sees), so the counting pass adds none to it */
+	bool pop_known;
 	struct ptarget *pt; /* probe: the ranked span attribute values */
 	uint32_t n_pt;
 	struct cw *w[EXEC_MAX_THREADS];

@@ -109,9 +109,10 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 	c->pass = pass;
 	c->threshold_ns = threshold_ns;
 	c->gen++;
-	if (pass == CORR_PASS_COUNT) {
+	if (pass == CORR_PASS_QUANTILE || (pass == CORR_PASS_COUNT && !c->pop_known)) {
 		sketch_free(&c->pop);
 		sketch_init(&c->pop, 0, 0);
+		c->pop_known = false;
 	}
 	if (pass == CORR_PASS_PROBE) {
 		c->p_name = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"));
@@ -149,7 +150,7 @@ int corr_col_end(struct corr_col *c, struct sketch *q)
 		if (rc < 0)
 			continue;
 		if (c->pass == CORR_PASS_QUANTILE) {
-			if (w->q.count && sketch_merge(q, &w->q) < 0)
+			if (w->q.count && (sketch_merge(q, &w->q) < 0 || sketch_merge(&c->pop, &w->q) < 0))
 				rc = CLEW_ENOMEM;
 			for (uint32_t i = 0; w->ops && c->ops && i < CORR_MAX_OPERATIONS * 2 && rc == 0; i++) {
 				if (!w->ops[i].used)
@@ -170,6 +171,7 @@ int corr_col_end(struct corr_col *c, struct sketch *q)
 	}
 	if (rc == 0 && c->pass == CORR_PASS_PROBE)
 		rc = corr_table_merge_probe(c->t, &c->pop, NULL);
+	c->pop_known = rc == 0 && c->pass == CORR_PASS_QUANTILE;
 	return rc;
 }
 
@@ -295,11 +297,34 @@ static int load_resources(struct cw *w, struct block *blk)
 	r->slot = arena_array(&r->a, r->n_flat + 1, sizeof *r->slot);
 	r->rs_off = arena_array(&r->a, r->n_res + 1, sizeof *r->rs_off);
 	r->rs = arena_array(&r->a, r->n_flat + 1, sizeof *r->rs);
-	if (!r->flat || !r->canon || !r->dup || !r->slot || !r->rs_off || !r->rs)
+	r->vtext = arena_array(&r->a, r->n_flat + 1, sizeof *r->vtext);
+	r->vhash = arena_array(&r->a, r->n_flat + 1, sizeof *r->vhash);
+	r->vtype = arena_array(&r->a, r->n_flat + 1, 1);
+	r->vok = arena_array(&r->a, r->n_flat + 1, 1);
+	r->key = arena_array(&r->a, r->n_flat + 1, sizeof *r->key);
+	if (!r->flat || !r->canon || !r->dup || !r->slot || !r->rs_off || !r->rs || !r->vtext || !r->vhash ||
+	    !r->vtype || !r->vok || !r->key)
 		return CLEW_ENOMEM;
+	r->key_gen = 0;
 	for (uint32_t k = 0; k < r->n_res; k++)
 		for (uint32_t i = 0; i < al[k].n; i++)
 			r->flat[r->off[k] + i] = &al[k].items[i];
+	for (uint32_t f = 0; f < r->n_flat; f++) { /* each value's text and hash, once per block */
+		char tmp[64];
+		enum corr_vtype vt = CORR_V_STRING;
+		struct slice v = {0};
+		r->vok[f] = corr_attr_text(&r->flat[f]->value, tmp, sizeof tmp, &vt, &v);
+		r->vtype[f] = (uint8_t)vt;
+		if (r->vok[f] && v.p == (const uint8_t *)tmp) { /* a number's text: keep it */
+			uint8_t *copy = arena_alloc(&r->a, v.len + 1);
+			if (!copy)
+				return CLEW_ENOMEM;
+			memcpy(copy, tmp, v.len);
+			v.p = copy;
+		}
+		r->vtext[f] = v;
+		r->vhash[f] = r->vok[f] ? corr_value_hash(vt, v) : 0;
+	}
 	for (uint32_t k = 0; k < r->n_res; k++) {
 		for (uint32_t f = r->off[k]; f < r->off[k + 1]; f++) {
 			r->canon[f] = f;
@@ -744,12 +769,31 @@ static int fold_add(struct page *pg, struct corr_key **memo, uint64_t code, uint
 	return corr_table_add_key_counts(w->t, *memo, vtype, val, bad, total, ex);
 }
 
+/* Add bad of total units carrying flat resource attribute f to the
+ * worker's table (as corr_table_add_attr_counts, its text, hash and key
+ * kept from one page to the next). */
+static int fold_res(struct cw *w, uint32_t f, uint64_t bad, uint64_t total, const uint8_t *ex)
+{
+	struct rcache *r = &w->rc_;
+	if (r->key_gen != w->t_gen) { /* another table: its keys are to be found again */
+		memset(r->key, 0, (size_t)r->n_flat * sizeof *r->key);
+		r->key_gen = w->t_gen;
+	}
+	if (!r->vok[f] || total == 0)
+		return 0;
+	if (!r->key[f] && !(r->key[f] = corr_table_key(w->t, CORR_SCOPE_RESOURCE, r->flat[f]->key)))
+		return corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, r->flat[f], bad, total, ex);
+	return corr_table_add_key_counts_h(w->t, r->key[f], (enum corr_vtype)r->vtype[f], r->vtext[f], r->vhash[f], bad,
+					   total, ex);
+}
+
 #define FOLD_AHEAD 12
 #define FOLD_RING 16 /* > FOLD_AHEAD */
 
 /* One entry of the page table on its way into the worker's table. */
 struct fitem {
 	const struct attr *a; /* a resource attribute, or NULL */
+	uint32_t res_f;	      /* a's index in the block's flat resource attributes */
 	struct corr_key *key; /* the table's key, or NULL (looked up by name) */
 	uint8_t scope, vtype;
 	struct slice k, val;
@@ -772,8 +816,10 @@ static void fold_prepare(struct page *pg, const struct pent *e, struct fitem *f)
 	f->total = e->total;
 	resolve(pg, e->code, &f->scope, &f->k, &f->vtype, &f->val, &f->a, f->tmp, sizeof f->tmp);
 	f->key = NULL;
-	if (f->a)
+	if (f->a) {
+		f->res_f = (uint32_t)(e->code & ((1ULL << 36) - 1));
 		return;
+	}
 	if (memo && !*memo)
 		*memo = corr_table_key(w->t, f->scope, f->k);
 	if (!memo || !*memo)
@@ -788,7 +834,7 @@ static int fold_item(struct page *pg, const struct fitem *f)
 {
 	struct corr_table *t = pg->w->t;
 	if (f->a)
-		return corr_table_add_attr_counts(t, CORR_SCOPE_RESOURCE, f->a, f->bad, f->total, f->ex);
+		return fold_res(pg->w, f->res_f, f->bad, f->total, f->ex);
 	if (!f->key)
 		return corr_table_add_counts(t, f->scope, f->k, f->vtype, f->val, f->bad, f->total, f->ex);
 	return corr_table_add_key_counts_h(t, f->key, f->vtype, f->val, f->h, f->bad, f->total, f->ex);
@@ -868,8 +914,7 @@ static int fold(struct page *pg)
 		uint32_t r = w->rtouched[k];
 		const uint8_t *ex = w->rbad[r] ? c->trace_ids + 16 * (size_t)w->row_trace[w->rex[r]] : NULL;
 		for (uint32_t f = w->rc_.off[r]; f < w->rc_.off[r + 1]; f++)
-			if (!w->rc_.dup[f] && (rc = corr_table_add_attr_counts(w->t, CORR_SCOPE_RESOURCE, w->rc_.flat[f],
-									      w->rbad[r], w->rtotal[r], ex)) < 0)
+			if (!w->rc_.dup[f] && (rc = fold_res(w, f, w->rbad[r], w->rtotal[r], ex)) < 0)
 				return rc;
 		w->rbad[r] = w->rtotal[r] = 0;
 	}
@@ -1047,8 +1092,11 @@ static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
 		if (!(w->memo = try_calloc(w->memo_mask + 1, sizeof *w->memo)))
 			return CLEW_ENOMEM;
 	}
-	if (c->pass == CORR_PASS_COUNT && !w->t && !(w->t = corr_table_new(c->co->max_values)))
-		return CLEW_ENOMEM;
+	if (c->pass == CORR_PASS_COUNT && !w->t) {
+		if (!(w->t = corr_table_new(c->co->max_values)))
+			return CLEW_ENOMEM;
+		w->t_gen++;
+	}
 	if (c->pass == CORR_PASS_QUANTILE && c->ops && !w->ops &&
 	    !(w->ops = try_calloc(CORR_MAX_OPERATIONS * 2, sizeof *w->ops)))
 		return CLEW_ENOMEM;
@@ -1075,7 +1123,8 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 	bool quantile = cc->pass == CORR_PASS_QUANTILE, probe = cc->pass == CORR_PASS_PROBE;
 	bool per_op = cc->ops && !trace;
 	/* errors need no durations (their passes add none to a sketch) */
-	unsigned want = BLOCK_COLS_TRACES | (latency ? BLOCK_COLS_DURATION : 0);
+	/* the quantile pass of spans needs their durations only */
+	unsigned want = (quantile && !trace && !self ? 0 : BLOCK_COLS_TRACES) | (latency ? BLOCK_COLS_DURATION : 0);
 	if (latency && (trace || self))
 		want |= BLOCK_COLS_START;
 	if (per_op)
@@ -1216,7 +1265,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			} else {
 				pg.bad = c->kind_status[2 * i + 1] == STATUS_ERROR;
 			}
-			if (latency && sketch_add(&w->pop, (double)dur) < 0)
+			if (latency && !cc->pop_known && sketch_add(&w->pop, (double)dur) < 0)
 				return CLEW_ENOMEM;
 			pg.bad ? n_bad++ : n_rest++;
 			add_span(&pg, i, false);
@@ -1256,7 +1305,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			if (!probe) {
 				pg.bad = latency ? dur > cc->threshold_ns : err;
 				pg.bad ? n_bad++ : n_rest++;
-				if (latency && sketch_add(&w->pop, (double)dur) < 0)
+				if (latency && !cc->pop_known && sketch_add(&w->pop, (double)dur) < 0)
 					return CLEW_ENOMEM;
 			}
 			for (uint32_t i = a; i < b; i++)

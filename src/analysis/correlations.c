@@ -724,6 +724,15 @@ static bool attr_text(const struct any_value *v, char *tmp, size_t cap, uint8_t 
 	}
 }
 
+bool corr_attr_text(const struct any_value *v, char *tmp, size_t cap, enum corr_vtype *vtype, struct slice *out)
+{
+	uint8_t vt;
+	if (!attr_text(v, tmp, cap, &vt, out))
+		return false;
+	*vtype = (enum corr_vtype)vt;
+	return true;
+}
+
 static void count_attr(struct corr_table *t, const struct unit *u, uint8_t scope, const struct attr *a)
 {
 	char tmp[64];

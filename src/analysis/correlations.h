@@ -197,9 +197,14 @@ int corr_table_add_key_counts_h(struct corr_table *t, struct corr_key *key, enum
  * entry read) its bytes. Reads the table only; no effect on results. */
 void corr_table_prefetch(const struct corr_key *key, uint64_t h, int stage);
 
+/* An attribute value as the counting takes it: *vtype and *out, the text
+ * (in tmp, cap bytes, for numbers) of strings, booleans, small integers and
+ * the 1-2-5 bins of other numbers; false for the types not counted. */
+bool corr_attr_text(const struct any_value *v, char *tmp, size_t cap, enum corr_vtype *vtype /* out */,
+		    struct slice *out /* out */);
+
 /* The same for an attribute, its value turned into text as the counting
- * does (strings, booleans, small integers, 1-2-5 bins); other types are
- * not counted. */
+ * does (corr_attr_text); other types are not counted. */
 int corr_table_add_attr_counts(struct corr_table *t, enum corr_scope scope, const struct attr *a, uint64_t bad,
 			       uint64_t total, const uint8_t *example);
 
