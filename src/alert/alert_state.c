@@ -79,16 +79,19 @@ enum alert_action alert_instance_step(struct alert_instance *in, const struct al
 	return ALERT_ACT_NONE;
 }
 
+/* Unix seconds from 0 to this fit an int64_t in nanoseconds (year 2262). */
+#define MAX_UNIX_S 9200000000LL
+
 static int64_t time_field(json_t *v, bool *ok)
 {
 	*ok = true;
-	if (json_is_integer(v))
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < MAX_UNIX_S)
 		return (int64_t)json_integer_value(v) * 1000000000LL;
-	if (json_is_real(v))
+	if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < (double)MAX_UNIX_S)
 		return (int64_t)(json_real_value(v) * 1e9);
 	if (json_is_string(v)) {
 		int64_t ns;
-		if (units_parse_rfc3339_ns(slice_cstr(json_string_value(v)), &ns))
+		if (units_parse_rfc3339_ns(slice_cstr(json_string_value(v)), &ns) && ns >= 0)
 			return ns;
 	}
 	*ok = false;
@@ -147,7 +150,7 @@ int alert_silence_from_json(json_t *o, int64_t now_ns, struct alert_silence *s, 
 		}
 	} else if (json_is_string(ex)) {
 		int64_t d;
-		if (units_parse_duration_ns(json_string_value(ex), &d) < 0 || d <= 0) {
+		if (units_parse_duration_ns(json_string_value(ex), &d) < 0 || d <= 0 || d > INT64_MAX - s->starts_ns) {
 			snprintf(err, errlen, "\"expiresIn\" must be a duration such as \"2h\"");
 			goto bad;
 		}

@@ -164,6 +164,19 @@ TEST(alert_state_silence_and_expiry)
 	o = json_loads("{\"matchers\":{},\"expiresIn\":\"1h\"}", 0, NULL);
 	CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, CLEW_EINVAL);
 	json_decref(o);
+	/* times that do not fit in nanoseconds are refused, not wrapped */
+	static const char *const far[] = {
+	    "{\"matchers\":{\"a\":\"b\"},\"endsAt\":3593203203200}",
+	    "{\"matchers\":{\"a\":\"b\"},\"endsAt\":1.8e24}",
+	    "{\"matchers\":{\"a\":\"b\"},\"startsAt\":-5,\"endsAt\":10}",
+	    "{\"matchers\":{\"a\":\"b\"},\"startsAt\":9199999999,\"expiresIn\":\"1000w\"}",
+	};
+	for (size_t i = 0; i < 4; i++) {
+		o = json_loads(far[i], 0, NULL);
+		CHECK(o != NULL);
+		CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, CLEW_EINVAL);
+		json_decref(o);
+	}
 }
 
 /* A batch of spans: account i % n_acct, duration (i % 100 + 1) ms, or slow
