@@ -283,6 +283,9 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 			json_object_set(ro, copied[i], v);
 	}
 	json_object_set_new(ro, "severity", json_string(sev ? sev : "critical"));
+	/* burn windows are minutes long: evaluated every 30 s unless told */
+	if (!json_object_get(ro, "interval") || json_is_null(json_object_get(ro, "interval")))
+		json_object_set_new(ro, "interval", json_string("30s"));
 	char *rq = xmalloc(strlen(d->query) + (by ? strlen(by) : 0) + 32);
 	snprintf(rq, strlen(d->query) + (by ? strlen(by) : 0) + 32, "%s | rate()%s%s%s", d->query, by ? " by (" : "",
 	         by ? by : "", by ? ")" : "");

@@ -35,7 +35,7 @@ export interface RuleForm {
 
 export const EMPTY_FORM: RuleForm = {
 	name: '', query: '{ kind = server } | quantile_over_time(duration, 0.99) by (resource.service.name)',
-	op: '>', threshold: '1', clear: '', interval: '30s', for: '1m', range: '', severity: 'warning', labels: '', notify: '', groupBy: '',
+	op: '>', threshold: '1', clear: '', interval: '10s', for: '1m', range: '', severity: 'warning', labels: '', notify: '', groupBy: '',
 };
 
 // "k=v" lines (or "k: v") to an object; lines without a key are errors.

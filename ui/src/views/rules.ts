@@ -35,7 +35,7 @@ function ruleList(ctx: Ctx): View {
 				h('td', null, link(buildUrl({ page: 'rules', ruleId: x.id }, {}), x.name), x.enabled === false ? h('span', { class: 'muted' }, ' (disabled)') : null),
 				h('td', { class: 'mono trunc', title: x.query }, x.query),
 				h('td', { class: 'num' }, `${x.condition.op} ${fmtVal(x.condition.threshold)}`),
-				h('td', { class: 'num' }, `${x.interval || '30s'} / ${x.for || '0s'}`),
+				h('td', { class: 'num' }, `${x.interval || '10s'} / ${x.for || '0s'}`),
 				h('td', null, h('span', { class: `sev sev-${x.severity}` }, (x.severity || 'w')[0].toUpperCase()), x.severity || ''),
 				h('td', { class: `num${count(x.id!, 'firing') ? ' err' : ''}` }, String(count(x.id!, 'firing'))),
 				h('td', { class: 'num' }, String(count(x.id!, 'pending')))))));
