@@ -9,7 +9,9 @@
 // nor the evaluation (the second account's alert reaches the webhook while
 // the slow receiver still holds the first one); the down one is retried
 // with its attempts in the delivery log; each account resolves when its
-// fault ends, and no other account is ever notified.
+// fault ends, and no other account is ever notified. A second rule with
+// the default interval, for and range measures the delay from the fault's
+// start to its notification with the defaults (under 30 s).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -120,6 +122,7 @@ test('alert delivery: three formats, a slow and a dead receiver delay nobody, re
 	const slack = await receiver();
 	const pd = await receiver();
 	const slow = await receiver(SLOW_MS);
+	const dflt = await receiver();
 	const down = await downUrl();
 	const server = await startClew({ args: ['--public-url', 'http://clew.example:3200'] });
 	let g;
@@ -140,6 +143,10 @@ test('alert delivery: three formats, a slow and a dead receiver delay nobody, re
 		let r = await send(server, 'POST', '/api/v1/alert-rules', rule);
 		assert.equal(r.status, 201, r.text);
 		const ruleId = r.json.id;
+		r = await send(server, 'POST', '/api/v1/alert-rules', { name: 'account p99, defaults', query: rule.query,
+			condition: { op: '>', threshold: 1.5 }, notify: [{ type: 'webhook', url: dflt.url }] });
+		assert.equal(r.status, 201, r.text);
+		assert.deepEqual([r.json.interval, r.json.for, r.json.range], ['10s', '0s', '1m']);
 
 		g = gen(server.url('otlpHttp'), ['--duration', '90s',
 			'--fault', `custom:account=${FIRST},add=2s,start=3s,duration=20s`,
@@ -206,6 +213,12 @@ test('alert delivery: three formats, a slow and a dead receiver delay nobody, re
 		// and it is in flight to the slow receiver while that one still holds the first
 		await until('the slow receiver holds both', () => slow.got.some((n) => webhookAcct(n) === SECOND), 10000);
 
+		// the rule with the defaults
+		const d1 = await until('the default rule\'s notification', () => dflt.got.find((n) => n.body.status === 'firing' && webhookAcct(n) === FIRST), 40000);
+		const delayDefault = d1.at - onFirst;
+		console.log(`alert delay with the default interval, for and range: ${(delayDefault / 1000).toFixed(1)} s`);
+		assert.ok(delayDefault > 0 && delayDefault < 30000, `${delayDefault} ms`);
+
 		// the dead receiver is retried, and the log says so
 		const log = await until('retries of the dead receiver', async () => {
 			const x = (await getJson(server.url('http', '/api/v1/alert-deliveries?limit=1000'))).json.deliveries;
@@ -241,7 +254,7 @@ test('alert delivery: three formats, a slow and a dead receiver delay nobody, re
 		assert.deepEqual(problems, []);
 	} finally {
 		if (g) await g.stop();
-		for (const x of [hook, slack, pd, slow]) x.srv.close();
+		for (const x of [hook, slack, pd, slow, dflt]) x.srv.close();
 		await server.cleanup();
 	}
 });
