@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,10 @@ static int64_t time_field(json_t *v, bool *ok)
 	*ok = true;
 	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < MAX_UNIX_S)
 		return (int64_t)json_integer_value(v) * 1000000000LL;
+	/* to the microsecond: what alert_silence_write_json writes (whole
+	 * milliseconds) reads back exactly */
 	if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < (double)MAX_UNIX_S)
-		return (int64_t)(json_real_value(v) * 1e9);
+		return (int64_t)llround(json_real_value(v) * 1e6) * 1000;
 	if (json_is_string(v)) {
 		int64_t ns;
 		if (units_parse_rfc3339_ns(slice_cstr(json_string_value(v)), &ns) && ns >= 0)
@@ -186,10 +189,11 @@ void alert_silence_write_json(struct json *j, const struct alert_silence *s, int
 		json_cstr(j, s->matchers[i].value);
 	}
 	json_obj_end(j);
+	/* whole milliseconds, so that a save and a load give the same times */
 	json_key(j, "startsAt");
-	json_double(j, (double)s->starts_ns / 1e9);
+	json_double(j, (double)(s->starts_ns / 1000000) / 1e3);
 	json_key(j, "endsAt");
-	json_double(j, (double)s->ends_ns / 1e9);
+	json_double(j, (double)(s->ends_ns / 1000000) / 1e3);
 	json_key(j, "active");
 	json_bool(j, now_ns >= s->starts_ns && now_ns < s->ends_ns);
 	json_key(j, "comment");

@@ -164,6 +164,29 @@ TEST(alert_state_silence_and_expiry)
 	o = json_loads("{\"matchers\":{},\"expiresIn\":\"1h\"}", 0, NULL);
 	CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, CLEW_EINVAL);
 	json_decref(o);
+	/* what silences.json holds reads back as the same times */
+	o = json_loads("{\"matchers\":{\"a\":\"b\"},\"startsAt\":1796601600.123456,\"endsAt\":7196609897}", 0, NULL);
+	CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, 0);
+	CHECK_INT(s.ends_ns, ==, 7196609897000000000LL);
+	json_decref(o);
+	struct buf w1, w2;
+	buf_init(&w1, 1 << 16);
+	buf_init(&w2, 1 << 16);
+	struct json jw;
+	json_init(&jw, &w1);
+	alert_silence_write_json(&jw, &s, 0);
+	alert_silence_free(&s);
+	o = json_loadb((const char *)w1.p, w1.len, 0, NULL);
+	CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, 0);
+	CHECK_INT(s.starts_ns, ==, 1796601600123000000LL);
+	CHECK_INT(s.ends_ns, ==, 7196609897000000000LL);
+	json_init(&jw, &w2);
+	alert_silence_write_json(&jw, &s, 0);
+	CHECK(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
+	alert_silence_free(&s);
+	json_decref(o);
+	buf_free(&w1);
+	buf_free(&w2);
 	/* times that do not fit in nanoseconds are refused, not wrapped */
 	static const char *const far[] = {
 	    "{\"matchers\":{\"a\":\"b\"},\"endsAt\":3593203203200}",
