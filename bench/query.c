@@ -3,14 +3,16 @@
  * of several runs, with the columnar path on and off (excol_set_enabled):
  * (a) filter + count on service, span name and status, as a metrics query
  * over one step and as a search (most_recent, so every block is read);
- * (b) a p99 of durations by a high-cardinality attribute; (c) a count by
+ * (b) a p99 of durations by a high-cardinality attribute over every span; (c) a count by
  * service. The store is N spans of `clew gen` traffic written as blocks
  * (no head), or an existing data directory.
  *
  *   query [--spans 10000000] [--data-dir DIR] [--runs 5] [--slow-runs 1]
  *         [--threads 2] [--cache-mb 1024] [--dir DIR] [--seed 1] [--only NAME]
+ *         [--dump FILE]
  * (--only runs one figure: filter_count, filter_search, quantile_by_customer
- * or count_by_service.)
+ * or count_by_service; --dump writes each metrics answer's series, labels
+ * and values, to FILE.label, to compare answers between builds.)
  * Prints one "name value unit" line per figure. */
 #include <math.h>
 #include <stdio.h>
@@ -51,9 +53,41 @@ static const struct store_query_ops *g_ops = &bench_store_ops;
 static void *g_impl = &g_store;
 static uint32_t g_threads = 2;
 static const char *g_only;
+static const char *g_dump;
+
+/* The series of set, one line each (labels, then every step's value with
+ * all its digits), into g_dump.label. */
+static void dump_series(const char *label, const struct series_set *set)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s.%s", g_dump, label);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return;
+	}
+	uint32_t steps = series_n_steps(set);
+	for (uint32_t i = 0; i < series_count(set); i++) {
+		const struct series_out *so = series_at(set, i);
+		for (uint32_t l = 0; l < so->n_labels; l++) {
+			const struct tql_value *v = &so->labels[l].value;
+			if (v->type == TQL_T_STRING)
+				fprintf(f, "%.*s ", (int)v->u.s.len, (const char *)v->u.s.p);
+			else if (v->type == TQL_T_NIL)
+				fprintf(f, "nil ");
+			else
+				fprintf(f, "%lld ", (long long)v->u.i);
+		}
+		fprintf(f, "=");
+		for (uint32_t k = 0; k < steps; k++)
+			fprintf(f, " %.17g", so->values[k]);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+}
 
 /* One run of q: metrics over the whole range in one step, or a search. */
-static int run_once(const char *q, bool search, double *cpu, double *wall, uint64_t *out_n)
+static int run_once(const char *q, bool search, const char *dump, double *cpu, double *wall, uint64_t *out_n)
 {
 	struct arena a;
 	struct tql_error e;
@@ -89,6 +123,8 @@ static int run_once(const char *q, bool search, double *cpu, double *wall, uint6
 		if (rc < 0)
 			fprintf(stderr, "%s: %s\n", q, err);
 		*out_n = set ? series_count(set) : 0;
+		if (set && dump)
+			dump_series(dump, set);
 		series_set_free(set);
 	}
 	*cpu = self_cpu_seconds() - c0;
@@ -109,11 +145,12 @@ static int bench(const char *label, const char *q, bool search, int runs, int sl
 			continue;
 		excol_set_enabled(mode);
 		double c, w;
-		int rc = run_once(q, search, &c, &w, &res); /* warm the column cache */
+		/* warm the column cache; the answer dumped from this run */
+		int rc = run_once(q, search, g_dump && mode ? label : NULL, &c, &w, &res);
 		if (rc < 0)
 			return rc;
 		for (int k = 0; k < n && k < MAX_RUNS; k++)
-			if ((rc = run_once(q, search, &cpu[k], &wall[k], &res)) < 0)
+			if ((rc = run_once(q, search, NULL, &cpu[k], &wall[k], &res)) < 0)
 				return rc;
 		double mc = median(cpu, n < MAX_RUNS ? n : MAX_RUNS), mw = median(wall, n < MAX_RUNS ? n : MAX_RUNS);
 		const char *m = mode ? "columnar" : "span_by_span";
@@ -157,6 +194,8 @@ int main(int argc, char **argv)
 			seed = strtoull(v, NULL, 10);
 		else if (strcmp(argv[i], "--only") == 0)
 			g_only = v;
+		else if (strcmp(argv[i], "--dump") == 0)
+			g_dump = v;
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
@@ -202,6 +241,16 @@ int main(int argc, char **argv)
 	}
 	printf("spans %llu spans\nblocks %zu blocks\nthreads %u threads\n", (unsigned long long)g_store.spans, g_store.n_blocks,
 	       g_threads);
+	uint64_t file_bytes = 0, ded_bytes = 0;
+	for (size_t k = 0; k < g_store.n_blocks; k++) {
+		struct block_info bi;
+		block_get_info(g_store.blocks[k], &bi);
+		file_bytes += bi.file_bytes;
+		for (int c = BCOL_SPAN_DED; c < BCOL_COUNT; c++)
+			ded_bytes += bi.column_bytes[c];
+	}
+	printf("store_bytes %llu bytes\nstore_dedicated_bytes %llu bytes\n", (unsigned long long)file_bytes,
+	       (unsigned long long)ded_bytes);
 	static const char *filter =
 		"{resource.service.name=\"users\" && name=\"identity.v1.Users/Get\" && status=error}";
 	char a1[256], a2[300];
@@ -210,7 +259,7 @@ int main(int argc, char **argv)
 	if ((rc = bench("filter_count", a1, false, runs, slow_runs)) < 0 ||
 	    (rc = bench("filter_search", a2, true, runs, slow_runs)) < 0 ||
 	    (rc = bench("quantile_by_customer",
-			"{resource.service.name=\"users\"} | quantile_over_time(duration, .99) by (span.customer.id)",
+			"{ } | quantile_over_time(duration, .99) by (span.customer.id)",
 			false, runs, slow_runs)) < 0 ||
 	    (rc = bench("count_by_service", "{} | count_over_time() by (resource.service.name)", false, runs,
 			slow_runs)) < 0) {

@@ -1,8 +1,9 @@
 /* Fuzz target for the block reader: the input is written as a block file,
  * which is checked, opened, searched for the trace ids its first bytes and
  * its page table name, and read page by page, whole and through the query
- * engine's column decoder. Nothing may crash, and a block that block_check
- * passes must also read without error. */
+ * engine's column decoder (a dedicated attribute column too, for the keys
+ * that have one). Nothing may crash, and a block that block_check passes
+ * must also read without error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rc == 0 && c.dict_n[1] > 0) {
 			rc = block_cols_key(b, p, &c, (uint32_t)(size ? data[size - 1] : 0) % c.dict_n[1], &k);
+			if (check_rc == 0 && rc != 0 && rc != CLEW_ENOMEM)
+				abort();
+		}
+		/* the keys with a dedicated column, through it, for every span
+		 * and for every other one */
+		for (int d = 0; d < BLOCK_DED_MAX && c.dict_n[1] > 0; d++) {
+			uint32_t kid = block_page(b, p)->ded_key[d];
+			static uint8_t sel[1 << 16];
+			if (!kid)
+				continue;
+			for (size_t i = 0; i < sizeof sel; i++)
+				sel[i] = i & 1;
+			rc = block_cols_load(b, p, BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES, &c);
+			if (rc == 0)
+				rc = block_cols_key_sel(b, p, &c, kid - 1, c.spans < sizeof sel ? sel : NULL, &k);
 			if (check_rc == 0 && rc != 0 && rc != CLEW_ENOMEM)
 				abort();
 		}

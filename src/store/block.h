@@ -13,6 +13,10 @@
 #include "ingest/span.h"
 #include "store/fileops.h"
 
+/* Dedicated span attribute columns per page (format version 2): for up to
+ * this many keys that most of a page's spans carry with string values. */
+#define BLOCK_DED_MAX 4
+
 /* The columns of a page, in the order they are stored (docs/storage.md). */
 enum block_col {
 	BCOL_TRACE_ID = 0, /* 16 raw bytes per trace, sorted */
@@ -47,7 +51,11 @@ enum block_col {
 	BCOL_DICT_NAMES = BCOL_LN_ATTR + 8, /* sorted span and event names */
 	BCOL_DICT_KEYS,			    /* sorted attribute keys */
 	BCOL_DICT_VALUES,		    /* sorted string values, status messages, trace states */
-	BCOL_COUNT,
+	/* version 2: BLOCK_DED_MAX dedicated span attribute columns, varint
+	 * per span: its first attribute with the key's id in dict_values + 1,
+	 * 0 none (block_page_info.ded_key names the keys) */
+	BCOL_SPAN_DED,
+	BCOL_COUNT = BCOL_SPAN_DED + BLOCK_DED_MAX,
 };
 
 /* Offsets within an attribute group. */
@@ -95,6 +103,9 @@ struct block_page_info {
 	uint32_t spans, traces;
 	int64_t min_start_ns, max_start_ns;
 	int64_t min_dur_ns, max_dur_ns;
+	/* the key of dedicated column BCOL_SPAN_DED + i: its id in the page's
+	 * key dictionary + 1, 0 for none */
+	uint32_t ded_key[BLOCK_DED_MAX];
 };
 
 struct block_writer;
@@ -262,7 +273,10 @@ int block_cols_key(struct block *b, uint32_t p, struct block_cols *c, uint32_t k
 /* block_cols_key for the spans i with sel[i] != 0 only (sel: one byte per
  * span; NULL means every span): the other spans read BLOCK_KEY_NONE and
  * their values are skipped unchecked; the count, key and type columns and
- * the string stream's framing are checked in full as before. */
+ * the string stream's framing are checked in full as before. A key with a
+ * dedicated column on the page (block_page_info.ded_key) is read from that
+ * column alone, each id checked against dict[2]; the generic columns are
+ * then not read (block_check compares the two). */
 int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32_t kid, const uint8_t *sel,
 		       struct block_key_col *out);
 

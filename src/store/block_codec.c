@@ -359,7 +359,12 @@ static const char *const col_names[BCOL_COUNT] = {
 	[BCOL_DICT_NAMES] = "dict_names",
 	[BCOL_DICT_KEYS] = "dict_keys",
 	[BCOL_DICT_VALUES] = "dict_values",
+	[BCOL_SPAN_DED + 0] = "span_dedicated_0",
+	[BCOL_SPAN_DED + 1] = "span_dedicated_1",
+	[BCOL_SPAN_DED + 2] = "span_dedicated_2",
+	[BCOL_SPAN_DED + 3] = "span_dedicated_3",
 };
+_Static_assert(BLOCK_DED_MAX == 4, "name every dedicated column");
 
 const char *blk_col_name(unsigned col)
 {

@@ -598,14 +598,9 @@ static int key_stream_to(struct cols_ld *l, int col, struct key_stream *s, const
 	return 0;
 }
 
-static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct block_key_col *o)
+/* Room in o for ns spans. */
+static int key_col_reserve(struct block_key_col *o, uint32_t ns)
 {
-	struct block_cols *c = l->c;
-	const int g = BCOL_SPAN_ATTR;
-	struct blk_cur kc, typ;
-	struct key_stream ss = {0}, is = {0}, ds = {0}, bs = {0};
-	int rc;
-	uint32_t ns = c->spans;
 	if (o->cap < (size_t)ns + 1) {
 		size_t cap = (size_t)ns + 1 + ns / 4;
 		free(o->type);
@@ -618,6 +613,58 @@ static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct 
 		o->cap = cap;
 	}
 	o->spans = ns;
+	return 0;
+}
+
+/* cols_key from dedicated column slot of the page (whose key it must be):
+ * one varint per span, each decoded and checked against dict[2], the
+ * column consumed to its last byte; no generic column is read. */
+static int cols_ded(struct cols_ld *l, unsigned slot, const uint8_t *sel, struct block_key_col *o)
+{
+	const int col = BCOL_SPAN_DED + (int)slot;
+	struct blk_cur cur;
+	int rc;
+	uint32_t ns = l->c->spans;
+	uint64_t nv = l->c->dict_n[2];
+	if ((rc = key_col_reserve(o, ns)) < 0 || (rc = cols_sec(l, col, &cur)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < ns; i++) {
+		uint64_t v;
+		if (cur.p < cur.end && *cur.p < 0x80)
+			v = *cur.p++;
+		else
+			v = blk_rd_varint(&cur);
+		if (cur.err || v > nv)
+			CL_FAIL(l, col);
+		bool has = v && (!sel || sel[i]);
+		o->type[i] = has ? ANY_STRING : BLOCK_KEY_NONE;
+		o->val[i] = has ? v - 1 : 0;
+	}
+	if (cur.p != cur.end)
+		CL_FAIL(l, col);
+	return 0;
+}
+
+/* The dedicated column slot of page p holding key kid, or -1. */
+static int ded_slot(const struct block *b, uint32_t p, uint32_t kid)
+{
+	const struct block_page_info *pi = block_page(b, p);
+	for (int k = 0; k < BLOCK_DED_MAX && kid != UINT32_MAX; k++)
+		if (pi->ded_key[k] == kid + 1)
+			return k;
+	return -1;
+}
+
+static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct block_key_col *o)
+{
+	struct block_cols *c = l->c;
+	const int g = BCOL_SPAN_ATTR;
+	struct blk_cur kc, typ;
+	struct key_stream ss = {0}, is = {0}, ds = {0}, bs = {0};
+	int rc;
+	uint32_t ns = c->spans;
+	if ((rc = key_col_reserve(o, ns)) < 0)
+		return rc;
 	memset(o->type, BLOCK_KEY_NONE, ns);
 	if (kid == UINT32_MAX)
 		return 0;
@@ -756,11 +803,55 @@ int block_cols_key_sel(struct block *b, uint32_t p, struct block_cols *c, uint32
 		return rc;
 	struct cols_ld l = {.b = b, .page = p, .c = c, .pv = c->priv, .bad_col = -1};
 	block_get_info(b, &l.info);
-	rc = cols_key(&l, kid, sel, out);
+	int slot = kid < c->dict_n[1] ? ded_slot(b, p, kid) : -1;
+	rc = slot >= 0 ? cols_ded(&l, (unsigned)slot, sel, out) : cols_key(&l, kid, sel, out);
 	if (rc == CLEW_ECORRUPT && l.bad_col >= 0)
 		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, l.err, sizeof l.err);
 	if (rc < 0)
 		cols_drop(l.pv);
+	return rc;
+}
+
+int blk_ded_check(struct block *b, uint32_t p, char *err, size_t errlen, uint64_t *bad_off)
+{
+	const struct block_page_info *pi = block_page(b, p);
+	struct block_cols c;
+	struct block_key_col gen = {0}, ded = {0};
+	int rc = 0;
+	bool any = false;
+	for (int k = 0; k < BLOCK_DED_MAX; k++)
+		any |= pi->ded_key[k] != 0;
+	if (!any)
+		return 0;
+	block_cols_init(&c);
+	if ((rc = block_cols_load(b, p, BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES, &c)) < 0)
+		goto out;
+	struct cols_ld l = {.b = b, .page = p, .c = &c, .pv = c.priv, .bad_col = -1};
+	block_get_info(b, &l.info);
+	for (unsigned k = 0; k < BLOCK_DED_MAX && rc == 0; k++) {
+		uint32_t kid = pi->ded_key[k] - 1;
+		if (!pi->ded_key[k])
+			continue;
+		l.bad_col = BCOL_SPAN_DED + (int)k;
+		if (kid >= c.dict_n[1]) {
+			rc = CLEW_ECORRUPT;
+			break;
+		}
+		if ((rc = cols_key(&l, kid, NULL, &gen)) < 0 || (rc = cols_ded(&l, k, NULL, &ded)) < 0)
+			break;
+		/* the same answer as the generic columns, span by span */
+		for (uint32_t i = 0; i < c.spans && rc == 0; i++)
+			if (gen.type[i] != ded.type[i] || (gen.type[i] == ANY_STRING && gen.val[i] != ded.val[i]))
+				rc = CLEW_ECORRUPT;
+	}
+	if (rc == CLEW_ECORRUPT && l.bad_col >= 0) {
+		*bad_off = blk_col_offset(b, p, (unsigned)l.bad_col);
+		rc = blk_col_corrupt(b, p, (unsigned)l.bad_col, err, errlen);
+	}
+out:
+	block_key_col_free(&gen);
+	block_key_col_free(&ded);
+	block_cols_free(&c);
 	return rc;
 }
 

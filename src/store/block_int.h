@@ -13,7 +13,8 @@
 
 #define BLK_MAGIC "CLEWBLK1"
 #define BLK_TAIL_MAGIC "CLEWBLKF"
-#define BLK_VERSION 1u
+#define BLK_VERSION 2u	   /* written; 1 (no dedicated columns) is read too */
+#define BLK_COLS_V1 BCOL_SPAN_DED /* columns per page of version 1 */
 #define BLK_HDR_BYTES 16
 #define BLK_TAIL_BYTES 40
 #define BLK_DIR_ENTRY_BYTES 28
@@ -141,5 +142,12 @@ int blk_col_load(struct block *b, uint32_t p, unsigned col, struct blk_col *out,
 void blk_col_release(struct blk_col *c);
 /* Log and return CLEW_ECORRUPT for column col of page p (message in err). */
 int blk_col_corrupt(struct block *b, uint32_t p, unsigned col, char *err, size_t errlen);
+/* The file offset of column col of page p. */
+uint64_t blk_col_offset(const struct block *b, uint32_t p, unsigned col);
+/* Check the dedicated columns of page p (block_check): each names a key of
+ * the page and gives, span by span, what the generic span attribute
+ * columns give for it. 0, or CLEW_ECORRUPT with the message in err and
+ * *bad_off the column's offset, or block_cols_load's errors. */
+int blk_ded_check(struct block *b, uint32_t p, char *err, size_t errlen, uint64_t *bad_off);
 
 #endif

@@ -40,6 +40,7 @@ struct block {
 	atomic_int deleted;
 	uint64_t uid;
 	uint64_t file_size;
+	uint32_t ncols; /* columns per page: BLK_COLS_V1 (version 1) or BCOL_COUNT */
 	struct blk_dirent *dir;
 	size_t n_dir;
 	struct block_info info;
@@ -468,10 +469,10 @@ static int parse_dir(struct block *b, const uint8_t *p, uint64_t dir_off, uint32
 		d->col = (uint16_t)(e[22] | e[23] << 8);
 		d->page = blk_le32(e + 24);
 		uint64_t at = dir_off + i * BLK_DIR_ENTRY_BYTES;
-		size_t n_cols = (size_t)n_pages * BCOL_COUNT;
+		size_t n_cols = (size_t)n_pages * b->ncols;
 		uint8_t want_kind = i < n_cols ? BLK_KIND_COLUMN : (uint8_t)(BLK_KIND_RESOURCES + (i - n_cols));
-		uint32_t want_page = i < n_cols ? (uint32_t)(i / BCOL_COUNT) : BLK_PAGE_NONE;
-		uint16_t want_col = i < n_cols ? (uint16_t)(i % BCOL_COUNT) : 0;
+		uint32_t want_page = i < n_cols ? (uint32_t)(i / b->ncols) : BLK_PAGE_NONE;
+		uint16_t want_col = i < n_cols ? (uint16_t)(i % b->ncols) : 0;
 		if (d->offset != expect)
 			return bad(err, errlen, b->path, at, "section %zu at offset %" PRIu64 ", expected %" PRIu64, i,
 				   d->offset, expect);
@@ -512,7 +513,7 @@ static int parse_meta(struct block *b, const struct cbuf *m, uint32_t n_pages, c
 	in->distinct_keys = blk_le64(p + 112);
 	in->distinct_values = blk_le64(p + 120);
 	b->filter_bits = blk_le32(p + 132);
-	if (blk_le32(p + 28) != BCOL_COUNT || in->pages != n_pages)
+	if (blk_le32(p + 28) != b->ncols || in->pages != n_pages)
 		return bad(err, errlen, b->path, at, "meta disagrees with the directory");
 	if (!(b->pages = try_calloc((size_t)n_pages + 1, sizeof *b->pages)))
 		return CLEW_ENOMEM;
@@ -529,6 +530,15 @@ static int parse_meta(struct block *b, const struct cbuf *m, uint32_t n_pages, c
 		pi->max_start_ns = (int64_t)blk_le64(e + 56);
 		pi->min_dur_ns = (int64_t)blk_le64(e + 64);
 		pi->max_dur_ns = (int64_t)blk_le64(e + 72);
+		for (uint32_t k = 0; k < BLOCK_DED_MAX && b->ncols > BLK_COLS_V1; k++) {
+			/* a dedicated column exactly where a key is named, each key once */
+			pi->ded_key[k] = blk_le32(e + 80 + 4 * k);
+			bool has_col = b->dir[(size_t)i * b->ncols + BCOL_SPAN_DED + k].raw_len != 0, dup = false;
+			for (uint32_t j = 0; j < k; j++)
+				dup |= pi->ded_key[k] && pi->ded_key[j] == pi->ded_key[k];
+			if (dup || has_col != (pi->ded_key[k] != 0))
+				return bad(err, errlen, b->path, at, "page %" PRIu32 " names dedicated columns it lacks", i);
+		}
 		if (pi->first_row != rows || pi->traces == 0 || pi->spans < pi->traces ||
 		    memcmp(pi->first_trace_id, pi->last_trace_id, 16) > 0 ||
 		    (i > 0 && memcmp(b->pages[i - 1].last_trace_id, pi->first_trace_id, 16) >= 0))
@@ -617,7 +627,8 @@ static struct block *open_impl(struct fileops *ops, const char *path, int *rc_ou
 		rc = bad(err, errlen, path, 0, "bad header magic or CRC");
 		goto out;
 	}
-	if (blk_le32(hdr + 8) != BLK_VERSION) {
+	b->ncols = blk_le32(hdr + 8) == 1 ? BLK_COLS_V1 : BCOL_COUNT;
+	if (blk_le32(hdr + 8) != BLK_VERSION && blk_le32(hdr + 8) != 1) {
 		rc = bad(err, errlen, path, 8, "unknown block version %" PRIu32, blk_le32(hdr + 8));
 		goto out;
 	}
@@ -632,7 +643,7 @@ static struct block *open_impl(struct fileops *ops, const char *path, int *rc_ou
 	uint64_t dir_off = blk_le64(tail), dir_len = blk_le64(tail + 8);
 	uint32_t n_dir = blk_le32(tail + 16), n_pages = blk_le32(tail + 24);
 	if (dir_len != (uint64_t)n_dir * BLK_DIR_ENTRY_BYTES || dir_off < BLK_HDR_BYTES || dir_off > tail_at ||
-	    dir_off + dir_len != tail_at || n_dir != (uint64_t)n_pages * BCOL_COUNT + BLK_BLOCK_SECTIONS) {
+	    dir_off + dir_len != tail_at || n_dir != (uint64_t)n_pages * b->ncols + BLK_BLOCK_SECTIONS) {
 		*bad_off = tail_at;
 		rc = bad(err, errlen, path, tail_at, "footer describes an impossible directory");
 		goto out;
@@ -651,7 +662,7 @@ static struct block *open_impl(struct fileops *ops, const char *path, int *rc_ou
 	}
 	if ((rc = parse_dir(b, dirb, dir_off, n_pages, err, errlen)) < 0)
 		goto out;
-	size_t first_tab = (size_t)n_pages * BCOL_COUNT;
+	size_t first_tab = (size_t)n_pages * b->ncols;
 	*bad_off = b->dir[n_dir - 1].offset;
 	if ((rc = sec_load(b, n_dir - 1, 0, &meta, err, errlen)) < 0 ||
 	    (rc = parse_meta(b, meta, n_pages, err, errlen)) < 0)
@@ -789,7 +800,7 @@ static void page_release(struct page_dec *pd)
 
 static uint64_t sec_offset(const struct block *b, uint32_t page, int col)
 {
-	return b->dir[(size_t)page * BCOL_COUNT + (size_t)col].offset;
+	return b->dir[(size_t)page * b->ncols + (size_t)col].offset;
 }
 
 static int parse_dict(struct page_dec *pd, int cls)
@@ -830,9 +841,10 @@ static int page_load(struct page_dec *pd, struct block *b, uint32_t p, int use_c
 	pd->page = p;
 	pd->pi = &b->pages[p];
 	pd->bad_col = -1;
-	if ((rc = sec_load_run(b, (size_t)p * BCOL_COUNT, BCOL_COUNT, use_cache, pd->col, err, errlen)) < 0)
+	/* the generic columns: the dedicated ones repeat what they hold */
+	if ((rc = sec_load_run(b, (size_t)p * b->ncols, BLK_COLS_V1, use_cache, pd->col, err, errlen)) < 0)
 		return rc;
-	for (int i = 0; i < BCOL_COUNT; i++)
+	for (int i = 0; i < BLK_COLS_V1; i++)
 		pd->cur[i] = (struct blk_cur){pd->col[i]->data, pd->col[i]->data + pd->col[i]->len, 0};
 	if (pd->col[BCOL_TRACE_ID]->len != (size_t)pd->pi->traces * 16)
 		pd->bad_col = BCOL_TRACE_ID;
@@ -1147,7 +1159,7 @@ static int page_walk(struct page_dec *pd, uint32_t t_from, uint32_t t_to, int fu
 		return 0;
 	if (rows != pi->spans)
 		PD_FAIL(pd, BCOL_TRACE_NSPANS);
-	for (int i = 0; i < BCOL_COUNT; i++) {
+	for (int i = 0; i < BLK_COLS_V1; i++) {
 		if (i == BCOL_TRACE_ID || i == BCOL_SPAN_ID || i == BCOL_KIND_STATUS)
 			continue; /* read by index; their lengths were checked */
 		if (pd->cur[i].p != pd->cur[i].end)
@@ -1190,7 +1202,7 @@ int block_get_trace(struct block *b, const uint8_t trace_id[16], struct span_bat
 	uint32_t p = lo;
 	if (memcmp(trace_id, b->pages[p].first_trace_id, 16) < 0 || memcmp(trace_id, b->pages[p].last_trace_id, 16) > 0)
 		return CLEW_ENOTFOUND;
-	if ((rc = sec_load(b, (size_t)p * BCOL_COUNT + BCOL_TRACE_ID, 1, &ids, err, sizeof err)) < 0) {
+	if ((rc = sec_load(b, (size_t)p * b->ncols + BCOL_TRACE_ID, 1, &ids, err, sizeof err)) < 0) {
 		log_corrupt(rc, err);
 		return rc;
 	}
@@ -1247,9 +1259,9 @@ int block_read_column(struct block *b, uint32_t p, enum block_col col, uint8_t *
 	char err[512] = "";
 	struct cbuf *c;
 	int rc;
-	if (p >= b->info.pages || (unsigned)col >= BCOL_COUNT)
+	if (p >= b->info.pages || (unsigned)col >= b->ncols)
 		return CLEW_EINVAL;
-	if ((rc = sec_load(b, (size_t)p * BCOL_COUNT + col, 1, &c, err, sizeof err)) < 0) {
+	if ((rc = sec_load(b, (size_t)p * b->ncols + col, 1, &c, err, sizeof err)) < 0) {
 		log_corrupt(rc, err);
 		return rc;
 	}
@@ -1274,7 +1286,7 @@ int block_page_dict_has(struct block *b, uint32_t p, enum block_col dict, struct
 	memset(&pd, 0, sizeof pd);
 	pd.b = b;
 	pd.page = p;
-	if ((rc = sec_load(b, (size_t)p * BCOL_COUNT + dict, 1, &pd.col[dict], err, sizeof err)) < 0)
+	if ((rc = sec_load(b, (size_t)p * b->ncols + dict, 1, &pd.col[dict], err, sizeof err)) < 0)
 		goto out;
 	pd.cur[dict] = (struct blk_cur){pd.col[dict]->data, pd.col[dict]->data + pd.col[dict]->len, 0};
 	int cls = dict - BCOL_DICT_NAMES;
@@ -1335,7 +1347,7 @@ static int check_pages(struct block *b, char *err, size_t errlen, uint64_t *bad_
 				goto page_out;
 			}
 			if (!blk_filter_has(b->filter, b->filter_blocks, id)) {
-				*bad_off = b->dir[(size_t)in->pages * BCOL_COUNT + 2].offset;
+				*bad_off = b->dir[(size_t)in->pages * b->ncols + 2].offset;
 				rc = bad(err, errlen, b->path, *bad_off, "filter lacks a trace id of page %" PRIu32, p);
 				goto page_out;
 			}
@@ -1349,6 +1361,8 @@ static int check_pages(struct block *b, char *err, size_t errlen, uint64_t *bad_
 			rc = bad(err, errlen, b->path, *bad_off, "page table entry %" PRIu32 " disagrees with the page", p);
 			goto page_out;
 		}
+		if ((rc = blk_ded_check(b, p, err, errlen, bad_off)) < 0)
+			goto page_out;
 		min_start = pd.min_start < min_start ? pd.min_start : min_start;
 		max_start = pd.max_start > max_start ? pd.max_start : max_start;
 		min_dur = pd.min_dur < min_dur ? pd.min_dur : min_dur;
@@ -1365,7 +1379,7 @@ static int check_pages(struct block *b, char *err, size_t errlen, uint64_t *bad_
 		return bad(err, errlen, b->path, *bad_off, "block statistics disagree with the pages");
 	}
 	if (b->filter_blocks != blk_filter_blocks(in->traces, b->filter_bits ? b->filter_bits : 16)) {
-		*bad_off = b->dir[(size_t)in->pages * BCOL_COUNT + 2].offset;
+		*bad_off = b->dir[(size_t)in->pages * b->ncols + 2].offset;
 		return bad(err, errlen, b->path, *bad_off, "filter size does not fit the trace count");
 	}
 	return 0;
@@ -1393,9 +1407,9 @@ int blk_col_load(struct block *b, uint32_t p, unsigned col, struct blk_col *out,
 	out->data = NULL;
 	out->len = 0;
 	out->ref = NULL;
-	if (p >= b->info.pages || col >= BCOL_COUNT)
+	if (p >= b->info.pages || col >= b->ncols)
 		return CLEW_EINVAL;
-	int rc = sec_load(b, (size_t)p * BCOL_COUNT + col, 1, &c, err, errlen);
+	int rc = sec_load(b, (size_t)p * b->ncols + col, 1, &c, err, errlen);
 	if (rc < 0)
 		return rc;
 	out->data = c->data;
@@ -1410,6 +1424,11 @@ void blk_col_release(struct blk_col *c)
 	c->ref = NULL;
 	c->data = NULL;
 	c->len = 0;
+}
+
+uint64_t blk_col_offset(const struct block *b, uint32_t p, unsigned col)
+{
+	return sec_offset(b, p, (int)col);
 }
 
 int blk_col_corrupt(struct block *b, uint32_t p, unsigned col, char *err, size_t errlen)

@@ -14,7 +14,8 @@
  * holds page_spans spans. Each page is transcoded in one pass over its
  * records: string columns first hold writer-wide ids while the strings the
  * page uses are collected; those are sorted into the page's three
- * dictionaries and the id columns rewritten with dictionary ids. Every column becomes one
+ * dictionaries and the id columns rewritten with dictionary ids; the keys
+ * most spans carry get dedicated columns (fin_dedicated). Every column becomes one
  * section (zstd unless that does not shrink it), written at once to
  * dir/name.tmp; then the block tables, filter, meta, directory and tail;
  * fsync, rename to dir/name, fsync of dir.
@@ -640,6 +641,9 @@ struct bw_fin {
 	uint64_t distinct[CLS_N];
 	struct pid_row *pids;
 	size_t cap_pids;
+	uint32_t *ded_cnt; /* per page key: spans whose first attribute with it is a string */
+	uint8_t *ded_bad;  /* per page key: a span's first attribute with it is not */
+	size_t cap_ded;
 	struct block_page_info *pi;
 	int64_t min_start;
 	struct block_info *info;
@@ -929,6 +933,91 @@ static void page_stats_init(struct block_page_info *pi)
 	pi->max_dur_ns = INT64_MIN;
 }
 
+/* The index of the first attribute of [a, j) with the key of attribute j
+ * (keys: global key ids), or j. */
+static uint32_t first_with_key(const uint32_t *keys, uint32_t a, uint32_t j)
+{
+	for (uint32_t i = a; i < j; i++)
+		if (keys[i] == keys[j])
+			return i;
+	return j;
+}
+
+/* The dedicated span attribute columns of the page whose generic columns
+ * fin_walk filled (string ids global, the page dictionaries built): the
+ * BLOCK_DED_MAX keys that most spans carry (at least half of them) and
+ * whose every first occurrence in a span is a string, most spans first
+ * (ties: the smaller key id); each gets a column of one varint per span,
+ * the value id of its first attribute with the key + 1, 0 without one. */
+static void fin_dedicated(struct bw_fin *f, struct block_page_info *pi)
+{
+	const unsigned g = BCOL_SPAN_ATTR;
+	const uint32_t *keys = f->ids[g + BATTR_KEY].p, *strs = f->ids[g + BATTR_STR].p;
+	const uint32_t *lkey = f->local[CLS_KEYS], *lval = f->local[CLS_VALUES];
+	const uint8_t *typ = f->col[g + BATTR_TYPE].p;
+	const struct buf *cnt_col = &f->col[g + BATTR_COUNT];
+	uint32_t nk = f->n_used[CLS_KEYS], ns = pi->spans, chosen[BLOCK_DED_MAX], n_chosen = 0;
+	if (nk == 0 || f->err)
+		return;
+	if (nk > f->cap_ded) {
+		free(f->ded_cnt);
+		free(f->ded_bad);
+		f->ded_cnt = try_malloc(nk * sizeof *f->ded_cnt);
+		f->ded_bad = try_malloc(nk);
+		f->cap_ded = f->ded_cnt && f->ded_bad ? nk : 0;
+		if (!f->cap_ded) {
+			f->err = CLEW_ENOMEM;
+			return;
+		}
+	}
+	memset(f->ded_cnt, 0, nk * sizeof *f->ded_cnt);
+	memset(f->ded_bad, 0, nk);
+	struct blk_cur cc = {cnt_col->p, cnt_col->p + cnt_col->len, 0};
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < ns; i++) {
+		uint32_t n = (uint32_t)blk_rd_varint(&cc);
+		for (uint32_t j = at; j < at + n; j++) {
+			if (first_with_key(keys, at, j) != j)
+				continue;
+			if (typ[j] == ANY_STRING)
+				f->ded_cnt[lkey[keys[j]]]++;
+			else
+				f->ded_bad[lkey[keys[j]]] = 1;
+		}
+		at += n;
+	}
+	if (cc.err)
+		return;
+	while (n_chosen < BLOCK_DED_MAX) {
+		uint32_t best = UINT32_MAX;
+		for (uint32_t k = 0; k < nk; k++)
+			if (!f->ded_bad[k] && f->ded_cnt[k] && (uint64_t)f->ded_cnt[k] * 2 >= ns &&
+			    (best == UINT32_MAX || f->ded_cnt[k] > f->ded_cnt[best]))
+				best = k;
+		if (best == UINT32_MAX)
+			break;
+		f->ded_bad[best] = 1; /* taken */
+		pi->ded_key[n_chosen] = best + 1;
+		chosen[n_chosen++] = best;
+	}
+	cc = (struct blk_cur){cnt_col->p, cnt_col->p + cnt_col->len, 0};
+	at = 0;
+	uint32_t si = 0; /* the string ordinal of attribute j */
+	for (uint32_t i = 0; i < ns && n_chosen; i++) {
+		uint32_t n = (uint32_t)blk_rd_varint(&cc), val[BLOCK_DED_MAX] = {0};
+		for (uint32_t j = at; j < at + n; j++, si += typ[j - 1] == ANY_STRING) {
+			if (typ[j] != ANY_STRING || first_with_key(keys, at, j) != j)
+				continue;
+			for (uint32_t k = 0; k < n_chosen; k++)
+				if (lkey[keys[j]] == chosen[k])
+					val[k] = lval[strs[si]] + 1;
+		}
+		for (uint32_t k = 0; k < n_chosen; k++)
+			buf_append_varint(&f->col[BCOL_SPAN_DED + k], val[k]);
+		at += n;
+	}
+}
+
 /* Transcode entries [a, b) (whole traces) as page number page: one walk
  * over the records, then the page dictionaries (the strings the page used,
  * sorted), then the id columns rewritten with dictionary ids. */
@@ -966,6 +1055,7 @@ static void fin_page(struct bw_fin *f, uint64_t a, uint64_t b, uint32_t page, ui
 		for (size_t i = 0; i < v->n; i++)
 			buf_append_varint(o, local[v->p[i]]);
 	}
+	fin_dedicated(f, pi);
 	for (int cls = 0; cls < CLS_N; cls++) {
 		for (uint32_t i = 0; i < f->n_used[cls]; i++)
 			f->local[cls][f->used[cls][i]] = UINT32_MAX;
@@ -990,6 +1080,8 @@ static void put_page_entry(uint8_t *p, const struct block_page_info *pi)
 	blk_put64(p + 56, (uint64_t)pi->max_start_ns);
 	blk_put64(p + 64, (uint64_t)pi->min_dur_ns);
 	blk_put64(p + 72, (uint64_t)pi->max_dur_ns);
+	for (int k = 0; k < BLOCK_DED_MAX; k++)
+		blk_put32(p + 80 + 4 * k, pi->ded_key[k]);
 }
 
 static void put_meta(uint8_t *p, const struct block_info *in, const struct block_writer_options *o)
@@ -1209,6 +1301,8 @@ out:
 		free(f.ids[i].p);
 	}
 	free(f.pids);
+	free(f.ded_cnt);
+	free(f.ded_bad);
 	free(f.dir);
 	free(f.zbuf);
 	ZSTD_freeCCtx(f.cctx);
