@@ -4,16 +4,18 @@
 // beside the form), listed, fires within seconds and shows on the home page
 // and the Alerts page with a working explore link; a silence is created and
 // deleted; the catalog is edited and the service page shows the team; the
-// rule is deleted after confirmation. No console errors. Screenshots go to
-// test-artifacts/ui/.
+// rule is deleted after confirmation; a rule that fired and resolved shows
+// in the Alerts page's history (recently resolved, and its deliveries to a
+// local webhook). No console errors. Screenshots go to test-artifacts/ui/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { browserSkipReason, launchBrowser, newPage } from './lib/browser.mjs';
-import { getJson } from './lib/http.mjs';
+import { getJson, request } from './lib/http.mjs';
 import { CLEW_BIN, REPO_ROOT, skipReason, sleep, startClew } from './lib/server.mjs';
 
 const UI_DIR = path.join(REPO_ROOT, 'build', 'ui');
@@ -235,4 +237,46 @@ test('a rule is deleted after confirmation', { skip, timeout: 30000 }, async () 
 	assert.equal((await getJson(`${base}/api/v1/alert-rules`)).json.rules.length, 0);
 	assert.deepEqual(page.problems, []);
 	await page.close();
+});
+
+test('the history shows a resolved alert and its deliveries', { skip, timeout: 60000 }, async () => {
+	const got = [];
+	const hook = http.createServer((req, res) => {
+		const chunks = [];
+		req.on('data', (c) => chunks.push(c));
+		req.on('end', () => { got.push(JSON.parse(Buffer.concat(chunks).toString('utf8'))); res.end('ok'); });
+	});
+	await new Promise((r) => hook.listen(0, '127.0.0.1', r));
+	const url = `http://127.0.0.1:${hook.address().port}/hook`;
+	const rule = {
+		name: 'ui history', query: `{ kind = server && span.customer.id = "${SLOW}" } | count_over_time() by (span.customer.id)`,
+		condition: { op: '>', threshold: 0 }, interval: '1s', for: '0s', range: '5s', notify: [{ type: 'webhook', url }],
+	};
+	const send = (method, p, body) => request(`${base}${p}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+	try {
+		let r = await send('POST', '/api/v1/alert-rules', rule);
+		assert.equal(r.status, 201, r.body.toString());
+		const id = JSON.parse(r.body.toString()).id;
+		await waitFor('the firing notification', async () => got.some((n) => n.status === 'firing'), 30000);
+		// the same query and range with a threshold it cannot reach: the instance resolves
+		r = await send('PUT', `/api/v1/alert-rules/${id}`, { ...rule, condition: { op: '>', threshold: 1e12 } });
+		assert.equal(r.status, 200, r.body.toString());
+		await waitFor('the resolved notification', async () => got.some((n) => n.status === 'resolved'), 30000);
+		const page = await newPage(browser);
+		await page.goto(`${base}/alerts`);
+		const res = page.locator('section.panel:has(h3:text("Recently resolved")) tr[data-rule="ui history"]');
+		await res.first().waitFor({ timeout: 10000 });
+		assert.match(await res.first().textContent(), new RegExp(`customer\\.id=${SLOW}`));
+		const sent = page.locator(`section.panel:has(h3:text("Recent deliveries")) table.deliveries tr:has(td:text("webhook ${url}"))`);
+		await sent.first().waitFor({ timeout: 10000 });
+		assert.ok(await sent.count() >= 2, 'the firing and the resolved deliveries');
+		assert.match(await sent.first().textContent(), /sent/);
+		await shot(page, 'alerts-history');
+		assert.deepEqual(page.problems, []);
+		await page.close();
+		r = await request(`${base}/api/v1/alert-rules/${id}`, { method: 'DELETE' });
+		assert.equal(r.status, 204);
+	} finally {
+		hook.close();
+	}
 });
