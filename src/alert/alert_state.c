@@ -166,6 +166,11 @@ int alert_silence_from_json(json_t *o, int64_t now_ns, struct alert_silence *s, 
 		snprintf(err, errlen, "the silence ends before it starts");
 		goto bad;
 	}
+	/* shorter would not survive its own save (times kept to the millisecond) */
+	if (s->ends_ns - s->starts_ns < 1000000000LL) {
+		snprintf(err, errlen, "a silence lasts at least 1s");
+		goto bad;
+	}
 	json_t *c = json_object_get(o, "comment"), *by = json_object_get(o, "createdBy"), *id = json_object_get(o, "id");
 	s->comment = xstrdup(json_is_string(c) ? json_string_value(c) : "");
 	s->created_by = xstrdup(json_is_string(by) ? json_string_value(by) : "");

@@ -193,8 +193,9 @@ TEST(alert_state_silence_and_expiry)
 	    "{\"matchers\":{\"a\":\"b\"},\"endsAt\":1.8e24}",
 	    "{\"matchers\":{\"a\":\"b\"},\"startsAt\":-5,\"endsAt\":10}",
 	    "{\"matchers\":{\"a\":\"b\"},\"startsAt\":9199999999,\"expiresIn\":\"1000w\"}",
+	    "{\"matchers\":{\"a\":\"b\"},\"expiresIn\":\"447us\"}",
 	};
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		o = json_loads(far[i], 0, NULL);
 		CHECK(o != NULL);
 		CHECK_INT(alert_silence_from_json(o, 0, &s, err, sizeof err), ==, CLEW_EINVAL);
