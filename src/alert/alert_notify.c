@@ -367,8 +367,10 @@ static void finish(struct alert_notifier *n, struct item *it, CURLcode res)
 	char err[CURL_ERROR_SIZE + 32];
 	if (res != CURLE_OK)
 		snprintf(err, sizeof err, "%s", it->errbuf[0] ? it->errbuf : curl_easy_strerror(res));
+	else if (http >= 200 && http < 300)
+		err[0] = 0;
 	else
-		snprintf(err, sizeof err, http >= 200 && http < 300 ? "" : "HTTP %ld", http);
+		snprintf(err, sizeof err, "HTTP %ld", http);
 	bool ok = res == CURLE_OK && http >= 200 && http < 300;
 	if (ok || it->attempts >= n->o.max_attempts) {
 		log_delivery(n, it, ok ? "sent" : "failed", http, err);
