@@ -2,6 +2,9 @@
 // with full control of method, headers and body, JSON reads, and polling.
 import http from 'node:http';
 
+// the sanitizer build runs several times slower than the release build
+const DEFAULT_TIMEOUT_MS = process.env.CLEW_E2E_SANITIZER === '1' ? 90000 : 30000;
+
 // request(url, { method, headers, body, timeoutMs }) -> { status, headers, body: Buffer }
 export function request(url, opts = {}) {
 	return new Promise((resolve, reject) => {
@@ -15,7 +18,7 @@ export function request(url, opts = {}) {
 			res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
 			res.on('error', reject);
 		});
-		req.setTimeout(opts.timeoutMs || 30000, () => req.destroy(new Error(`timeout: ${opts.method || 'GET'} ${url}`)));
+		req.setTimeout(opts.timeoutMs || DEFAULT_TIMEOUT_MS, () => req.destroy(new Error(`timeout: ${opts.method || 'GET'} ${url}`)));
 		req.on('error', reject);
 		if (opts.body) req.end(opts.body);
 		else req.end();
