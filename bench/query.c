@@ -14,6 +14,7 @@
  * or count_by_service; --dump writes each metrics answer's series, labels
  * and values, to FILE.label, to compare answers between builds.)
  * Prints one "name value unit" line per figure. */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	block_cache_set_budget(cache_mb << 20);
+	/* the heap settings of clew serve (src/cli/serve.c): freed memory is
+	 * kept for the next query rather than returned and faulted in again */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	bench_store_init(&g_store);
 	struct store *st = NULL;
 	char tmp[] = "/tmp/clew-bench-query-XXXXXX";

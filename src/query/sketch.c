@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -87,8 +88,19 @@ int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 		s->collapsed = true;
 		return 0;
 	}
-	uint64_t *nc = try_calloc(new_len, sizeof *nc);
-	if (!nc)
+	uint64_t *nc;
+	if (s->counts && ulo < uhi && new_len >= s->len && nlo <= (int64_t)s->offset + ulo) {
+		/* nothing collapses: grow in place where the allocator can,
+		 * move the buckets in use, clear the rest */
+		if (!(nc = try_realloc(s->counts, (size_t)new_len * sizeof *nc)))
+			return CLEW_ENOMEM;
+		uint32_t at = (uint32_t)((int64_t)s->offset + ulo - nlo), used = uhi - ulo;
+		memmove(nc + at, nc + ulo, (size_t)used * sizeof *nc);
+		memset(nc, 0, (size_t)at * sizeof *nc);
+		memset(nc + at + used, 0, (size_t)(new_len - at - used) * sizeof *nc);
+		goto placed;
+	}
+	if (!(nc = try_calloc(new_len, sizeof *nc)))
 		return CLEW_ENOMEM;
 	for (uint32_t i = ulo; i < uhi; i++) {
 		int64_t k = (int64_t)s->offset + i;
@@ -100,6 +112,7 @@ int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 		}
 	}
 	free(s->counts);
+placed:
 	s->counts = nc;
 	s->offset = (int32_t)nlo;
 	s->len = new_len;
