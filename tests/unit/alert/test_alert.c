@@ -425,3 +425,102 @@ TEST(alert_engine_fires_persists_and_restarts)
 	buf_free(&b);
 	arena_reset(&a);
 }
+
+/* n accounts "a0".."a<n-1>" of service billing, every span 900 ms. */
+static void storm_batch(struct span_batch *b, struct arena *a, uint32_t n, int64_t t0)
+{
+	span_batch_init(b, a);
+	struct resource *res = span_batch_add_resource(b);
+	res->attrs.items = arena_array(a, 1, sizeof(struct attr));
+	res->attrs.items[0].key = SLICE_LIT("service.name");
+	res->attrs.items[0].value.type = ANY_STRING;
+	res->attrs.items[0].value.u.str = SLICE_LIT("billing");
+	res->attrs.n = 1;
+	span_batch_add_scope(b, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		struct span *s = span_batch_add_span(b, 0);
+		memset(s->trace_id, 0, 16);
+		s->trace_id[0] = (uint8_t)(i + 1);
+		s->trace_id[1] = (uint8_t)(i >> 8);
+		s->span_id[0] = (uint8_t)(i + 1);
+		s->span_id[1] = (uint8_t)(i >> 8);
+		s->kind = SPAN_KIND_SERVER;
+		s->start_unix_ns = t0 + (int64_t)i * 1000000;
+		s->end_unix_ns = s->start_unix_ns + 900000000LL;
+		char *acct = arena_alloc(a, 16);
+		snprintf(acct, 16, "a%u", i);
+		s->attrs.items = arena_array(a, 1, sizeof(struct attr));
+		s->attrs.items[0].key = SLICE_LIT("customer.id");
+		s->attrs.items[0].value.type = ANY_STRING;
+		s->attrs.items[0].value.u.str = slice_cstr(acct);
+		s->attrs.n = 1;
+	}
+}
+
+/* How many times needle occurs in the file at path. */
+static int count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	static char text[1 << 22];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = 0;
+	int c = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		c++;
+	return c;
+}
+
+/* A storm: 300 accounts breach in the same evaluation. With groupBy on the
+ * service they are one notification (the group's size and every account in
+ * it), re-notified once per renotify interval, and one resolved message;
+ * without groupBy they are 300. */
+TEST(alert_engine_storm_is_one_notification)
+{
+	static const char *const rules[] = {
+	    "{\"name\":\"storm\",\"query\":\"{kind=server} | avg_over_time(duration) by (span.customer.id, "
+	    "resource.service.name)\",\"condition\":{\"op\":\">\",\"threshold\":0.5},\"interval\":\"10s\","
+	    "\"renotify\":\"1m\",\"groupBy\":[\"resource.service.name\"],"
+	    "\"notify\":[{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:9/down\"}]}",
+	    "{\"name\":\"storm\",\"query\":\"{kind=server} | avg_over_time(duration) by (span.customer.id, "
+	    "resource.service.name)\",\"condition\":{\"op\":\">\",\"threshold\":0.5},\"interval\":\"10s\","
+	    "\"renotify\":\"1m\",\"notify\":[{\"type\":\"webhook\",\"url\":\"http://127.0.0.1:9/down\"}]}",
+	};
+	for (int grouped = 1; grouped >= 0; grouped--) {
+		char dir[512], path[600];
+		snprintf(dir, sizeof dir, "%s/storm%d", test_tmpdir(), grouped);
+		snprintf(path, sizeof path, "%s/state/alerts.json", dir);
+		struct alert_engine_options o;
+		engine_opts(&o, dir);
+		int rc;
+		char err[300];
+		struct alert_engine *e = alert_engine_open(&o, &rc, err, sizeof err);
+		CHECK(e != NULL);
+		const char *rule = rules[grouped ? 0 : 1];
+		CHECK_INT(alert_engine_put_rule(e, NULL, rule, strlen(rule), NULL, err, sizeof err), ==, 0);
+		struct arena a;
+		arena_init(&a, 0);
+		struct span_batch batch;
+		int64_t now = 1700000000LL * S;
+		storm_batch(&batch, &a, 300, now - 5 * S);
+		alert_engine_add_batch(e, &batch, now);
+		alert_engine_tick(e, now);
+		CHECK_INT(alert_engine_outbox(e), ==, grouped ? 1 : 300);
+		if (grouped) {
+			CHECK_INT(count_in_file(path, "\\\"groupSize\\\":300"), ==, 1);
+			CHECK_INT(count_in_file(path, "\\\"span.customer.id\\\":\\\"a299\\\""), >=, 1);
+		}
+		/* still breaching a minute later: one re-notification per group */
+		storm_batch(&batch, &a, 300, now + 56 * S);
+		alert_engine_add_batch(e, &batch, now + 61 * S);
+		alert_engine_tick(e, now + 61 * S);
+		CHECK_INT(alert_engine_outbox(e), ==, grouped ? 2 : 600);
+		/* over: one resolved message per group */
+		alert_engine_tick(e, now + 400 * S);
+		CHECK_INT(alert_engine_outbox(e), ==, grouped ? 3 : 900);
+		alert_engine_close(e);
+		arena_reset(&a);
+	}
+}
