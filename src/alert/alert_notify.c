@@ -245,6 +245,63 @@ static void log_delivery(struct alert_notifier *n, const struct item *it, const 
 	}
 }
 
+/* The newest LOG_RING entries of the delivery log at path into the ring,
+ * so that the API's history carries on across a restart. The file's tail
+ * only is read; a line that does not parse (torn by a crash) is skipped. */
+static void load_log_tail(struct alert_notifier *n, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t size = lseek(fd, 0, SEEK_END);
+	size_t want = (size_t)LOG_RING * 2048;
+	off_t from = size > (off_t)want ? size - (off_t)want : 0;
+	char *text = size > 0 ? malloc((size_t)(size - from) + 1) : NULL;
+	ssize_t got = text ? pread(fd, text, (size_t)(size - from), from) : -1;
+	close(fd);
+	if (got <= 0) {
+		free(text);
+		return;
+	}
+	text[got] = 0;
+	char *line = text;
+	if (from > 0) { /* the first line is cut: start after it */
+		line = strchr(text, '\n');
+		line = line ? line + 1 : text + got;
+	}
+	while (*line) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		json_t *o = json_loads(line, 0, NULL);
+		const char *st = o ? str_of(o, "status") : "";
+		const char *status = strcmp(st, "sent") == 0	   ? "sent"
+				     : strcmp(st, "retrying") == 0 ? "retrying"
+				     : strcmp(st, "failed") == 0   ? "failed"
+								   : NULL;
+		if (status && json_is_integer(json_object_get(o, "seq"))) {
+			struct log_ent *e = &n->ring[n->n_log++ % LOG_RING];
+			memset(e, 0, sizeof *e);
+			e->seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+			e->time_ns = (int64_t)json_integer_value(json_object_get(o, "timeNs"));
+			snprintf(e->url, sizeof e->url, "%s", str_of(o, "url"));
+			const char *t = str_of(o, "type");
+			e->type = strcmp(t, "slack") == 0 ? ALERT_TARGET_SLACK
+				  : strcmp(t, "pagerduty") == 0 ? ALERT_TARGET_PAGERDUTY
+								: ALERT_TARGET_WEBHOOK;
+			e->status = status;
+			e->attempt = (uint32_t)json_integer_value(json_object_get(o, "attempt"));
+			e->http_status = (long)json_integer_value(json_object_get(o, "httpStatus"));
+			snprintf(e->error, sizeof e->error, "%s", str_of(o, "error"));
+		}
+		json_decref(o);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	free(text);
+}
+
 void alert_notifier_write_log(struct alert_notifier *n, struct json *j, uint32_t limit)
 {
 	pthread_mutex_lock(&n->lock);
@@ -468,6 +525,7 @@ struct alert_notifier *alert_notifier_new(const struct alert_notifier_options *o
 		n->o.max_attempts = 12;
 	n->log_fd = -1;
 	if (o->log_path) {
+		load_log_tail(n, o->log_path);
 		n->log_fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (n->log_fd < 0)
 			log_warn("alerts: cannot open %s: %s; deliveries are not recorded on disk", o->log_path,

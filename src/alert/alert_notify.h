@@ -50,7 +50,9 @@ void alert_notifier_enqueue(struct alert_notifier *n, uint64_t seq, enum alert_t
 uint32_t alert_notifier_pending(struct alert_notifier *n);
 
 /* The newest deliveries (at most limit) as a JSON array: seq, time, url,
- * type, status (sent|retrying|failed), attempt, httpStatus, error. */
+ * type, status (sent|retrying|failed), attempt, httpStatus, error. The
+ * newest 1,000 of the delivery log's are loaded when the notifier starts,
+ * so a restart keeps them. */
 void alert_notifier_write_log(struct alert_notifier *n, struct json *j, uint32_t limit);
 
 /* The body sent to a target of type t for the generic payload p, into out.

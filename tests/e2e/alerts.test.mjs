@@ -2,7 +2,8 @@
 // `clew gen` with a fault that slows two accounts, webhook receivers on
 // 127.0.0.1 (one answering 500 before 200), the firing and resolved
 // notifications with their documented fields, a silence that suppresses,
-// and kill -9 + restart without a second firing notification. Prints the
+// and kill -9 + restart without a second firing notification, with the
+// rules, silences, catalog, alert states and delivery log kept. Prints the
 // delay from the start of the fault to the first notification.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -223,6 +224,14 @@ test('alerts: per-account rule fires, retries, silences, survives kill -9 and re
 		assert.deepEqual(r.json.silences.map((s) => s.id), [silenceId]);
 		r = await send(server, 'GET', `/api/v1/alerts?rule=${ruleId}&state=firing`);
 		assert.equal(r.json.alerts.length, 2, r.text);
+		r = await send(server, 'GET', `/api/v1/catalog/accounts/${SLOW}`);
+		assert.equal(r.status, 200, r.text);
+		assert.equal(r.json.name, 'Acme Corp');
+		// the delivery log's history is kept: what was sent before the crash is listed
+		r = await send(server, 'GET', '/api/v1/alert-deliveries');
+		const before = d.deliveries.filter((e) => e.status === 'sent').map((e) => `${e.seq} ${e.url}`).sort();
+		const after = new Set(r.json.deliveries.filter((e) => e.status === 'sent').map((e) => `${e.seq} ${e.url}`));
+		assert.ok(before.length >= 2 && before.every((x) => after.has(x)), r.text);
 
 		// phase 2: the fault goes on for 6 s more, then ends
 		g = gen(server.url('otlpHttp'), ['--duration', '60s', '--fault', `custom:account=${SLOW},add=2s,start=1ms,duration=6s`,
