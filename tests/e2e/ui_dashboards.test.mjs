@@ -198,6 +198,10 @@ test('a bar panel draws bars; an account variable takes All, then several accoun
 	const accounts = (await page.$$eval('select[data-var=account] option', (os) => os.map((o) => o.value))).filter((v) => v !== '$__all');
 	assert.ok(accounts.length >= 2, JSON.stringify(accounts));
 	const two = accounts.slice(0, 2);
+	// an account picked beside All replaces it
+	await page.selectOption('select[data-var=account]', ['$__all', two[0]]);
+	await waitFor('the URL carries the one account', async () => JSON.stringify(new URL(page.url()).searchParams.getAll('var-account')) === JSON.stringify([two[0]]));
+	assert.deepEqual(await page.$$eval('select[data-var=account] option:checked', (os) => os.map((o) => o.value)), [two[0]]);
 	await page.selectOption('select[data-var=account]', two);
 	await waitFor('the URL carries both accounts', async () => JSON.stringify(new URL(page.url()).searchParams.getAll('var-account')) === JSON.stringify(two));
 	await waitFor('the panels ran with both accounts', async () => (await page.$eval('[data-panel=bars] .dash-body', (b) => b.dataset.query))

@@ -208,10 +208,12 @@ function variableBar(ctx: Ctx, vars: Variable[], queries: string[], vals: VarVal
 			if (!opts.length && !can.all) sel.appendChild(h('option', { value: '' }, '(no values)'));
 			sel.disabled = false;
 			sel.onchange = () => {
-				const chosen = [...sel.selectedOptions].map((o) => o.value);
-				// All wins over single picks; nothing picked is All too
+				let chosen = [...sel.selectedOptions].map((o) => o.value);
+				// values added to All replace it; All added to values wins;
+				// nothing picked is All too
+				if (vals[v.name] === ALL && chosen.length > 1) chosen = chosen.filter((x) => x !== ALL);
 				const next: VarValue = chosen.includes(ALL) || (can.all && !chosen.length) ? ALL : can.multi ? chosen : chosen[0] ?? '';
-				if (next === ALL) for (const o of sel.options) o.selected = o.value === ALL;
+				for (const o of sel.options) o.selected = next === ALL ? o.value === ALL : chosen.includes(o.value);
 				onPick(v.name, next);
 			};
 		};
