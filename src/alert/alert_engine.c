@@ -876,9 +876,14 @@ static int load_state(struct alert_engine *e, char *err, size_t errlen)
 	json_array_foreach (d, i, v) {
 		struct alert_silence s;
 		char e2[300];
-		if (alert_silence_from_json(v, clock_now_unix_ns(), &s, e2, sizeof e2) == 0 && s.id[0]) {
+		int src = alert_silence_from_json(v, clock_now_unix_ns(), &s, e2, sizeof e2);
+		if (src == 0 && s.id[0]) {
 			e->silences = xrealloc(e->silences, (e->n_silences + 1) * sizeof *e->silences);
 			e->silences[e->n_silences++] = s;
+		} else {
+			/* clew writes only valid silences: this one was damaged */
+			log_warn("alerts: silences.json: silence %zu skipped: %s", i, src == 0 ? "no valid id" : e2);
+			alert_silence_free(&s);
 		}
 	}
 	json_decref(d);
