@@ -4,7 +4,7 @@
 // beside the form), listed, fires within seconds and shows on the home page
 // and the Alerts page with a working explore link; a silence is created and
 // deleted; the catalog is edited and the service page shows the team; the
-// rule is deleted after confirmation; a rule that fired and resolved shows
+// rule is edited through its form, then deleted after confirmation; a rule that fired and resolved shows
 // in the Alerts page's history (recently resolved, and its deliveries to a
 // local webhook). No console errors. Screenshots go to test-artifacts/ui/.
 import assert from 'node:assert/strict';
@@ -217,6 +217,29 @@ test('the catalog is edited in place and the service page shows the team', { ski
 	await page.click('table.catalog-services tr[data-key="accounts"] a:text("accounts")');
 	await page.waitForURL(/\/service\/accounts/);
 	await page.waitForSelector('text=owned by team-accounts');
+	assert.deepEqual(page.problems, []);
+	await page.close();
+});
+
+test('a rule is edited through the form and saved', { skip, timeout: 30000 }, async () => {
+	const page = await newPage(browser);
+	await page.goto(`${base}/alerts/rules`);
+	await page.click(`tr[data-rule="${RULE}"] a`);
+	await page.waitForSelector('#rule-name');
+	assert.equal(await page.inputValue('#rule-threshold'), '1.5');
+	await page.fill('#rule-threshold', '1.6');
+	await page.fill('#rule-labels', 'team=billing\ntier=gold');
+	await page.click('button:text("Save rule")');
+	await page.waitForSelector('text=Saved.');
+	const rules = (await getJson(`${base}/api/v1/alert-rules`)).json.rules;
+	const r = rules.find((x) => x.name === RULE);
+	assert.equal(r.condition.threshold, 1.6);
+	assert.deepEqual(r.labels, { team: 'billing', tier: 'gold' });
+	assert.equal(r.query, QUERY);
+	// reloaded, the form shows what was saved
+	await page.reload();
+	await page.waitForSelector('#rule-name');
+	assert.equal(await page.inputValue('#rule-threshold'), '1.6');
 	assert.deepEqual(page.problems, []);
 	await page.close();
 });

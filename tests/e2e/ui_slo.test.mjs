@@ -146,9 +146,19 @@ test('an SLO is created through the form and its page shows real figures, burn-d
 	assert.equal(await row.locator('.burn[data-firing="true"]').count(), 4);
 	await shot(page, 'slos');
 
-	// delete after confirmation
+	// edit: the objective is saved through the form, the counts are kept
 	await page.click(`tr[data-slo="${NAME}"] a`);
 	await page.waitForURL(/\/slos\/[0-9a-f]{16}$/);
+	await page.fill('#slo-objective', '0.995');
+	await page.click('button:text("Save SLO")');
+	await page.waitForSelector('text=Saved.');
+	const edited = (await getJson(`${base}/api/v1/slos/${id}`)).json;
+	assert.equal(edited.objective, 0.995);
+	assert.equal(edited.name, NAME);
+	const st2 = (await getJson(`${base}/api/v1/slos/${id}/status`)).json;
+	assert.ok(st2.total >= st.total, 'the counts survive an objective change');
+
+	// delete after confirmation
 	await page.click('button:text("Delete…")');
 	await page.click('button:text("Yes, delete")');
 	await page.waitForURL(/\/slos$/);
