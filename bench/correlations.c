@@ -8,8 +8,11 @@
  *
  *   correlations [--spans 10000000] [--runs 3] [--threads 2] [--cache-mb 1024] [--seed 1] [--show 1]
  *                [--only corr_error|corr_latency_500ms|corr_latency_p99|compare_by_service|...] [--dir DIR]
+ *                [--spec-after N]
  * --dir keeps the blocks in DIR (c000.blk ...) and reuses them when they are
- * there, so a profile need not build the store again.
+ * there, so a profile need not build the store again. --spec-after N: units
+ * a scan worker counts before it guesses the ranking (corr_options.spec_after;
+ * 18446744073709551615 never), to compare or profile the guess.
  * --show 1 prints every result of each analysis and runs the other options
  * (trace level, per operation, self time) too, to compare implementations.  * Prints one "name value unit" line per figure. */
 #include <math.h>
@@ -35,6 +38,7 @@ static struct bench_store g_store;
 static uint32_t g_threads = 2;
 static int g_show; /* --show 1: print every result of the first run, more variants */
 static const char *g_only; /* --only <label>: run that analysis alone (for profiling) */
+static uint64_t g_spec_after; /* --spec-after N: corr_options.spec_after (0: the default) */
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -65,7 +69,10 @@ static int run_once(const struct corr_options *co, double *cpu, double *wall, ch
 	int64_t w0 = clock_mono_ns();
 	if (co) {
 		struct corr_report rep;
-		rc = corr_run(&bench_store_ops, &g_store, xq, &o, co, &rep);
+		struct corr_options cox = *co;
+		if (g_spec_after)
+			cox.spec_after = g_spec_after;
+		rc = corr_run(&bench_store_ops, &g_store, xq, &o, &cox, &rep);
 		for (uint32_t k = 0; rc == 0 && g_show == 1 && k < rep.n_results; k++) {
 			const struct corr_result *x = &rep.results[k];
 			printf("  %2u %.*s=%.*s bad %llu rest %llu score %.4f with %.3f/%.3f without %.3f/%.3f\n", k,
@@ -73,6 +80,8 @@ static int run_once(const struct corr_options *co, double *cpu, double *wall, ch
 			       (unsigned long long)x->bad, (unsigned long long)x->rest, x->score, x->with_p50_ms,
 			       x->with_p99_ms, x->without_p50_ms, x->without_p99_ms);
 		}
+		if (rc == 0 && g_show == 1 && co->signal == CORR_SIGNAL_LATENCY)
+			printf("  figures pass pages read %llu\n", (unsigned long long)rep.figures_pages);
 		if (rc == 0 && g_show == 1)
 			printf("  units bad %llu rest %llu threshold %lld pop %.3f/%.3f inspected %llu\n",
 			       (unsigned long long)rep.bad, (unsigned long long)rep.rest, (long long)rep.threshold_ns,
@@ -186,6 +195,8 @@ int main(int argc, char **argv)
 			g_show = (int)strtol(v, NULL, 10);
 		else if (strcmp(argv[i], "--only") == 0)
 			g_only = v;
+		else if (strcmp(argv[i], "--spec-after") == 0)
+			g_spec_after = strtoull(v, NULL, 10);
 		else if (strcmp(argv[i], "--dir") == 0)
 			keep = v;
 		else if (strcmp(argv[i], "--seed") == 0)

@@ -47,7 +47,64 @@ struct ptarget {
 struct ptg {
 	uint64_t val;
 	int32_t slot, next;
+	uint32_t kid;  /* speculation: of a string candidate */
+	int32_t vnext; /* speculation: the next string candidate of the same value id, or -1 */
 	uint8_t type;
+};
+
+/* A set of ranked values looked for on the pages: the ranking's (the
+ * figures pass) or a worker's candidates (speculation in the counting
+ * pass). Slots are those of t's last corr_table_rank. */
+struct rset {
+	const struct corr_table *t;
+	uint32_t n;   /* slots */
+	uint32_t gen; /* tells the per-block slot caches of two sets apart */
+	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span; /* keys with a ranked value */
+	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
+	struct ptarget *pt; /* the ranked span attribute values */
+	uint32_t n_pt;
+	uint8_t *unsought; /* speculation: per slot, 1 for a value it does not look for (NULL: none) */
+};
+
+/* A page counted while its worker's candidates were looked for. */
+struct covpage {
+	const struct block *blk;
+	uint32_t page;
+};
+
+/* A worker's speculation (counting pass, span level, latency): once it
+ * has counted cc->spec_after units it ranks a copy of its table (t) and
+ * from then on adds each unit's duration to the sketch of every candidate
+ * the unit carries (with), as the figures pass does for a ranked value;
+ * the pages so covered are kept in cov (their blocks held in refs). The
+ * figures pass then reads only the pages and values not covered. */
+struct cspec {
+	bool on;
+	struct corr_table *t;
+	struct rset rk;
+	struct sketch *with;
+	uint32_t *stamp;
+	struct covpage *cov;
+	uint32_t cov_mask, cov_used;
+	struct block **refs;
+	uint32_t n_refs, cap_refs;
+	/* every block the worker read in the counting pass is held (refs), so
+	 * that the figures pass can tell a block it did not see */
+	/* the page's units with a resource that has candidates: their
+	 * resource and duration, added to the candidates' sketches resource by
+	 * resource when the page is done (each sketch then stays in the cache
+	 * while it takes them); rfirst: per resource + 1, counting sort */
+	struct rdur {
+		uint32_t r;
+		int64_t dur;
+	} *rbuf;
+	uint32_t n_rbuf, cap_rbuf, cap_rfirst;
+	int64_t *rsorted;
+	uint32_t *rfirst;
+	int32_t *vhead; /* see struct page */
+	size_t cap_vhead;
+	uint8_t *cover; /* figures pass: per ranked slot, whether with holds it */
+	bool cover_all; /* every ranked slot */
 };
 
 struct pent {
@@ -138,6 +195,13 @@ struct cw {
 	struct { uint64_t key, val; } *memo;
 	uint32_t memo_mask, memo_used;
 	struct { uint64_t bits; uint32_t id; } bins[BIN_CACHE];
+	uint64_t units;	     /* counted in this pass */
+	uint64_t probe_pages; /* read by the figures pass */
+	/* the figures pass met a block the counting pass did not read (the
+	 * store changed in between): what the candidates covered may be read
+	 * again, so the pass is done again without them */
+	bool unseen;
+	struct cspec spec;
 };
 
 struct corr_col {
@@ -150,9 +214,11 @@ struct corr_col {
 	enum corr_pass pass;
 	int64_t threshold_ns;
 	uint32_t gen;
-	/* probe: which intrinsic and child keys have a ranked value */
-	bool p_name, p_kind, p_status, p_csvc, p_cname, p_span;
-	int32_t pkind[SPAN_KIND_CONSUMER + 1], pstatus[STATUS_ERROR + 1]; /* their ranked slots, or -1 */
+	struct rset rk; /* probe: the ranked values */
+	uint64_t spec_after; /* units a worker counts before it speculates */
+	uint32_t spec_k;     /* candidates it ranks (0: no speculation) */
+	uint64_t probe_pages; /* block pages the figures pass read */
+
 	/* latency: the durations of the units the counting pass saw here, the
 	 * population of the figures (the probe then reads only the units that
 	 * carry a ranked value) */
@@ -160,8 +226,6 @@ struct corr_col {
 	/* pop was filled by the quantile pass (the same units and durations as
 	 * the counting pass sees), so the counting pass adds none to it */
 	bool pop_known;
-	struct ptarget *pt; /* probe: the ranked span attribute values */
-	uint32_t n_pt;
 	struct cw *w[EXEC_MAX_THREADS];
 };
 
@@ -177,6 +241,18 @@ struct page {
 	bool children; /* child lists built */
 	bool keys;     /* probe: w->kcol holds the page's ranked keys */
 	bool oom;
+	/* the ranked values looked for (probe, or speculation in the counting
+	 * pass), the sketches of their slots and the unit last added to each;
+	 * skip (may be NULL): slots the page needs no figures for */
+	const struct rset *rs;
+	struct sketch *with;
+	uint32_t *sstamp;
+	const uint8_t *skip;
+	/* speculation in the counting pass: the candidates' span attribute
+	 * values are matched as they are counted */
+	bool spec; /* speculating (counting pass) */
+	bool cand; /* some candidate span attribute value is on the page */
+	const int32_t *vhead; /* per value id of the page, its first string candidate (tg), or -1 */
 };
 
 static inline int corr_col_grow(void **p, size_t n, size_t size)
@@ -188,14 +264,42 @@ static inline int corr_col_grow(void **p, size_t n, size_t size)
 	return 0;
 }
 
-/* The ranked span attribute values of the table into c->pt. */
-int corr_col_probe_targets(struct corr_col *c);
+/* The ranked values of r->t's last ranking into r (span attribute values
+ * at the value cap and bins left out when spec: the speculation takes only
+ * what it can match by id or value). 0 or CLEW_ENOMEM. */
+int corr_col_rset_init(struct rset *r, const struct corr_table *t, uint32_t gen, bool spec);
+void corr_col_rset_free(struct rset *r);
 /* The page's ranked span attribute values: w->kok marks the key ids to
  * decode, w->thead/w->tg list each key's values to match, w->kgen the keys
  * whose attributes go through the page table. *any: some key is to decode. */
-int corr_col_probe_page(struct corr_col *cc, struct cw *w, const struct block_cols *c, bool *any);
+int corr_col_probe_page(const struct rset *r, struct cw *w, const struct block_cols *c, bool *any);
 /* The ranked slots of the page's names and of the block's resources'
- * services, for a probe. */
-int corr_col_probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c);
+ * services (and, once per block and set, of its resource attributes). */
+int corr_col_probe_slots(const struct rset *r, struct cw *w, const struct block_cols *c);
+
+/* Speculation (corr_col_spec.c). Start it for worker w (its table ranked
+ * into candidates) unless already on or not wanted. 0 or CLEW_ENOMEM. */
+int corr_col_spec_start(struct corr_col *cc, struct cw *w);
+/* Hold blk, read by w in the counting pass (once). 0 or CLEW_ENOMEM. */
+int corr_col_spec_hold(struct cw *w, struct block *blk);
+/* Whether some worker read blk in the counting pass. */
+bool corr_col_spec_seen(const struct corr_col *cc, const struct block *blk);
+/* Keep page p of blk (held) as covered by w's candidates. 0 or
+ * CLEW_ENOMEM. */
+int corr_col_spec_cover(struct cw *w, struct block *blk, uint32_t p);
+/* The worker whose candidates covered page p of blk, or NULL. */
+struct cw *corr_col_spec_owner(const struct corr_col *cc, const struct block *blk, uint32_t p);
+/* At the start of the figures pass (cc->rk set): which ranked slots each
+ * worker's candidates cover (w->cover, w->cover_all), their sketches added
+ * to the table's. 0 or CLEW_ENOMEM. */
+int corr_col_spec_settle(struct corr_col *cc);
+/* Make room for a page of n_spans spans (their resources' durations) and
+ * n_values value ids (vhead, -1 each). 0 or CLEW_ENOMEM. */
+int corr_col_spec_page(struct cw *w, uint32_t n_spans, uint32_t n_values);
+/* Add the page's units' durations to the candidates of their resources.
+ * 0 or CLEW_ENOMEM. */
+int corr_col_spec_flush(struct cw *w);
+/* Drop w's speculation (candidates, sketches, covered pages, block refs). */
+void corr_col_spec_free(struct cw *w);
 
 #endif

@@ -26,40 +26,67 @@ static bool parse_small_int(struct slice v, int64_t *out)
 	return true;
 }
 
-/* The ranked span attribute values of the table into c->pt. */
-int corr_col_probe_targets(struct corr_col *c)
+void corr_col_rset_free(struct rset *r)
 {
-	const struct corr_result *r = corr_table_results(c->t);
-	uint32_t n = corr_table_n_results(c->t);
-	free(c->pt);
-	c->pt = NULL;
-	c->n_pt = 0;
+	free(r->pt);
+	free(r->unsought);
+	memset(r, 0, sizeof *r);
+}
+
+int corr_col_rset_init(struct rset *r, const struct corr_table *t, uint32_t gen, bool spec)
+{
+	static const char *kinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+	static const char *statuses[] = {"unset", "ok", "error"};
+	const struct corr_result *res = corr_table_results(t);
+	uint32_t n = corr_table_n_results(t);
+	corr_col_rset_free(r);
+	r->t = t;
+	r->n = n;
+	r->gen = gen;
+	r->p_name = corr_table_key_ranked(t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"));
+	r->p_kind = corr_table_key_ranked(t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"));
+	r->p_status = corr_table_key_ranked(t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"));
+	r->p_csvc = corr_table_key_ranked(t, CORR_SCOPE_CHILD, SLICE_LIT("service"));
+	r->p_cname = corr_table_key_ranked(t, CORR_SCOPE_CHILD, SLICE_LIT("name"));
+	r->p_span = corr_table_key_ranked(t, CORR_SCOPE_SPAN, (struct slice){0});
+	for (uint32_t k = 0; k <= SPAN_KIND_CONSUMER; k++)
+		r->pkind[k] = corr_table_slot(t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"), CORR_V_KEYWORD, slice_cstr(kinds[k]));
+	for (uint32_t k = 0; k <= STATUS_ERROR; k++)
+		r->pstatus[k] = corr_table_slot(t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"), CORR_V_KEYWORD,
+						slice_cstr(statuses[k]));
 	if (!n)
 		return 0;
-	if (!(c->pt = try_calloc(n, sizeof *c->pt)))
+	if (!(r->pt = try_calloc(n, sizeof *r->pt)))
 		return CLEW_ENOMEM;
 	static const struct slice pfx = SLICE_LIT("span.");
 	for (uint32_t k = 0; k < n; k++) {
-		if (r[k].scope != CORR_SCOPE_SPAN || r[k].key.len < pfx.len || memcmp(r[k].key.p, pfx.p, pfx.len) != 0)
+		if (res[k].scope != CORR_SCOPE_SPAN || res[k].key.len < pfx.len ||
+		    memcmp(res[k].key.p, pfx.p, pfx.len) != 0)
 			continue;
-		struct ptarget *t = &c->pt[c->n_pt++];
-		t->key = slice_make(r[k].key.p + pfx.len, r[k].key.len - pfx.len);
-		t->val = r[k].value;
-		t->vtype = (uint8_t)r[k].vtype;
-		t->slot = (int32_t)k;
-		switch (r[k].vtype) {
+		struct ptarget *pt = &r->pt[r->n_pt++];
+		pt->key = slice_make(res[k].key.p + pfx.len, res[k].key.len - pfx.len);
+		pt->val = res[k].value;
+		pt->vtype = (uint8_t)res[k].vtype;
+		pt->slot = (int32_t)k;
+		switch (res[k].vtype) {
 		case CORR_V_STRING: /* a value at the cap may stand for longer ones */
-			t->generic = r[k].truncated_value || r[k].value.len >= CORR_MAX_VALUE_LEN;
+			pt->generic = res[k].truncated_value || res[k].value.len >= CORR_MAX_VALUE_LEN;
 			break;
 		case CORR_V_INT:
-			t->generic = !parse_small_int(r[k].value, &t->ival);
+			pt->generic = !parse_small_int(res[k].value, &pt->ival);
 			break;
 		case CORR_V_BOOL:
-			t->ival = slice_eq(r[k].value, SLICE_LIT("true"));
+			pt->ival = slice_eq(res[k].value, SLICE_LIT("true"));
 			break;
 		default:
-			t->generic = true;
+			pt->generic = true;
 			break;
+		}
+		if (spec && pt->generic) { /* not looked for */
+			r->n_pt--;
+			if (!r->unsought && !(r->unsought = try_calloc(n, 1)))
+				return CLEW_ENOMEM;
+			r->unsought[k] = 1;
 		}
 	}
 	return 0;
@@ -89,7 +116,7 @@ static int64_t dict_find(const struct slice *d, uint32_t n, struct slice s)
  * sorted: a binary search each): w->kok marks the key ids to decode,
  * w->thead/w->tg list each key's values to match, w->kgen the keys whose
  * attributes go through the page table. *any: some key is to decode. */
-int corr_col_probe_page(struct corr_col *cc, struct cw *w, const struct block_cols *c, bool *any)
+int corr_col_probe_page(const struct rset *r, struct cw *w, const struct block_cols *c, bool *any)
 {
 	uint32_t nk = c->dict_n[1];
 	*any = false;
@@ -99,18 +126,18 @@ int corr_col_probe_page(struct corr_col *cc, struct cw *w, const struct block_co
 			return CLEW_ENOMEM;
 		w->cap_kok = w->cap_thead = nk;
 	}
-	if (cc->n_pt > w->cap_tg) {
-		if (corr_col_grow((void **)&w->tg, cc->n_pt, sizeof *w->tg) < 0)
+	if (r->n_pt > w->cap_tg) {
+		if (corr_col_grow((void **)&w->tg, r->n_pt, sizeof *w->tg) < 0)
 			return CLEW_ENOMEM;
-		w->cap_tg = cc->n_pt;
+		w->cap_tg = r->n_pt;
 	}
 	memset(w->kok, 0, nk);
 	memset(w->kgen, 0, nk);
 	for (uint32_t k = 0; k < nk; k++)
 		w->thead[k] = -1;
 	uint32_t n = 0;
-	for (uint32_t k = 0; k < cc->n_pt; k++) {
-		const struct ptarget *t = &cc->pt[k];
+	for (uint32_t k = 0; k < r->n_pt; k++) {
+		const struct ptarget *t = &r->pt[k];
 		int64_t kid = dict_find(c->dict[1], nk, t->key);
 		if (kid < 0)
 			continue;
@@ -147,30 +174,45 @@ int corr_col_probe_page(struct corr_col *cc, struct cw *w, const struct block_co
 	return 0;
 }
 
-/* The ranked slots of the page's names (as name and child.name) and of
- * the block's resources' services (child.service), for a probe. */
-int corr_col_probe_slots(struct corr_col *cc, struct cw *w, const struct block_cols *c)
+/* The ranked slots of the page's names (as name and child.name), of the
+ * block's resources' services (child.service) and, once per block and set,
+ * of its resource attributes. */
+int corr_col_probe_slots(const struct rset *r, struct cw *w, const struct block_cols *c)
 {
-	if ((cc->p_name || cc->p_cname) && c->dict_n[0] > w->cap_pname) {
+	struct rcache *rc = &w->rc_;
+	if ((r->p_name || r->p_cname) && c->dict_n[0] > w->cap_pname) {
 		if (corr_col_grow((void **)&w->pname, c->dict_n[0], sizeof *w->pname) < 0 ||
 		    corr_col_grow((void **)&w->pcname, c->dict_n[0], sizeof *w->pcname) < 0)
 			return CLEW_ENOMEM;
 		w->cap_pname = c->dict_n[0];
 	}
-	for (uint32_t v = 0; cc->p_name && v < c->dict_n[0]; v++)
-		w->pname[v] = corr_table_slot(cc->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
-	for (uint32_t v = 0; cc->p_cname && v < c->dict_n[0]; v++)
-		w->pcname[v] = corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
-	if (!cc->p_csvc)
-		return 0;
-	if (w->rc_.n_res > w->cap_pcsvc) {
-		if (corr_col_grow((void **)&w->pcsvc, w->rc_.n_res, sizeof *w->pcsvc) < 0)
-			return CLEW_ENOMEM;
-		w->cap_pcsvc = w->rc_.n_res;
+	for (uint32_t v = 0; r->p_name && v < c->dict_n[0]; v++)
+		w->pname[v] = corr_table_slot(r->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
+	for (uint32_t v = 0; r->p_cname && v < c->dict_n[0]; v++)
+		w->pcname[v] = corr_table_slot(r->t, CORR_SCOPE_CHILD, SLICE_LIT("name"), CORR_V_STRING, c->dict[0][v]);
+	if (rc->slot_gen != r->gen) { /* the ranked slots of the block's resource attributes */
+		uint32_t n = 0;
+		for (uint32_t f = 0; f < rc->n_flat; f++)
+			rc->slot[f] = rc->dup[f] ? -1 : corr_table_attr_slot(r->t, CORR_SCOPE_RESOURCE, rc->flat[f]);
+		for (uint32_t k = 0; k < rc->n_res; k++) {
+			rc->rs_off[k] = n;
+			for (uint32_t f = rc->off[k]; f < rc->off[k + 1]; f++)
+				if (rc->slot[f] >= 0)
+					rc->rs[n++] = (uint32_t)rc->slot[f];
+		}
+		rc->rs_off[rc->n_res] = n;
+		rc->slot_gen = r->gen;
 	}
-	for (uint32_t r = 0; r < w->rc_.n_res; r++)
-		w->pcsvc[r] = w->rc_.svc_canon[r] == r ? corr_table_slot(cc->t, CORR_SCOPE_CHILD, SLICE_LIT("service"),
-									CORR_V_STRING, w->rc_.svc[r])
-						       : -1;
+	if (!r->p_csvc)
+		return 0;
+	if (rc->n_res > w->cap_pcsvc) {
+		if (corr_col_grow((void **)&w->pcsvc, rc->n_res, sizeof *w->pcsvc) < 0)
+			return CLEW_ENOMEM;
+		w->cap_pcsvc = rc->n_res;
+	}
+	for (uint32_t k = 0; k < rc->n_res; k++)
+		w->pcsvc[k] = rc->svc_canon[k] == k ? corr_table_slot(r->t, CORR_SCOPE_CHILD, SLICE_LIT("service"),
+								     CORR_V_STRING, rc->svc[k])
+						    : -1;
 	return 0;
 }

@@ -30,6 +30,11 @@ struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_opt
 	c->t = t;
 	c->ops = ops;
 	c->n_ops = n_ops;
+	c->spec_after = co->spec_after ? co->spec_after : CORR_SPEC_AFTER;
+	uint32_t limit = co->limit ? co->limit : CORR_DEFAULT_LIMIT;
+	/* candidates enough for the ranking to settle within them; a long
+	 * ranking is left to the figures pass (the sketch adds would cost more) */
+	c->spec_k = limit > CORR_SPEC_MAX_LIMIT ? 0 : limit * 3 < 24 ? 24 : limit * 3;
 	sketch_init(&c->pop, 0, 0);
 	return c;
 }
@@ -54,6 +59,7 @@ static void cw_reset_pass(struct cw *w)
 	w->ops = NULL;
 	w->n_ops = 0;
 	w->rc = 0;
+	w->probe_pages = 0;
 }
 
 static void cw_free(struct cw *w)
@@ -61,6 +67,7 @@ static void cw_free(struct cw *w)
 	if (!w)
 		return;
 	cw_reset_pass(w);
+	corr_col_spec_free(w);
 	excol_worker_free(w->xw);
 	arena_reset(&w->rc_.a);
 	free(w->tab);
@@ -100,7 +107,7 @@ void corr_col_free(struct corr_col *c)
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
 		cw_free(c->w[k]);
 	sketch_free(&c->pop);
-	free(c->pt);
+	corr_col_rset_free(&c->rk);
 	free(c);
 }
 
@@ -114,22 +121,18 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 		sketch_init(&c->pop, 0, 0);
 		c->pop_known = false;
 	}
+	for (uint32_t k = 0; pass == CORR_PASS_COUNT && k < EXEC_MAX_THREADS; k++) {
+		if (c->w[k]) { /* a new count: no candidates yet */
+			corr_col_spec_free(c->w[k]);
+			c->w[k]->units = 0;
+		}
+	}
 	if (pass == CORR_PASS_PROBE) {
-		c->p_name = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("name"));
-		c->p_kind = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"));
-		c->p_status = corr_table_key_ranked(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"));
-		c->p_csvc = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("service"));
-		c->p_cname = corr_table_key_ranked(c->t, CORR_SCOPE_CHILD, SLICE_LIT("name"));
-		c->p_span = corr_table_key_ranked(c->t, CORR_SCOPE_SPAN, (struct slice){0});
-		static const char *kinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
-		static const char *statuses[] = {"unset", "ok", "error"};
-		for (uint32_t k = 0; k <= SPAN_KIND_CONSUMER; k++)
-			c->pkind[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("kind"), CORR_V_KEYWORD,
-						      slice_cstr(kinds[k]));
-		for (uint32_t k = 0; k <= STATUS_ERROR; k++)
-			c->pstatus[k] = corr_table_slot(c->t, CORR_SCOPE_INTRINSIC, SLICE_LIT("status"), CORR_V_KEYWORD,
-							slice_cstr(statuses[k]));
-		if (corr_col_probe_targets(c) < 0)
+		c->probe_pages = 0;
+		for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
+			if (c->w[k])
+				c->w[k]->unseen = false;
+		if (corr_col_rset_init(&c->rk, c->t, c->gen, false) < 0 || corr_col_spec_settle(c) < 0)
 			return CLEW_ENOMEM;
 	}
 	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++)
@@ -164,8 +167,10 @@ int corr_col_end(struct corr_col *c, struct sketch *q)
 				rc = corr_table_merge(c->t, w->t);
 			if (rc == 0 && w->pop.count && sketch_merge(&c->pop, &w->pop) < 0)
 				rc = CLEW_ENOMEM;
-		} else if (w->with) {
-			rc = corr_table_merge_probe(c->t, NULL, w->with);
+		} else {
+			c->probe_pages += w->probe_pages;
+			if (w->with)
+				rc = corr_table_merge_probe(c->t, NULL, w->with);
 		}
 		cw_reset_pass(w);
 	}
@@ -523,38 +528,48 @@ static void resolve(const struct page *pg, uint64_t code, uint8_t *scope, struct
 	}
 }
 
+/* Probing: the duration of the current unit to ranked slot s (-1: none)
+ * once per unit, unless the page skips s. */
+static inline void probe_slot(struct page *pg, int32_t s)
+{
+	if (s < 0 || pg->sstamp[s] == pg->stamp || (pg->skip && pg->skip[s]))
+		return;
+	pg->sstamp[s] = pg->stamp;
+	if (sketch_add(&pg->with[s], (double)pg->dur) < 0)
+		pg->oom = true;
+}
+
 /* Probing: the duration of the current unit to the sketch of the ranked
  * value of entry e (resolved when fresh) once per unit. */
 static void probe_ent(struct page *pg, struct pent *e, bool fresh)
 {
-	struct cw *w = pg->w;
 	if (fresh) {
 		uint8_t scope, vtype;
 		struct slice key, val;
 		const struct attr *a;
 		char tmp[64];
 		resolve(pg, e->code, &scope, &key, &vtype, &val, &a, tmp, sizeof tmp);
-		int32_t s = a ? corr_table_attr_slot(pg->c->t, CORR_SCOPE_RESOURCE, a)
-			      : corr_table_slot(pg->c->t, scope, key, vtype, val);
+		int32_t s = a ? corr_table_attr_slot(pg->rs->t, CORR_SCOPE_RESOURCE, a)
+			      : corr_table_slot(pg->rs->t, scope, key, vtype, val);
 		e->ex = (uint32_t)(s + 1);
 	}
-	if (e->ex && w->stamp_slot[e->ex - 1] != pg->stamp) {
-		w->stamp_slot[e->ex - 1] = pg->stamp;
-		if (sketch_add(&w->with[e->ex - 1], (double)pg->dur) < 0)
-			pg->oom = true;
-	}
+	probe_slot(pg, (int32_t)e->ex - 1);
 }
 
-/* Probing: the duration of the current unit to ranked slot s (-1: none)
- * once per unit. */
-static inline void probe_slot(struct page *pg, int32_t s)
+/* Probing: the ranked values of resource r (its attributes); speculating,
+ * the unit's duration kept for them until the block is done. */
+static inline void probe_res(struct page *pg, uint32_t r)
 {
-	struct cw *w = pg->w;
-	if (s < 0 || w->stamp_slot[s] == pg->stamp)
+	const struct rcache *rc = &pg->w->rc_;
+	if (rc->rs_off[r] == rc->rs_off[r + 1])
 		return;
-	w->stamp_slot[s] = pg->stamp;
-	if (sketch_add(&w->with[s], (double)pg->dur) < 0)
-		pg->oom = true;
+	if (pg->spec) {
+		struct cspec *sp = &pg->w->spec;
+		sp->rbuf[sp->n_rbuf++] = (struct rdur){r, pg->dur};
+		return;
+	}
+	for (uint32_t f = rc->rs_off[r]; f < rc->rs_off[r + 1]; f++)
+		probe_slot(pg, (int32_t)rc->rs[f]);
 }
 
 /* Count entry e for the current unit (or, probing, add its duration to
@@ -656,6 +671,17 @@ static void count_attrs(struct page *pg, uint32_t i)
 	bool bad = pg->bad;
 	for (uint32_t j = kc->first[i], end = kc->first[i + 1]; j < end; j++) {
 		uint32_t kid = kc->kid[j];
+		if (pg->cand) { /* speculating: a candidate value? */
+			if (kc->type[j] == ANY_STRING) { /* the candidates of its value id */
+				for (int32_t g = pg->vhead[kc->val[j]]; g >= 0; g = w->tg[g].vnext)
+					if (w->tg[g].kid == kid)
+						probe_slot(pg, w->tg[g].slot);
+			} else { /* the key's few */
+				for (int32_t g = w->thead[kid]; g >= 0; g = w->tg[g].next)
+					if (w->tg[g].type == kc->type[j] && w->tg[g].val == kc->val[j])
+						probe_slot(pg, w->tg[g].slot);
+			}
+		}
 		switch (kc->type[j]) {
 		case ANY_STRING: {
 			uint32_t vid = (uint32_t)kc->val[j];
@@ -687,35 +713,23 @@ static void count_attrs(struct page *pg, uint32_t i)
 	}
 }
 
-/* Every counted key/value of span i (its resource's only when res). */
-static void add_span(struct page *pg, uint32_t i, bool res)
+/* Probing: the ranked values of pg->rs span i carries, its resource's
+ * excepted (the columns and lists of the ranked keys only: see run_page). */
+static void probe_span(struct page *pg, uint32_t i)
 {
 	const struct block_cols *c = pg->cols;
+	const struct rset *rs = pg->rs;
 	struct cw *w = pg->w;
-	struct corr_col *cc = pg->c;
-	bool probe = cc->pass == CORR_PASS_PROBE;
-	/* a probe reads only the columns of ranked keys (see run_page) */
-	uint32_t kind = 0, status = 0;
-	if (!probe || cc->p_kind || cc->p_status) {
-		kind = c->kind_status[2 * i];
-		status = c->kind_status[2 * i + 1];
-		kind = kind <= SPAN_KIND_CONSUMER ? kind : 0;
-		status = status <= STATUS_ERROR ? status : 0;
+	if (rs->p_name)
+		probe_slot(pg, w->pname[c->name[i]]);
+	if (rs->p_kind || rs->p_status) {
+		uint32_t kind = c->kind_status[2 * i], status = c->kind_status[2 * i + 1];
+		if (rs->p_kind)
+			probe_slot(pg, rs->pkind[kind <= SPAN_KIND_CONSUMER ? kind : 0]);
+		if (rs->p_status)
+			probe_slot(pg, rs->pstatus[status <= STATUS_ERROR ? status : 0]);
 	}
-	if (!probe) {
-		add_dense(pg, &w->dname[c->name[i]], i);
-		add_dense(pg, &w->dkind[kind], i);
-		add_dense(pg, &w->dstatus[status], i);
-		count_attrs(pg, i);
-	} else {
-		if (cc->p_name)
-			probe_slot(pg, w->pname[c->name[i]]);
-		if (cc->p_kind)
-			probe_slot(pg, cc->pkind[kind]);
-		if (cc->p_status)
-			probe_slot(pg, cc->pstatus[status]);
-	}
-	if (probe && pg->keys) { /* the attributes of the ranked keys */
+	if (pg->keys) { /* the attributes of the ranked keys */
 		const struct block_keys_col *kc = &w->kcol;
 		for (uint32_t j = kc->first[i]; j < kc->first[i + 1]; j++) {
 			uint32_t kid = kc->kid[j];
@@ -730,18 +744,44 @@ static void add_span(struct page *pg, uint32_t i, bool res)
 					probe_slot(pg, w->tg[g].slot);
 		}
 	}
+	if (!rs->p_csvc && !rs->p_cname)
+		return;
 	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
-		uint32_t sv = w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]];
-		if (!probe) {
-			add_dense(pg, &w->dcsvc[sv], i);
-			add_dense(pg, &w->dcname[c->name[ch]], i);
-			continue;
-		}
-		if (cc->p_csvc)
-			probe_slot(pg, w->pcsvc[sv]);
-		if (cc->p_cname)
+		if (rs->p_csvc)
+			probe_slot(pg, w->pcsvc[w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]]]);
+		if (rs->p_cname)
 			probe_slot(pg, w->pcname[c->name[ch]]);
 	}
+}
+
+/* Every counted key/value of span i (its resource's only when res); or,
+ * probing, the ranked values it carries. Speculating (pg->rs set in the
+ * counting pass), both. */
+static void add_span(struct page *pg, uint32_t i, bool res)
+{
+	const struct block_cols *c = pg->cols;
+	struct cw *w = pg->w;
+	if (pg->c->pass == CORR_PASS_PROBE) {
+		probe_span(pg, i);
+		if (res) /* the trace level: resources through the page table */
+			for (uint32_t f = w->rc_.off[w->rc_.scope_res[c->scope[i]]];
+			     f < w->rc_.off[w->rc_.scope_res[c->scope[i]] + 1]; f++)
+				add_code(pg, CODE(C_RES, 0, w->rc_.canon[f]), i);
+		return;
+	}
+	uint32_t kind = c->kind_status[2 * i], status = c->kind_status[2 * i + 1];
+	kind = kind <= SPAN_KIND_CONSUMER ? kind : 0;
+	status = status <= STATUS_ERROR ? status : 0;
+	add_dense(pg, &w->dname[c->name[i]], i);
+	add_dense(pg, &w->dkind[kind], i);
+	add_dense(pg, &w->dstatus[status], i);
+	count_attrs(pg, i);
+	for (uint32_t ch = w->cfirst[i]; ch != UINT32_MAX; ch = w->cnext[ch]) {
+		add_dense(pg, &w->dcsvc[w->rc_.svc_canon[w->rc_.scope_res[c->scope[ch]]]], i);
+		add_dense(pg, &w->dcname[c->name[ch]], i);
+	}
+	if (pg->rs)
+		probe_span(pg, i);
 	if (!res)
 		return;
 	uint32_t r = w->rc_.scope_res[c->scope[i]];
@@ -1117,11 +1157,32 @@ static int cw_get(struct corr_col *c, uint32_t wi, struct cw **out)
 static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32_t p)
 {
 	const struct corr_options *co = cc->co;
+	int rc;
 	bool trace = co->level == CORR_LEVEL_TRACE;
 	bool latency = co->signal == CORR_SIGNAL_LATENCY;
 	bool self = co->self_time && !trace && latency; /* self time is a latency option */
 	bool quantile = cc->pass == CORR_PASS_QUANTILE, probe = cc->pass == CORR_PASS_PROBE;
 	bool per_op = cc->ops && !trace;
+	const struct rset *rk = &cc->rk;
+	const uint8_t *skip = NULL;
+	if (probe) { /* a page the counting pass covered needs only the values its candidates missed */
+		if (cc->spec_k && !corr_col_spec_seen(cc, blk))
+			w->unseen = true;
+		struct cw *owner = corr_col_spec_owner(cc, blk, p);
+		if (owner && owner->spec.cover_all)
+			return 0;
+		skip = owner ? owner->spec.cover : NULL;
+		w->probe_pages++;
+	}
+	if (cc->pass == CORR_PASS_COUNT && !trace && latency && cc->spec_k) {
+		if ((rc = corr_col_spec_hold(w, blk)) < 0)
+			return rc;
+		if (!w->spec.on && w->units >= cc->spec_after && (rc = corr_col_spec_start(cc, w)) < 0)
+			return rc;
+	}
+	bool spec = cc->pass == CORR_PASS_COUNT && w->spec.on;
+	if (spec)
+		rk = &w->spec.rk;
 	/* errors need no durations (their passes add none to a sketch) */
 	/* the quantile pass of spans needs their durations only */
 	unsigned want = (quantile && !trace && !self ? 0 : BLOCK_COLS_TRACES) | (latency ? BLOCK_COLS_DURATION : 0);
@@ -1129,28 +1190,33 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		want |= BLOCK_COLS_START;
 	if (per_op)
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME;
-	bool kids = (!quantile && !probe) || self || (probe && (cc->p_csvc || cc->p_cname));
+	bool kids = (!quantile && !probe) || self || (probe && (rk->p_csvc || rk->p_cname));
 	if (cc->pass == CORR_PASS_COUNT) /* the attributes: block_cols_keys, every key */
 		want |= BLOCK_COLS_SCOPE | BLOCK_COLS_NAME | BLOCK_COLS_KIND_STATUS | BLOCK_COLS_DICT_KEYS |
 			BLOCK_COLS_DICT_VALUES | BLOCK_COLS_TRACE_IDS;
 	if (probe) { /* only the columns of the ranked keys */
 		want |= BLOCK_COLS_SCOPE;
-		if (cc->p_name || cc->p_cname)
+		if (rk->p_name || rk->p_cname)
 			want |= BLOCK_COLS_NAME;
-		if (cc->p_kind || cc->p_status)
+		if (rk->p_kind || rk->p_status)
 			want |= BLOCK_COLS_KIND_STATUS;
-		if (cc->p_span) /* the ranked keys' attributes: block_cols_keys */
+		if (rk->p_span) /* the ranked keys' attributes: block_cols_keys */
 			want |= BLOCK_COLS_DICT_KEYS | BLOCK_COLS_DICT_VALUES;
 	}
 	const uint8_t *sel;
 	uint32_t n_sel;
-	int rc;
 	if ((rc = excol_eval_page(cc->xq->col, w->xw, blk, p, want, &sel, &n_sel)) < 0 || n_sel == 0)
 		return rc;
 	const struct block_cols *c = excol_cols(w->xw);
 	if ((want & BLOCK_COLS_SCOPE) && (rc = load_resources(w, blk)) < 0)
 		return rc;
-	struct page pg = {.c = cc, .w = w, .blk = blk, .cols = c, .sel = sel};
+	struct page pg = {.c = cc, .w = w, .blk = blk, .cols = c, .sel = sel, .skip = skip};
+	if (probe || spec) {
+		pg.rs = rk;
+		pg.with = spec ? w->spec.with : w->with;
+		pg.sstamp = spec ? w->spec.stamp : w->stamp_slot;
+		memset(pg.sstamp, 0, (size_t)rk->n * sizeof *pg.sstamp);
+	}
 	if ((!quantile || self) && (rc = page_rows(&pg)) < 0)
 		return rc;
 	if (kids && (rc = page_children(&pg, p)) < 0)
@@ -1184,17 +1250,35 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 				return CLEW_ENOMEM;
 			w->cap_kok = c->dict_n[1];
 		}
+		/* speculating: the candidates' span attribute values on the page,
+		 * matched as they are counted (w->kok then marks every key: all
+		 * are decoded for counting) */
+		if (spec && (rc = corr_col_spec_page(w, c->spans, c->dict_n[2])) < 0)
+			return rc;
+		if (spec && rk->p_span && (rc = corr_col_probe_page(rk, w, c, &pg.cand)) < 0)
+			return rc;
+		pg.spec = spec;
+		pg.vhead = w->spec.vhead;
+		for (int32_t k = 0; pg.cand && k < (int32_t)c->dict_n[1]; k++) { /* string candidates by value id */
+			for (int32_t g = w->thead[k]; g >= 0; g = w->tg[g].next) {
+				if (w->tg[g].type != ANY_STRING)
+					continue;
+				w->tg[g].kid = (uint32_t)k;
+				w->tg[g].vnext = w->spec.vhead[w->tg[g].val];
+				w->spec.vhead[w->tg[g].val] = g;
+			}
+		}
 		memset(w->kok, 1, c->dict_n[1]);
 		if ((rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
 			return rc;
 	}
-	if (probe && cc->p_span) { /* the page's span attribute keys with a ranked value on it */
-		if ((rc = corr_col_probe_page(cc, w, c, &pg.keys)) < 0)
+	if (probe && rk->p_span) { /* the page's span attribute keys with a ranked value on it */
+		if ((rc = corr_col_probe_page(rk, w, c, &pg.keys)) < 0)
 			return rc;
 		if (pg.keys && (rc = block_cols_keys(blk, p, c, w->kok, trace ? NULL : sel, &w->kcol)) < 0)
 			return rc;
 	}
-	if (probe && (rc = corr_col_probe_slots(cc, w, c)) < 0)
+	if ((probe || spec) && (rc = corr_col_probe_slots(rk, w, c)) < 0)
 		return rc;
 	if (!quantile) {
 		if ((rc = tab_init(w, 4096, c->dict_n[2])) < 0)
@@ -1212,22 +1296,6 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		}
 		w->n_rtouched = 0;
 	}
-	if (probe && w->rc_.slot_gen != cc->gen) { /* the ranked slots of the block's resource attributes */
-		struct rcache *rs = &w->rc_;
-		uint32_t n = 0;
-		for (uint32_t f = 0; f < rs->n_flat; f++)
-			rs->slot[f] = rs->dup[f] ? -1 : corr_table_attr_slot(cc->t, CORR_SCOPE_RESOURCE, rs->flat[f]);
-		for (uint32_t r = 0; r < rs->n_res; r++) {
-			rs->rs_off[r] = n;
-			for (uint32_t f = rs->off[r]; f < rs->off[r + 1]; f++)
-				if (rs->slot[f] >= 0)
-					rs->rs[n++] = (uint32_t)rs->slot[f];
-		}
-		rs->rs_off[rs->n_res] = n;
-		rs->slot_gen = cc->gen;
-	}
-	for (uint32_t k = 0; probe && k < w->n_with; k++)
-		w->stamp_slot[k] = 0;
 	uint64_t n_bad = 0, n_rest = 0;
 	if (!trace) {
 		for (uint32_t i = 0; i < c->spans; i++) {
@@ -1248,15 +1316,7 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			pg.dur = dur;
 			if (probe) {
 				add_span(&pg, i, false);
-				uint32_t r = w->rc_.scope_res[c->scope[i]];
-				for (uint32_t f = w->rc_.rs_off[r]; f < w->rc_.rs_off[r + 1]; f++) {
-					uint32_t s = w->rc_.rs[f];
-					if (w->stamp_slot[s] != pg.stamp) {
-						w->stamp_slot[s] = pg.stamp;
-						if (sketch_add(&w->with[s], (double)dur) < 0)
-							return CLEW_ENOMEM;
-					}
-				}
+				probe_res(&pg, w->rc_.scope_res[c->scope[i]]);
 				continue;
 			}
 			if (latency) {
@@ -1270,6 +1330,8 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 			pg.bad ? n_bad++ : n_rest++;
 			add_span(&pg, i, false);
 			uint32_t r = w->rc_.scope_res[c->scope[i]];
+			if (spec)
+				probe_res(&pg, r);
 			if (w->rtotal[r]++ == 0)
 				w->rtouched[w->n_rtouched++] = r;
 			if (pg.bad && w->rbad[r]++ == 0)
@@ -1316,7 +1378,18 @@ static int run_page(struct corr_col *cc, struct cw *w, struct block *blk, uint32
 		return CLEW_ENOMEM;
 	if (cc->pass == CORR_PASS_COUNT) {
 		corr_table_add_units(w->t, n_bad, n_rest);
-		return fold(&pg);
+		w->units += n_bad + n_rest;
+		if ((rc = fold(&pg)) < 0)
+			return rc;
+		if (spec) { /* the page's units are in the candidates' sketches */
+			for (int32_t k = 0; pg.cand && k < (int32_t)c->dict_n[1]; k++)
+				for (int32_t g = w->thead[k]; g >= 0; g = w->tg[g].next)
+					if (w->tg[g].type == ANY_STRING)
+						w->spec.vhead[w->tg[g].val] = -1;
+			if ((rc = corr_col_spec_flush(w)) < 0)
+				return rc;
+			return corr_col_spec_cover(w, blk, p);
+		}
 	}
 	return 0;
 }
@@ -1342,4 +1415,22 @@ int corr_col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 	if ((rc = run_page(cc, w, blk, p)) < 0)
 		w->rc = rc;
 	return rc;
+}
+
+uint64_t corr_col_probe_pages(const struct corr_col *c)
+{
+	return c->probe_pages;
+}
+
+bool corr_col_probe_again(struct corr_col *c)
+{
+	bool unseen = false, covered = false;
+	for (uint32_t k = 0; k < EXEC_MAX_THREADS; k++) {
+		if (!c->w[k])
+			continue;
+		unseen |= c->w[k]->unseen;
+		covered |= c->w[k]->spec.cover != NULL;
+		corr_col_spec_free(c->w[k]);
+	}
+	return unseen && covered;
 }

@@ -1007,6 +1007,16 @@ int corr_table_probe(struct corr_table *t, const uint32_t *spans, uint32_t n_spa
 	return add_unit(t, spans, n_spans, false, dur_ns);
 }
 
+void corr_table_reset_probe(struct corr_table *t)
+{
+	sketch_free(&t->pop);
+	sketch_init(&t->pop, 0, 0);
+	for (uint32_t k = 0; t->with && k < t->n_results; k++) {
+		sketch_free(&t->with[k]);
+		sketch_init(&t->with[k], 0, 0);
+	}
+}
+
 static uint64_t count_at(const struct sketch *s, int32_t key)
 {
 	uint32_t i = (uint32_t)key - (uint32_t)s->offset;
@@ -1259,6 +1269,12 @@ int corr_run(const struct store_query_ops *ops, void *impl, struct exec_query *x
 	if (co->signal == CORR_SIGNAL_LATENCY) {
 		if ((rc = scan_pass(&r, cc, ops, impl, xq, o, CORR_PASS_PROBE, NULL)) < 0)
 			goto out;
+		if (cc && corr_col_probe_again(cc)) {
+			corr_table_reset_probe(r.t);
+			if ((rc = scan_pass(&r, cc, ops, impl, xq, o, CORR_PASS_PROBE, NULL)) < 0)
+				goto out;
+		}
+		rep->figures_pages = cc ? corr_col_probe_pages(cc) : 0;
 		corr_table_finish_probe(r.t);
 		corr_table_population(r.t, &rep->p50_ms, &rep->p99_ms);
 	}

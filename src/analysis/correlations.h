@@ -29,6 +29,13 @@
 #define CORR_MAX_EXAMPLES 3
 #define CORR_Z 1.96 /* Wilson interval, 95% */
 #define CORR_MAX_OPERATIONS 4096 /* per-operation thresholds; the others use the population's */
+/* The counting pass over block pages guesses the ranked values once a scan
+ * worker has counted CORR_SPEC_AFTER units (candidates: three times the
+ * limit), and gathers their latency figures as it goes, so the figures
+ * pass reads only what the guess missed; not for limits over
+ * CORR_SPEC_MAX_LIMIT. */
+#define CORR_SPEC_AFTER 500000
+#define CORR_SPEC_MAX_LIMIT 64
 
 enum corr_signal { CORR_SIGNAL_LATENCY = 0, CORR_SIGNAL_ERROR };
 enum corr_level { CORR_LEVEL_SPAN = 0, CORR_LEVEL_TRACE };
@@ -100,6 +107,10 @@ extern const char *const corr_error_symptoms[];
  * CLEW_ENOMEM. */
 int corr_table_probe(struct corr_table *t, const uint32_t *spans, uint32_t n_spans, int64_t dur_ns);
 
+/* Forget what the probe added (population and ranked values' sketches),
+ * to probe again. */
+void corr_table_reset_probe(struct corr_table *t);
+
 /* Fill with_/without_ p50 and p99 of the ranked results from the probe
  * sketches (without = the population minus the unit with the value). */
 void corr_table_finish_probe(struct corr_table *t);
@@ -133,6 +144,9 @@ struct corr_options {
 	 * covered by its children) instead of its duration, so that a parent
 	 * slow only because of a child is not bad itself */
 	bool self_time;
+	/* units a scan worker counts before it guesses the ranked values (0:
+	 * CORR_SPEC_AFTER; UINT64_MAX: never); answers do not depend on it */
+	uint64_t spec_after;
 };
 
 struct corr_report {
@@ -143,6 +157,7 @@ struct corr_report {
 	int64_t threshold_ns; /* the latency threshold used */
 	double p50_ms, p99_ms; /* the population (latency only; else NaN) */
 	uint64_t inspected_spans;
+	uint64_t figures_pages; /* block pages the latency figures pass read */
 };
 
 /* Run correlations of query xq over the store (scan options o: time range,
@@ -271,6 +286,16 @@ int corr_col_begin(struct corr_col *c, enum corr_pass pass, int64_t threshold_ns
 
 /* The exec_page_fn of the scan (ctx is the corr_col). */
 int corr_col_page(void *ctx, uint32_t worker, struct block *blk, uint32_t page);
+
+/* Block pages the last figures pass read (the others were covered by the
+ * counting pass's guess or went span by span). */
+uint64_t corr_col_probe_pages(const struct corr_col *c);
+
+/* After the figures pass: whether it must be done again because the store
+ * changed since the counting pass (a block it read had not been counted, so
+ * units the counting pass gathered figures for may have been read twice);
+ * the counting pass's figures are dropped either way. */
+bool corr_col_probe_again(struct corr_col *c);
 
 /* End a pass: the workers' figures into the table (counting), the probe
  * sketches into it (probe), their durations into q (quantile). 0, the
