@@ -641,8 +641,10 @@ struct bw_fin {
 	uint64_t distinct[CLS_N];
 	struct pid_row *pids;
 	size_t cap_pids;
-	uint32_t *ded_cnt; /* per page key: spans whose first attribute with it is a string */
-	uint8_t *ded_bad;  /* per page key: a span's first attribute with it is not */
+	uint32_t *ded_cnt;  /* per page key: spans whose first attribute with it is a string */
+	uint32_t *ded_seen; /* per page key: the last span (stamp) that had it */
+	uint8_t *ded_bad;   /* per page key: a span's first attribute with it is not */
+	uint8_t *ded_slot;  /* per page key: its dedicated column, or 0xff */
 	size_t cap_ded;
 	struct block_page_info *pi;
 	int64_t min_start;
@@ -933,16 +935,6 @@ static void page_stats_init(struct block_page_info *pi)
 	pi->max_dur_ns = INT64_MIN;
 }
 
-/* The index of the first attribute of [a, j) with the key of attribute j
- * (keys: global key ids), or j. */
-static uint32_t first_with_key(const uint32_t *keys, uint32_t a, uint32_t j)
-{
-	for (uint32_t i = a; i < j; i++)
-		if (keys[i] == keys[j])
-			return i;
-	return j;
-}
-
 /* The dedicated span attribute columns of the page whose generic columns
  * fin_walk filled (string ids global, the page dictionaries built): the
  * BLOCK_DED_MAX keys that most spans carry (at least half of them) and
@@ -956,33 +948,43 @@ static void fin_dedicated(struct bw_fin *f, struct block_page_info *pi)
 	const uint32_t *lkey = f->local[CLS_KEYS], *lval = f->local[CLS_VALUES];
 	const uint8_t *typ = f->col[g + BATTR_TYPE].p;
 	const struct buf *cnt_col = &f->col[g + BATTR_COUNT];
-	uint32_t nk = f->n_used[CLS_KEYS], ns = pi->spans, chosen[BLOCK_DED_MAX], n_chosen = 0;
+	uint32_t nk = f->n_used[CLS_KEYS], ns = pi->spans, n_chosen = 0;
 	if (nk == 0 || f->err)
 		return;
 	if (nk > f->cap_ded) {
 		free(f->ded_cnt);
+		free(f->ded_seen);
 		free(f->ded_bad);
+		free(f->ded_slot);
 		f->ded_cnt = try_malloc(nk * sizeof *f->ded_cnt);
+		f->ded_seen = try_malloc(nk * sizeof *f->ded_seen);
 		f->ded_bad = try_malloc(nk);
-		f->cap_ded = f->ded_cnt && f->ded_bad ? nk : 0;
+		f->ded_slot = try_malloc(nk);
+		f->cap_ded = f->ded_cnt && f->ded_seen && f->ded_bad && f->ded_slot ? nk : 0;
 		if (!f->cap_ded) {
 			f->err = CLEW_ENOMEM;
 			return;
 		}
 	}
 	memset(f->ded_cnt, 0, nk * sizeof *f->ded_cnt);
+	memset(f->ded_seen, 0, nk * sizeof *f->ded_seen);
 	memset(f->ded_bad, 0, nk);
+	memset(f->ded_slot, 0xff, nk);
+	/* a span's first attribute with a key: the key not stamped with the
+	 * span yet (stamps i + 1 here, ns + i + 1 in the second walk) */
 	struct blk_cur cc = {cnt_col->p, cnt_col->p + cnt_col->len, 0};
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < ns; i++) {
 		uint32_t n = (uint32_t)blk_rd_varint(&cc);
 		for (uint32_t j = at; j < at + n; j++) {
-			if (first_with_key(keys, at, j) != j)
+			uint32_t k = lkey[keys[j]];
+			if (f->ded_seen[k] == i + 1)
 				continue;
+			f->ded_seen[k] = i + 1;
 			if (typ[j] == ANY_STRING)
-				f->ded_cnt[lkey[keys[j]]]++;
+				f->ded_cnt[k]++;
 			else
-				f->ded_bad[lkey[keys[j]]] = 1;
+				f->ded_bad[k] = 1;
 		}
 		at += n;
 	}
@@ -997,20 +999,21 @@ static void fin_dedicated(struct bw_fin *f, struct block_page_info *pi)
 		if (best == UINT32_MAX)
 			break;
 		f->ded_bad[best] = 1; /* taken */
-		pi->ded_key[n_chosen] = best + 1;
-		chosen[n_chosen++] = best;
+		f->ded_slot[best] = (uint8_t)n_chosen;
+		pi->ded_key[n_chosen++] = best + 1;
 	}
 	cc = (struct blk_cur){cnt_col->p, cnt_col->p + cnt_col->len, 0};
 	at = 0;
 	uint32_t si = 0; /* the string ordinal of attribute j */
 	for (uint32_t i = 0; i < ns && n_chosen; i++) {
 		uint32_t n = (uint32_t)blk_rd_varint(&cc), val[BLOCK_DED_MAX] = {0};
-		for (uint32_t j = at; j < at + n; j++, si += typ[j - 1] == ANY_STRING) {
-			if (typ[j] != ANY_STRING || first_with_key(keys, at, j) != j)
-				continue;
-			for (uint32_t k = 0; k < n_chosen; k++)
-				if (lkey[keys[j]] == chosen[k])
-					val[k] = lval[strs[si]] + 1;
+		for (uint32_t j = at; j < at + n; j++) {
+			uint32_t k = lkey[keys[j]];
+			bool str = typ[j] == ANY_STRING, first = f->ded_seen[k] != ns + i + 1;
+			f->ded_seen[k] = ns + i + 1;
+			if (str && first && f->ded_slot[k] != 0xff)
+				val[f->ded_slot[k]] = lval[strs[si]] + 1;
+			si += str;
 		}
 		for (uint32_t k = 0; k < n_chosen; k++)
 			buf_append_varint(&f->col[BCOL_SPAN_DED + k], val[k]);
@@ -1302,7 +1305,9 @@ out:
 	}
 	free(f.pids);
 	free(f.ded_cnt);
+	free(f.ded_seen);
 	free(f.ded_bad);
+	free(f.ded_slot);
 	free(f.dir);
 	free(f.zbuf);
 	ZSTD_freeCCtx(f.cctx);
