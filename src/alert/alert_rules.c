@@ -426,16 +426,22 @@ out:
 	return rc;
 }
 
-int alert_rule_parse(const char *text, size_t len, struct alert_rule *r, char *err, size_t errlen)
+json_t *alert_json_load(const char *text, size_t len, char *err, size_t errlen)
 {
 	json_error_t je;
-	memset(r, 0, sizeof *r);
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
+	if (!root)
 		snprintf(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
 			 je.column);
+	return root;
+}
+
+int alert_rule_parse(const char *text, size_t len, struct alert_rule *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	json_t *root = alert_json_load(text, len, err, errlen);
+	if (!root)
 		return CLEW_EPARSE;
-	}
 	int rc = alert_rule_from_json(root, r, err, errlen);
 	json_decref(root);
 	return rc;

@@ -78,6 +78,11 @@ struct alert_rule {
  * field. The id is taken from o if present and valid, else left empty. */
 int alert_rule_from_json(json_t *o, struct alert_rule *r, char *err, size_t errlen);
 
+/* text as one JSON value, duplicate keys refused (the caller owns it:
+ * json_decref), or NULL with "the body is not valid JSON: ..." and the line
+ * and column in err. For the parsers of the alert layer's documents. */
+json_t *alert_json_load(const char *text, size_t len, char *err, size_t errlen);
+
 /* As alert_rule_from_json, from JSON text. CLEW_EPARSE for bad JSON. */
 int alert_rule_parse(const char *text, size_t len, struct alert_rule *r, char *err, size_t errlen);
 

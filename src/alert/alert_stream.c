@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/group_index.h"
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -57,8 +58,7 @@ struct alert_stream {
 	uint32_t max_groups;
 	struct group **groups;
 	uint32_t n_groups, cap_groups;
-	uint32_t *table; /* index + 1 into groups; 0 = empty */
-	uint32_t table_mask;
+	struct group_index index; /* of groups, by hash */
 	uint64_t matched, dropped;
 	struct sketch merged; /* scratch for quantiles at evaluation */
 };
@@ -216,7 +216,7 @@ void alert_stream_free(struct alert_stream *s)
 	for (uint32_t i = 0; i < s->n_groups; i++)
 		group_free(s->groups[i]);
 	free(s->groups);
-	free(s->table);
+	group_index_free(&s->index);
 	for (uint32_t i = 0; i < MAX_BY; i++)
 		free(s->label_names[i]);
 	free(s->filter);
@@ -271,24 +271,16 @@ static size_t value_text(const struct exec_value *v, char *out, size_t cap)
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-static int table_grow(struct alert_stream *s)
+static uint64_t group_hash_at(const void *ctx, uint32_t i)
 {
-	uint32_t cap = s->table ? (s->table_mask + 1) * 2 : 64;
-	while (cap < 2 * (uint64_t)s->n_groups + 2) /* a rebuild after removals starts from none */
-		cap *= 2;
-	uint32_t *t = try_calloc(cap, sizeof *t);
-	if (!t)
-		return CLEW_ENOMEM;
-	for (uint32_t i = 0; i < s->n_groups; i++) {
-		uint32_t h = (uint32_t)s->groups[i]->hash & (cap - 1);
-		while (t[h])
-			h = (h + 1) & (cap - 1);
-		t[h] = i + 1;
-	}
-	free(s->table);
-	s->table = t;
-	s->table_mask = cap - 1;
-	return 0;
+	return ((const struct alert_stream *)ctx)->groups[i]->hash;
+}
+
+static bool group_match(const void *ctx, uint32_t i, const void *key)
+{
+	const struct group *g = ((const struct alert_stream *)ctx)->groups[i];
+	const struct group *want = key;
+	return g->hash == want->hash && strcmp(g->key, want->key) == 0;
 }
 
 /* The group of key (creating it with values), or NULL over the cap or out
@@ -296,16 +288,13 @@ static int table_grow(struct alert_stream *s)
 static struct group *group_get(struct alert_stream *s, const char *key, size_t key_len, char vals[][ALERT_STREAM_MAX_LABEL])
 {
 	uint64_t h = hash64(key, key_len);
-	if (s->table) {
-		for (uint32_t i = (uint32_t)h & s->table_mask; s->table[i]; i = (i + 1) & s->table_mask) {
-			struct group *g = s->groups[s->table[i] - 1];
-			if (g->hash == h && strcmp(g->key, key) == 0)
-				return g;
-		}
-	}
+	struct group want = {.hash = h, .key = (char *)key};
+	int64_t at = group_index_find(&s->index, h, group_match, s, &want);
+	if (at >= 0)
+		return s->groups[at];
 	if (s->n_groups >= s->max_groups)
 		return NULL;
-	if ((!s->table || (s->n_groups + 1) * 2 > s->table_mask + 1) && table_grow(s) < 0)
+	if (group_index_fit(&s->index, s->n_groups, group_hash_at, s) < 0)
 		return NULL;
 	if (s->n_groups == s->cap_groups) {
 		uint32_t cap = s->cap_groups ? s->cap_groups * 2 : 16;
@@ -326,11 +315,8 @@ static struct group *group_get(struct alert_stream *s, const char *key, size_t k
 		sketch_init(&g->ring[k].sk, ALERT_STREAM_SKETCH_ALPHA, ALERT_STREAM_SKETCH_BUCKETS);
 		g->ring[k].epoch = INT64_MIN;
 	}
+	group_index_add(&s->index, h, s->n_groups);
 	s->groups[s->n_groups++] = g;
-	uint32_t i = (uint32_t)h & s->table_mask;
-	while (s->table[i])
-		i = (i + 1) & s->table_mask;
-	s->table[i] = s->n_groups;
 	return g;
 }
 
@@ -634,10 +620,7 @@ int alert_stream_eval(struct alert_stream *s, int64_t now_ns, alert_group_fn fn,
 			break;
 	}
 	if (removed) {
-		free(s->table);
-		s->table = NULL;
-		s->table_mask = 0;
-		if (s->n_groups && table_grow(s) < 0)
+		if (group_index_rebuild(&s->index, s->n_groups, group_hash_at, s) < 0)
 			s->max_groups = s->n_groups; /* no table: refuse new groups until memory returns */
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -651,7 +634,7 @@ void alert_stream_stats(struct alert_stream *s, struct alert_stream_stats *out)
 	out->spans_matched = s->matched;
 	out->spans_dropped = s->dropped;
 	size_t bytes = sizeof *s + (size_t)s->cap_groups * sizeof(void *) +
-		       (s->table ? ((size_t)s->table_mask + 1) * sizeof(uint32_t) : 0);
+		       group_index_bytes(&s->index);
 	for (uint32_t i = 0; i < s->n_groups; i++) {
 		const struct group *g = s->groups[i];
 		bytes += sizeof *g + strlen(g->key) + 1;

@@ -423,33 +423,60 @@ static int clean_var_query(json_t *q, const char *path, json_t *dst, struct dash
 	return 0;
 }
 
+/* The cleaned list dst[key], made empty; src[key] must be absent, null or
+ * an array of at most max (too_many names what). *arr gets the list and
+ * *n how many items to clean. 0 or a refusal naming key. */
+static int list_begin(json_t *src, json_t *dst, const char *key, size_t max, const char *too_many, json_t **arr,
+		      size_t *n, struct dashboard_error *e)
+{
+	*arr = json_array();
+	json_object_set_new(dst, key, *arr);
+	*n = 0;
+	if (!src || json_is_null(src))
+		return 0;
+	if (!json_is_array(src))
+		return fail(e, key, "must be an array");
+	if (json_array_size(src) > max)
+		return fail(e, key, "at most %zu %s", max, too_many);
+	*n = json_array_size(src);
+	return 0;
+}
+
+/* Item i of the list key: path gets "key[i]"; it must be an object with
+ * none but the n_keys keys; *c gets its cleaned copy, appended to arr. */
+static int list_item(json_t *v, const char *key, size_t i, const char *const *keys, size_t n_keys, json_t *arr,
+		     char *path, size_t path_cap, json_t **c, struct dashboard_error *e)
+{
+	snprintf(path, path_cap, "%s[%zu]", key, i);
+	if (!json_is_object(v))
+		return fail(e, path, "must be an object");
+	int rc = known_keys(v, path, keys, n_keys, e);
+	if (rc < 0)
+		return rc;
+	*c = json_object();
+	json_array_append_new(arr, *c);
+	return 0;
+}
+
 static int clean_variables(json_t *vars, json_t *dst, const char **names, uint32_t *n_names,
 			   struct dashboard_error *e)
 {
 	/* multi: several values may be picked, includeAll: an "All" choice (the
 	 * UI turns a comparison with several values or All into a valid query) */
 	static const char *const keys[] = {"name", "label", "query", "default", "multi", "includeAll"};
-	json_t *arr = json_array();
-	json_object_set_new(dst, "variables", arr);
+	json_t *arr;
+	size_t n;
 	*n_names = 0;
-	if (!vars || json_is_null(vars))
-		return 0;
-	if (!json_is_array(vars))
-		return fail(e, "variables", "must be an array");
-	if (json_array_size(vars) > DASHBOARD_MAX_VARIABLES)
-		return fail(e, "variables", "at most %d variables", DASHBOARD_MAX_VARIABLES);
+	int rc = list_begin(vars, dst, "variables", DASHBOARD_MAX_VARIABLES, "variables", &arr, &n, e);
+	if (rc < 0 || n == 0)
+		return rc;
 	size_t i;
 	json_t *v;
-	int rc;
 	json_array_foreach (vars, i, v) {
 		char path[64], field[192];
-		snprintf(path, sizeof path, "variables[%zu]", i);
-		if (!json_is_object(v))
-			return fail(e, path, "must be an object");
-		if ((rc = known_keys(v, path, keys, 6, e)) < 0)
+		json_t *c;
+		if ((rc = list_item(v, "variables", i, keys, 6, arr, path, sizeof path, &c, e)) < 0)
 			return rc;
-		json_t *c = json_object();
-		json_array_append_new(arr, c);
 		if ((rc = str_field(v, "name", path, 64, true, NULL, c, e)) < 0)
 			return rc;
 		const char *name = json_string_value(json_object_get(v, "name"));
@@ -493,27 +520,19 @@ static int clean_panels(json_t *panels, json_t *dst, const char *const *names, u
 {
 	static const char *const keys[] = {"id", "title", "description", "query", "type", "unit", "grid"};
 	static const char *const types[] = {"line", "bar", "stat", "heatmap"};
-	json_t *arr = json_array();
-	json_object_set_new(dst, "panels", arr);
-	if (!panels || json_is_null(panels))
-		return 0;
-	if (!json_is_array(panels))
-		return fail(e, "panels", "must be an array");
-	if (json_array_size(panels) > DASHBOARD_MAX_PANELS)
-		return fail(e, "panels", "at most %d panels in one dashboard", DASHBOARD_MAX_PANELS);
+	json_t *arr;
+	size_t n;
+	int rc = list_begin(panels, dst, "panels", DASHBOARD_MAX_PANELS, "panels in one dashboard", &arr, &n, e);
+	if (rc < 0 || n == 0)
+		return rc;
 	size_t i;
 	json_t *p;
-	int rc;
 	int64_t next_y = 0;
 	json_array_foreach (panels, i, p) {
 		char path[64], field[192];
-		snprintf(path, sizeof path, "panels[%zu]", i);
-		if (!json_is_object(p))
-			return fail(e, path, "must be an object");
-		if ((rc = known_keys(p, path, keys, 7, e)) < 0)
+		json_t *c;
+		if ((rc = list_item(p, "panels", i, keys, 7, arr, path, sizeof path, &c, e)) < 0)
 			return rc;
-		json_t *c = json_object();
-		json_array_append_new(arr, c);
 		json_t *id = json_object_get(p, "id");
 		char gen[16];
 		snprintf(field, sizeof field, "%s.id", path);

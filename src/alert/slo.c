@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/group_index.h"
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/crc32c.h"
@@ -307,14 +308,10 @@ int slo_def_from_json(json_t *o, struct slo_def *d, char *err, size_t errlen)
 
 int slo_def_parse(const char *text, size_t len, struct slo_def *d, char *err, size_t errlen)
 {
-	json_error_t je;
 	memset(d, 0, sizeof *d);
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		snprintf(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", je.text, je.line,
-		         je.column);
+	json_t *root = alert_json_load(text, len, err, errlen);
+	if (!root)
 		return CLEW_EPARSE;
-	}
 	int rc = slo_def_from_json(root, d, err, errlen);
 	json_decref(root);
 	return rc;
@@ -466,8 +463,7 @@ struct slo_counter {
 	struct grp all;
 	struct grp **groups;
 	uint32_t n_groups, cap_groups;
-	uint32_t *table; /* index + 1 into groups */
-	uint32_t table_mask;
+	struct group_index index; /* of groups, by hash */
 	uint64_t seq, dropped;
 	struct slo_counts *sum_mins, *sum_hours; /* grp_sums' scratch */
 };
@@ -503,9 +499,7 @@ static void groups_clear(struct slo_counter *c)
 		free(c->groups[i]);
 	}
 	c->n_groups = 0;
-	free(c->table);
-	c->table = NULL;
-	c->table_mask = 0;
+	group_index_free(&c->index);
 	memset(c->all.mins, 0, SLO_MINUTES * sizeof *c->all.mins);
 	memset(c->all.hours, 0, c->n_hours * sizeof *c->all.hours);
 	c->all.min_head = c->all.hour_head = INT64_MIN;
@@ -565,36 +559,23 @@ void slo_counter_free(struct slo_counter *c)
 	free(c);
 }
 
-static int table_grow(struct slo_counter *c)
+static uint64_t grp_hash_at(const void *ctx, uint32_t i)
 {
-	uint32_t cap = 64;
-	while (cap < 2 * (uint64_t)c->n_groups + 4)
-		cap *= 2;
-	uint32_t *t = try_calloc(cap, sizeof *t);
-	if (!t)
-		return CLEW_ENOMEM;
-	for (uint32_t i = 0; i < c->n_groups; i++) {
-		uint32_t h = (uint32_t)c->groups[i]->hash & (cap - 1);
-		while (t[h])
-			h = (h + 1) & (cap - 1);
-		t[h] = i + 1;
-	}
-	free(c->table);
-	c->table = t;
-	c->table_mask = cap - 1;
-	return 0;
+	return ((const struct slo_counter *)ctx)->groups[i]->hash;
+}
+
+static bool grp_match(const void *ctx, uint32_t i, const void *key)
+{
+	const struct grp *g = ((const struct slo_counter *)ctx)->groups[i];
+	const struct grp *want = key;
+	return g->hash == want->hash && strcmp(g->value, want->value) == 0;
 }
 
 static struct grp *grp_find(struct slo_counter *c, const char *value, uint64_t h)
 {
-	if (!c->table)
-		return NULL;
-	for (uint32_t i = (uint32_t)h & c->table_mask; c->table[i]; i = (i + 1) & c->table_mask) {
-		struct grp *g = c->groups[c->table[i] - 1];
-		if (g->hash == h && strcmp(g->value, value) == 0)
-			return g;
-	}
-	return NULL;
+	struct grp want = {.hash = h, .value = (char *)value};
+	int64_t at = group_index_find(&c->index, h, grp_match, c, &want);
+	return at >= 0 ? c->groups[at] : NULL;
 }
 
 /* The group of value, created if there is room; NULL over the cap. */
@@ -606,7 +587,7 @@ static struct grp *grp_get(struct slo_counter *c, const char *value)
 		return g;
 	if (c->n_groups >= c->max_groups)
 		return NULL;
-	if ((!c->table || 2 * ((uint64_t)c->n_groups + 1) > (uint64_t)c->table_mask + 1) && table_grow(c) < 0)
+	if (group_index_fit(&c->index, c->n_groups, grp_hash_at, c) < 0)
 		return NULL;
 	if (c->n_groups == c->cap_groups) {
 		uint32_t cap = c->cap_groups ? c->cap_groups * 2 : 16;
@@ -620,11 +601,8 @@ static struct grp *grp_get(struct slo_counter *c, const char *value)
 	grp_init(c, g);
 	g->hash = h;
 	g->value = xstrdup(value);
+	group_index_add(&c->index, h, c->n_groups);
 	c->groups[c->n_groups++] = g;
-	uint32_t i = (uint32_t)h & c->table_mask;
-	while (c->table[i])
-		i = (i + 1) & c->table_mask;
-	c->table[i] = c->n_groups;
 	return g;
 }
 
@@ -981,7 +959,7 @@ int slo_counter_eval(struct slo_counter *c, const struct slo_def *d, int64_t now
 		rc = fn(ctx, &ge);
 		i++;
 	}
-	if (removed && table_grow(c) < 0)
+	if (removed && group_index_rebuild(&c->index, c->n_groups, grp_hash_at, c) < 0)
 		c->max_groups = c->n_groups; /* no table: refuse new groups until memory returns */
 	pthread_mutex_unlock(&c->lock);
 	return rc;

@@ -20,16 +20,6 @@
 
 #define ALERT_API_MAX_ID 256
 
-static bool method_is(const struct http_request *req, const char *m)
-{
-	return slice_eq_cstr(req->method, m);
-}
-
-static bool is_get(const struct http_request *req)
-{
-	return method_is(req, "GET") || method_is(req, "HEAD");
-}
-
 /* An id or name from the path, percent-decoded, into out (NUL-terminated).
  * false if empty, too long, or holding a '/' or NUL. */
 static bool path_id(struct slice rest, char *out, size_t cap)
@@ -55,16 +45,7 @@ static bool path_id(struct slice rest, char *out, size_t cap)
 /* The body must be identity-encoded JSON text. false after answering. */
 static bool body_ok(struct http_request *req, struct http_response *resp)
 {
-	const struct slice *ce = http_request_header(req, "content-encoding");
-	if (ce && ce->len && !slice_eq_cstr(*ce, "identity")) {
-		api_error(resp, req, 415, "send the body without Content-Encoding");
-		return false;
-	}
-	if (req->body.len == 0) {
-		api_error(resp, req, 400, "the request needs a JSON body");
-		return false;
-	}
-	return true;
+	return api_body_present(req, resp, "the request needs a JSON body");
 }
 
 /* Answer a failed engine call: 400 with the validator's message, 404, or
@@ -89,83 +70,130 @@ static void answer_error(struct http_response *resp, struct http_request *req, i
 	api_error(resp, req, status, msg);
 }
 
-static void send_json(struct http_response *resp, struct http_request *req, int status)
-{
-	if (resp->body.err) {
-		buf_clear(&resp->body);
-		api_error(resp, req, 500, "the answer is too large");
-		return;
-	}
-	api_ok(resp, req, "application/json");
-	resp->status = status;
-}
-
 static void no_content(struct http_response *resp, struct http_request *req)
 {
 	http_response_text(resp, req, 204, "application/json", SLICE_LIT(""));
 }
 
-static void rules(struct alert_engine *e, struct slice rest, struct http_request *req, struct http_response *resp)
+/* A resource the engine keeps by id (alert rules, silences, SLOs): its
+ * collection answers GET (list) and POST (create), each item GET, PUT and
+ * DELETE where the engine has them. The texts name it in the answers. */
+struct alert_resource {
+	const char *noun;      /* "no <noun> <id>" when the id is unknown */
+	const char *the;       /* "saving the <the>", "deleting the <the>" */
+	const char *bad_path;  /* the 404 message for a malformed item path */
+	void (*list)(struct alert_engine *e, struct json *out);
+	int (*put)(struct alert_engine *e, const char *id, const char *body, size_t len, struct json *out, char *err,
+		   size_t errlen);
+	int (*get)(struct alert_engine *e, const char *id, struct json *out); /* NULL: DELETE only */
+	int (*del)(struct alert_engine *e, const char *id);
+};
+
+/* Silences are only created, never replaced: the id is always NULL here. */
+static int put_silence(struct alert_engine *e, const char *id, const char *body, size_t len, struct json *out,
+		       char *err, size_t errlen)
 {
-	char id[ALERT_API_MAX_ID], err[512] = "";
+	(void)id;
+	return alert_engine_put_silence(e, body, len, out, err, errlen);
+}
+
+static const struct alert_resource r_rules = {
+	"alert rule", "rule", "not found: the path is /api/v1/alert-rules/{id}",
+	alert_engine_list_rules, alert_engine_put_rule, alert_engine_get_rule, alert_engine_delete_rule,
+};
+static const struct alert_resource r_silences = {
+	"silence", "silence", "not found: the path is /api/v1/silences/{id}",
+	alert_engine_list_silences, put_silence, NULL, alert_engine_delete_silence,
+};
+static const struct alert_resource r_slos = {
+	"SLO", "SLO", "not found: the path is /api/v1/slos/{id} or /api/v1/slos/{id}/status",
+	alert_engine_list_slos, alert_engine_put_slo, alert_engine_get_slo, alert_engine_delete_slo,
+};
+
+/* Create (id NULL, 201) or replace (200) from the body. */
+static void resource_put(const struct alert_resource *r, struct alert_engine *e, const char *id, struct http_request *req,
+			 struct http_response *resp)
+{
+	char err[512] = "", what[64];
 	struct json j;
+	if (!body_ok(req, resp))
+		return;
+	json_init(&j, &resp->body);
+	int rc = r->put(e, id, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
+	if (rc < 0) {
+		buf_clear(&resp->body);
+		snprintf(what, sizeof what, "saving the %s", r->the);
+		answer_error(resp, req, rc, err, what);
+		return;
+	}
+	api_send_json(resp, req, id ? 200 : 201);
+}
+
+/* The collection: GET lists, POST creates. */
+static void resource_collection(const struct alert_resource *r, struct alert_engine *e, struct http_request *req,
+				struct http_response *resp)
+{
+	if (api_is_get(req)) {
+		struct json j;
+		json_init(&j, &resp->body);
+		r->list(e, &j);
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "POST")) {
+		resource_put(r, e, NULL, req, resp);
+	} else {
+		api_error(resp, req, 405, "method not allowed: use GET or POST");
+	}
+}
+
+/* One item by id: GET, PUT, DELETE (DELETE only when r->get is NULL). */
+static void resource_item(const struct alert_resource *r, struct alert_engine *e, const char *id, struct http_request *req,
+			  struct http_response *resp)
+{
+	char err[512] = "", what[64];
 	int rc;
-	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
-		if (is_get(req)) {
-			json_init(&j, &resp->body);
-			alert_engine_list_rules(e, &j);
-			send_json(resp, req, 200);
-		} else if (method_is(req, "POST")) {
-			if (!body_ok(req, resp))
-				return;
-			json_init(&j, &resp->body);
-			rc = alert_engine_put_rule(e, NULL, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
-			if (rc < 0) {
-				buf_clear(&resp->body);
-				answer_error(resp, req, rc, err, "saving the rule");
-				return;
-			}
-			send_json(resp, req, 201);
-		} else {
-			api_error(resp, req, 405, "method not allowed: use GET or POST");
-		}
-		return;
-	}
-	if (rest.p[0] != '/' || !path_id(slice_make(rest.p + 1, rest.len - 1), id, sizeof id)) {
-		api_error(resp, req, 404, "not found: the path is /api/v1/alert-rules/{id}");
-		return;
-	}
-	if (is_get(req)) {
+	if (!r->get && !api_method_is(req, "DELETE")) {
+		api_error(resp, req, 405, "method not allowed: use DELETE");
+	} else if (api_is_get(req)) {
+		struct json j;
 		json_init(&j, &resp->body);
-		if ((rc = alert_engine_get_rule(e, id, &j)) < 0) {
+		if ((rc = r->get(e, id, &j)) < 0) {
 			buf_clear(&resp->body);
-			snprintf(err, sizeof err, "no alert rule %s", id);
-			answer_error(resp, req, rc, err, "the rule");
+			snprintf(err, sizeof err, "no %s %s", r->noun, id);
+			snprintf(what, sizeof what, "the %s", r->the);
+			answer_error(resp, req, rc, err, what);
 			return;
 		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "PUT")) {
-		if (!body_ok(req, resp))
-			return;
-		json_init(&j, &resp->body);
-		rc = alert_engine_put_rule(e, id, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
-		if (rc < 0) {
-			buf_clear(&resp->body);
-			answer_error(resp, req, rc, err, "saving the rule");
-			return;
-		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "DELETE")) {
-		if ((rc = alert_engine_delete_rule(e, id)) < 0) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "PUT")) {
+		resource_put(r, e, id, req, resp);
+	} else if (api_method_is(req, "DELETE")) {
+		if ((rc = r->del(e, id)) < 0) {
 			if (rc == CLEW_ENOTFOUND)
-				snprintf(err, sizeof err, "no alert rule %s", id);
-			answer_error(resp, req, rc, err, "deleting the rule");
+				snprintf(err, sizeof err, "no %s %s", r->noun, id);
+			snprintf(what, sizeof what, "deleting the %s", r->the);
+			answer_error(resp, req, rc, err, what);
 			return;
 		}
 		no_content(resp, req);
 	} else {
 		api_error(resp, req, 405, "method not allowed: use GET, PUT or DELETE");
 	}
+}
+
+/* /api/v1/<resource>[/{id}] */
+static void resource(const struct alert_resource *r, struct alert_engine *e, struct slice rest, struct http_request *req,
+		     struct http_response *resp)
+{
+	char id[ALERT_API_MAX_ID];
+	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
+		resource_collection(r, e, req, resp);
+		return;
+	}
+	if (rest.p[0] != '/' || !path_id(slice_make(rest.p + 1, rest.len - 1), id, sizeof id)) {
+		api_error(resp, req, 404, r->bad_path);
+		return;
+	}
+	resource_item(r, e, id, req, resp);
 }
 
 /* A query parameter as a NUL-terminated string in the request arena. */
@@ -182,7 +210,7 @@ static const char *param_cstr(struct http_request *req, const char *name)
 
 static void alerts(struct alert_engine *e, struct http_request *req, struct http_response *resp)
 {
-	if (!is_get(req)) {
+	if (!api_is_get(req)) {
 		api_error(resp, req, 405, "method not allowed: use GET");
 		return;
 	}
@@ -195,56 +223,12 @@ static void alerts(struct alert_engine *e, struct http_request *req, struct http
 	struct json j;
 	json_init(&j, &resp->body);
 	alert_engine_list_alerts(e, param_cstr(req, "rule"), state, &j);
-	send_json(resp, req, 200);
-}
-
-static void silences(struct alert_engine *e, struct slice rest, struct http_request *req,
-		     struct http_response *resp)
-{
-	char id[ALERT_API_MAX_ID], err[512] = "";
-	struct json j;
-	int rc;
-	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
-		if (is_get(req)) {
-			json_init(&j, &resp->body);
-			alert_engine_list_silences(e, &j);
-			send_json(resp, req, 200);
-		} else if (method_is(req, "POST")) {
-			if (!body_ok(req, resp))
-				return;
-			json_init(&j, &resp->body);
-			rc = alert_engine_put_silence(e, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
-			if (rc < 0) {
-				buf_clear(&resp->body);
-				answer_error(resp, req, rc, err, "saving the silence");
-				return;
-			}
-			send_json(resp, req, 201);
-		} else {
-			api_error(resp, req, 405, "method not allowed: use GET or POST");
-		}
-		return;
-	}
-	if (rest.p[0] != '/' || !path_id(slice_make(rest.p + 1, rest.len - 1), id, sizeof id)) {
-		api_error(resp, req, 404, "not found: the path is /api/v1/silences/{id}");
-		return;
-	}
-	if (!method_is(req, "DELETE")) {
-		api_error(resp, req, 405, "method not allowed: use DELETE");
-		return;
-	}
-	if ((rc = alert_engine_delete_silence(e, id)) < 0) {
-		if (rc == CLEW_ENOTFOUND)
-			snprintf(err, sizeof err, "no silence %s", id);
-		answer_error(resp, req, rc, err, "deleting the silence");
-		return;
-	}
-	no_content(resp, req);
+	api_send_json(resp, req, 200);
 }
 
 static void deliveries(struct alert_engine *e, struct http_request *req, struct http_response *resp)
 {
-	if (!is_get(req)) {
+	if (!api_is_get(req)) {
 		api_error(resp, req, 405, "method not allowed: use GET");
 		return;
 	}
@@ -262,7 +246,7 @@ static void deliveries(struct alert_engine *e, struct http_request *req, struct 
 	struct json j;
 	json_init(&j, &resp->body);
 	alert_engine_deliveries(e, limit, &j);
-	send_json(resp, req, 200);
+	api_send_json(resp, req, 200);
 }
 
 /* Parse the body as a JSON object; NULL after answering 400. */
@@ -291,7 +275,7 @@ static void catalog_entry(struct catalog *c, const char *kind, const char *key, 
 {
 	char err[512] = "";
 	int rc;
-	if (is_get(req)) {
+	if (api_is_get(req)) {
 		if ((rc = catalog_write(c, kind, key, &resp->body)) < 0) {
 			buf_clear(&resp->body);
 			snprintf(err, sizeof err, "no %s %s in the catalog",
@@ -299,8 +283,8 @@ static void catalog_entry(struct catalog *c, const char *kind, const char *key, 
 			answer_error(resp, req, rc, err, "the catalog entry");
 			return;
 		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "PUT")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "PUT")) {
 		json_t *o = body_object(req, resp);
 		if (!o)
 			return;
@@ -312,8 +296,8 @@ static void catalog_entry(struct catalog *c, const char *kind, const char *key, 
 		}
 		if (catalog_write(c, kind, key, &resp->body) < 0)
 			buf_clear(&resp->body);
-		send_json(resp, req, 200);
-	} else if (method_is(req, "DELETE")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "DELETE")) {
 		if ((rc = catalog_put_entry(c, kind, key, NULL, err, sizeof err)) < 0) {
 			if (rc == CLEW_ENOTFOUND)
 				snprintf(err, sizeof err, "no %s %s in the catalog",
@@ -348,17 +332,17 @@ static void catalog(struct alert_engine *e, struct slice rest, struct http_reque
 					  "/api/v1/catalog/accounts/{id}");
 		return;
 	}
-	if (is_get(req)) {
+	if (api_is_get(req)) {
 		if (catalog_write(c, NULL, NULL, &resp->body) < 0) {
 			buf_clear(&resp->body);
 			api_error(resp, req, 500, "the catalog could not be written");
 			return;
 		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "PUT") || method_is(req, "POST")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "PUT") || api_method_is(req, "POST")) {
 		/* PUT replaces the catalog; POST (or PUT ?merge=1) merges into it */
 		struct slice m;
-		bool merge = method_is(req, "POST") ||
+		bool merge = api_method_is(req, "POST") ||
 			     (api_query_param(req, "merge", &m) && (slice_eq_cstr(m, "1") || slice_eq_cstr(m, "true")));
 		json_t *o = body_object(req, resp);
 		if (!o)
@@ -371,112 +355,58 @@ static void catalog(struct alert_engine *e, struct slice rest, struct http_reque
 		}
 		if (catalog_write(c, NULL, NULL, &resp->body) < 0)
 			buf_clear(&resp->body);
-		send_json(resp, req, 200);
+		api_send_json(resp, req, 200);
 	} else {
 		api_error(resp, req, 405, "method not allowed: use GET, PUT or POST");
 	}
 }
 
-/* /api/v1/slos[/{id}[/status]] */
+/* /api/v1/slos[/{id}[/status]]: the resource, plus each SLO's status. */
 static void slos(struct alert_engine *e, struct slice rest, struct http_request *req, struct http_response *resp)
 {
-	char id[ALERT_API_MAX_ID], err[512] = "";
-	struct json j;
-	int rc;
-	if (rest.len == 0 || slice_eq_cstr(rest, "/")) {
-		if (is_get(req)) {
-			json_init(&j, &resp->body);
-			alert_engine_list_slos(e, &j);
-			send_json(resp, req, 200);
-		} else if (method_is(req, "POST")) {
-			if (!body_ok(req, resp))
-				return;
-			json_init(&j, &resp->body);
-			rc = alert_engine_put_slo(e, NULL, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
-			if (rc < 0) {
-				buf_clear(&resp->body);
-				answer_error(resp, req, rc, err, "saving the SLO");
-				return;
-			}
-			send_json(resp, req, 201);
-		} else {
-			api_error(resp, req, 405, "method not allowed: use GET or POST");
-		}
-		return;
-	}
-	struct slice tail = slice_make(rest.p + 1, rest.len - 1);
-	bool status = false;
 	static const char suffix[] = "/status";
 	size_t sl = sizeof suffix - 1;
-	if (tail.len > sl && memcmp(tail.p + tail.len - sl, suffix, sl) == 0) {
-		status = true;
-		tail.len -= sl;
-	}
-	if (rest.p[0] != '/' || !path_id(tail, id, sizeof id)) {
-		api_error(resp, req, 404, "not found: the path is /api/v1/slos/{id} or /api/v1/slos/{id}/status");
+	if (rest.len <= 1 + sl || memcmp(rest.p + rest.len - sl, suffix, sl) != 0) {
+		resource(&r_slos, e, rest, req, resp);
 		return;
 	}
-	if (status) {
-		if (!is_get(req)) {
-			api_error(resp, req, 405, "method not allowed: use GET");
-			return;
-		}
-		uint32_t limit = 100;
-		struct slice lv;
-		if (api_query_param(req, "limit", &lv) && lv.len) {
-			char tmp[24];
-			uint64_t n = 0;
-			if (lv.len >= sizeof tmp) {
-				api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
-				return;
-			}
-			memcpy(tmp, lv.p, lv.len);
-			tmp[lv.len] = 0;
-			if (units_parse_u64(tmp, &n) < 0 || n < 1 || n > 100000) {
-				api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
-				return;
-			}
-			limit = (uint32_t)n;
-		}
-		json_init(&j, &resp->body);
-		if ((rc = alert_engine_slo_status(e, id, limit, 0, &j)) < 0) {
-			buf_clear(&resp->body);
-			snprintf(err, sizeof err, "no SLO %s", id);
-			answer_error(resp, req, rc, err, "the SLO");
-			return;
-		}
-		send_json(resp, req, 200);
-	} else if (is_get(req)) {
-		json_init(&j, &resp->body);
-		if ((rc = alert_engine_get_slo(e, id, &j)) < 0) {
-			buf_clear(&resp->body);
-			snprintf(err, sizeof err, "no SLO %s", id);
-			answer_error(resp, req, rc, err, "the SLO");
-			return;
-		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "PUT")) {
-		if (!body_ok(req, resp))
-			return;
-		json_init(&j, &resp->body);
-		rc = alert_engine_put_slo(e, id, (const char *)req->body.p, req->body.len, &j, err, sizeof err);
-		if (rc < 0) {
-			buf_clear(&resp->body);
-			answer_error(resp, req, rc, err, "saving the SLO");
-			return;
-		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "DELETE")) {
-		if ((rc = alert_engine_delete_slo(e, id)) < 0) {
-			if (rc == CLEW_ENOTFOUND)
-				snprintf(err, sizeof err, "no SLO %s", id);
-			answer_error(resp, req, rc, err, "deleting the SLO");
-			return;
-		}
-		no_content(resp, req);
-	} else {
-		api_error(resp, req, 405, "method not allowed: use GET, PUT or DELETE");
+	char id[ALERT_API_MAX_ID], err[512] = "";
+	struct slice tail = slice_make(rest.p + 1, rest.len - 1 - sl);
+	if (rest.p[0] != '/' || !path_id(tail, id, sizeof id)) {
+		api_error(resp, req, 404, r_slos.bad_path);
+		return;
 	}
+	if (!api_is_get(req)) {
+		api_error(resp, req, 405, "method not allowed: use GET");
+		return;
+	}
+	uint32_t limit = 100;
+	struct slice lv;
+	if (api_query_param(req, "limit", &lv) && lv.len) {
+		char tmp[24];
+		uint64_t n = 0;
+		if (lv.len >= sizeof tmp) {
+			api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
+			return;
+		}
+		memcpy(tmp, lv.p, lv.len);
+		tmp[lv.len] = 0;
+		if (units_parse_u64(tmp, &n) < 0 || n < 1 || n > 100000) {
+			api_error(resp, req, 400, "limit: expected a number of groups from 1 to 100000");
+			return;
+		}
+		limit = (uint32_t)n;
+	}
+	struct json j;
+	json_init(&j, &resp->body);
+	int rc = alert_engine_slo_status(e, id, limit, 0, &j);
+	if (rc < 0) {
+		buf_clear(&resp->body);
+		snprintf(err, sizeof err, "no SLO %s", id);
+		answer_error(resp, req, rc, err, "the SLO");
+		return;
+	}
+	api_send_json(resp, req, 200);
 }
 
 bool alert_api_handle(struct query_api *q, struct http_request *req, struct http_response *resp)
@@ -506,13 +436,13 @@ bool alert_api_handle(struct query_api *q, struct http_request *req, struct http
 	}
 	switch (which) {
 	case P_RULES:
-		rules(q->alerts, rest, req, resp);
+		resource(&r_rules, q->alerts, rest, req, resp);
 		break;
 	case P_ALERTS:
 		alerts(q->alerts, req, resp);
 		break;
 	case P_SILENCES:
-		silences(q->alerts, rest, req, resp);
+		resource(&r_silences, q->alerts, rest, req, resp);
 		break;
 	case P_DELIVERIES:
 		deliveries(q->alerts, req, resp);

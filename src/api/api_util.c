@@ -29,28 +29,74 @@ struct api_cancel {
 
 static struct metric *m_cancelled, *m_over_memory, *m_over_time;
 
-void api_error(struct http_response *resp, struct http_request *req, int status, const char *message)
+void api_error_begin(struct json *j, struct http_response *resp, struct http_request *req, int status,
+		     const char *message)
 {
 	resp->body.len = 0;
-	struct json j;
-	json_init(&j, &resp->body);
-	json_obj_begin(&j);
-	json_key(&j, "error");
-	json_obj_begin(&j);
-	json_key(&j, "code");
-	json_int(&j, status);
-	json_key(&j, "message");
-	json_cstr(&j, message);
-	json_obj_end(&j);
-	json_obj_end(&j);
+	json_init(j, &resp->body);
+	json_obj_begin(j);
+	json_key(j, "error");
+	json_obj_begin(j);
+	json_key(j, "code");
+	json_int(j, status);
+	json_key(j, "message");
+	json_cstr(j, message);
 	resp->status = status;
 	http_response_header(resp, req, "Content-Type", SLICE_LIT("application/json"));
+}
+
+void api_error_end(struct json *j)
+{
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+void api_error(struct http_response *resp, struct http_request *req, int status, const char *message)
+{
+	struct json j;
+	api_error_begin(&j, resp, req, status, message);
+	api_error_end(&j);
 }
 
 void api_ok(struct http_response *resp, struct http_request *req, const char *content_type)
 {
 	resp->status = 200;
 	http_response_header(resp, req, "Content-Type", slice_cstr(content_type));
+}
+
+void api_send_json(struct http_response *resp, struct http_request *req, int status)
+{
+	if (resp->body.err) {
+		buf_clear(&resp->body);
+		api_error(resp, req, 500, "the answer is too large");
+		return;
+	}
+	api_ok(resp, req, "application/json");
+	resp->status = status;
+}
+
+bool api_method_is(const struct http_request *req, const char *m)
+{
+	return slice_eq_cstr(req->method, m);
+}
+
+bool api_is_get(const struct http_request *req)
+{
+	return api_method_is(req, "GET") || api_method_is(req, "HEAD");
+}
+
+bool api_body_present(struct http_request *req, struct http_response *resp, const char *empty_msg)
+{
+	const struct slice *ce = http_request_header(req, "content-encoding");
+	if (ce && ce->len && !slice_eq_cstr(*ce, "identity")) {
+		api_error(resp, req, 415, "send the body without Content-Encoding");
+		return false;
+	}
+	if (req->body.len == 0) {
+		api_error(resp, req, 400, empty_msg);
+		return false;
+	}
+	return true;
 }
 
 bool api_parse_trace_id(struct slice s, uint8_t out[16])

@@ -8,14 +8,38 @@
 #include <stdint.h>
 
 #include "api/query_api.h"
+#include "base/json.h"
 #include "net/http.h"
 #include "query/exec.h"
 
 /* {"error":{"code":status,"message":message}} with that HTTP status. */
 void api_error(struct http_response *resp, struct http_request *req, int status, const char *message);
 
+/* Start the native error object in resp's body, with that status and the
+ * JSON Content-Type: {"error":{"code":status,"message":message and leave
+ * the inner object open in *j for more keys; api_error_end closes it. */
+void api_error_begin(struct json *j, struct http_response *resp, struct http_request *req, int status,
+		     const char *message);
+
+/* Close what api_error_begin opened. */
+void api_error_end(struct json *j);
+
 /* Set status 200 and a Content-Type header. */
 void api_ok(struct http_response *resp, struct http_request *req, const char *content_type);
+
+/* A JSON answer already written to resp's body, with that status; 500 "the
+ * answer is too large" instead if the body hit its cap. */
+void api_send_json(struct http_response *resp, struct http_request *req, int status);
+
+/* True if the request's method is m. */
+bool api_method_is(const struct http_request *req, const char *m);
+
+/* True for GET and HEAD. */
+bool api_is_get(const struct http_request *req);
+
+/* A write request's body must be identity-encoded and not empty: false
+ * after answering 415, or 400 with empty_msg. */
+bool api_body_present(struct http_request *req, struct http_response *resp, const char *empty_msg);
 
 /* Parse a trace id of 1 to 32 hex digits (Tempo trims leading zeros),
  * left-padded with zeros. false if it is not that. */

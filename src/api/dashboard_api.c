@@ -12,16 +12,6 @@
 #include "base/err.h"
 #include "base/json.h"
 
-static bool method_is(const struct http_request *req, const char *m)
-{
-	return slice_eq_cstr(req->method, m);
-}
-
-static bool is_get(const struct http_request *req)
-{
-	return method_is(req, "GET") || method_is(req, "HEAD");
-}
-
 /* The id in the path into out; false unless it is 1 to DASHBOARD_MAX_ID
  * letters, digits, '-' or '_' (the only ids the store makes or takes). */
 static bool path_id(struct slice s, char *out, size_t cap)
@@ -38,18 +28,12 @@ static bool path_id(struct slice s, char *out, size_t cap)
 	return true;
 }
 
-/* The body must be identity-encoded JSON text. false after answering. */
+/* The body must be identity-encoded JSON text within the size limit.
+ * false after answering. */
 static bool body_ok(struct http_request *req, struct http_response *resp)
 {
-	const struct slice *ce = http_request_header(req, "content-encoding");
-	if (ce && ce->len && !slice_eq_cstr(*ce, "identity")) {
-		api_error(resp, req, 415, "send the body without Content-Encoding");
+	if (!api_body_present(req, resp, "the request needs a JSON body: a dashboard {\"title\", \"variables\", \"panels\"}"))
 		return false;
-	}
-	if (req->body.len == 0) {
-		api_error(resp, req, 400, "the request needs a JSON body: a dashboard {\"title\", \"variables\", \"panels\"}");
-		return false;
-	}
 	if (req->body.len > DASHBOARD_MAX_BYTES) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "the dashboard is %zu bytes; at most %d are kept", req->body.len,
@@ -78,16 +62,8 @@ static void answer_error(struct http_response *resp, struct http_request *req, i
 		snprintf(msg, sizeof msg, "%s", e->msg);
 	else
 		snprintf(msg, sizeof msg, "saving the dashboard failed: %s", err_str(rc));
-	buf_clear(&resp->body);
 	struct json j;
-	json_init(&j, &resp->body);
-	json_obj_begin(&j);
-	json_key(&j, "error");
-	json_obj_begin(&j);
-	json_key(&j, "code");
-	json_int(&j, status);
-	json_key(&j, "message");
-	json_cstr(&j, msg);
+	api_error_begin(&j, resp, req, status, msg);
 	if (status != 404 && e->field[0]) {
 		json_key(&j, "field");
 		json_cstr(&j, e->field);
@@ -107,30 +83,16 @@ static void answer_error(struct http_response *resp, struct http_request *req, i
 		json_uint(&j, e->off);
 		json_obj_end(&j);
 	}
-	json_obj_end(&j);
-	json_obj_end(&j);
-	resp->status = status;
-	http_response_header(resp, req, "Content-Type", SLICE_LIT("application/json"));
-}
-
-static void send_json(struct http_response *resp, struct http_request *req, int status)
-{
-	if (resp->body.err) {
-		buf_clear(&resp->body);
-		api_error(resp, req, 500, "the answer is too large");
-		return;
-	}
-	api_ok(resp, req, "application/json");
-	resp->status = status;
+	api_error_end(&j);
 }
 
 static void collection(struct dashboard_store *s, struct http_request *req, struct http_response *resp)
 {
 	struct dashboard_error e = {0};
-	if (is_get(req)) {
+	if (api_is_get(req)) {
 		dashboard_store_list(s, &resp->body);
-		send_json(resp, req, 200);
-	} else if (method_is(req, "POST")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "POST")) {
 		if (!body_ok(req, resp))
 			return;
 		int rc = dashboard_store_create(s, (const char *)req->body.p, req->body.len, &resp->body, &e);
@@ -138,7 +100,7 @@ static void collection(struct dashboard_store *s, struct http_request *req, stru
 			answer_error(resp, req, rc, &e, NULL);
 			return;
 		}
-		send_json(resp, req, 201);
+		api_send_json(resp, req, 201);
 	} else {
 		api_error(resp, req, 405, "method not allowed: use GET or POST");
 	}
@@ -148,21 +110,21 @@ static void one(struct dashboard_store *s, const char *id, struct http_request *
 {
 	struct dashboard_error e = {0};
 	int rc;
-	if (is_get(req)) {
+	if (api_is_get(req)) {
 		if ((rc = dashboard_store_get(s, id, &resp->body)) < 0) {
 			answer_error(resp, req, rc, &e, id);
 			return;
 		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "PUT")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "PUT")) {
 		if (!body_ok(req, resp))
 			return;
 		if ((rc = dashboard_store_put(s, id, (const char *)req->body.p, req->body.len, &resp->body, &e)) < 0) {
 			answer_error(resp, req, rc, &e, id);
 			return;
 		}
-		send_json(resp, req, 200);
-	} else if (method_is(req, "DELETE")) {
+		api_send_json(resp, req, 200);
+	} else if (api_method_is(req, "DELETE")) {
 		if ((rc = dashboard_store_delete(s, id)) < 0) {
 			answer_error(resp, req, rc, &e, id);
 			return;
