@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert/alert_state.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -58,6 +60,7 @@ struct alert_notifier {
 	struct log_ent ring[LOG_RING];
 	uint64_t n_log;
 	int log_fd;
+	uint64_t log_bytes; /* the log's size, to know when to trim it */
 };
 
 static void item_free(struct item *it)
@@ -196,6 +199,71 @@ int alert_format_body(enum alert_target_type t, json_t *p, const char *routing_k
 
 /* ---- log ---- */
 
+int alert_notify_log_trim(const char *path, size_t keep_bytes)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int rc = 0;
+	char *text = NULL;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size < 0 || (uint64_t)size <= keep_bytes) {
+		rc = size < 0 ? -errno : 0;
+		goto out;
+	}
+	off_t from = size - (off_t)keep_bytes;
+	text = try_malloc(keep_bytes + 1);
+	if (!text) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ssize_t got = pread(fd, text, keep_bytes, from);
+	if (got < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* the first line is cut unless the byte before it ends a line */
+	char before = '\n';
+	if (pread(fd, &before, 1, from - 1) != 1)
+		before = 0;
+	size_t skip = 0;
+	if (before != '\n') {
+		char *nl = memchr(text, '\n', (size_t)got);
+		skip = nl ? (size_t)(nl + 1 - text) : (size_t)got;
+	}
+	rc = alert_write_durable(path, text + skip, (size_t)got - skip);
+out:
+	close(fd);
+	free(text);
+	return rc;
+}
+
+/* The log passed its limit: keep its newest quarter and append to that.
+ * Only the worker writes the log, so nothing is appended meanwhile. The
+ * sent records a restart needs are those of the outbox alerts.json still
+ * holds, saved at the next evaluation: far newer than a quarter of the log. */
+static void rotate_log(struct alert_notifier *n)
+{
+	int rc = alert_notify_log_trim(n->o.log_path, (size_t)(n->o.log_max_bytes / 4));
+	if (rc < 0) {
+		log_warn("alerts: could not trim the delivery log %s: %s", n->o.log_path, strerror(-rc));
+		n->log_bytes = 0; /* try again after another limit's worth */
+		return;
+	}
+	int fd = open(n->o.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_warn("alerts: cannot reopen %s: %s; deliveries are not recorded on disk", n->o.log_path,
+			 strerror(errno));
+		close(n->log_fd);
+		n->log_fd = -1;
+		return;
+	}
+	close(n->log_fd);
+	n->log_fd = fd;
+	struct stat st;
+	n->log_bytes = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 static void log_delivery(struct alert_notifier *n, const struct item *it, const char *status, long http,
 			 const char *error)
 {
@@ -240,8 +308,12 @@ static void log_delivery(struct alert_notifier *n, const struct item *it, const 
 				fdatasync(n->log_fd);
 			else if (w != (ssize_t)b.len)
 				log_warn("alerts: could not append to the delivery log: %s", strerror(errno));
+			if (w > 0)
+				n->log_bytes += (uint64_t)w;
 		}
 		buf_free(&b);
+		if (n->log_bytes > n->o.log_max_bytes)
+			rotate_log(n);
 	}
 }
 
@@ -523,6 +595,8 @@ struct alert_notifier *alert_notifier_new(const struct alert_notifier_options *o
 		n->o.backoff_max_ns = 300000000000LL;
 	if (!n->o.max_attempts)
 		n->o.max_attempts = 12;
+	if (!n->o.log_max_bytes)
+		n->o.log_max_bytes = 8u << 20;
 	n->log_fd = -1;
 	if (o->log_path) {
 		load_log_tail(n, o->log_path);
@@ -530,6 +604,9 @@ struct alert_notifier *alert_notifier_new(const struct alert_notifier_options *o
 		if (n->log_fd < 0)
 			log_warn("alerts: cannot open %s: %s; deliveries are not recorded on disk", o->log_path,
 				 strerror(errno));
+		struct stat st;
+		if (n->log_fd >= 0 && fstat(n->log_fd, &st) == 0)
+			n->log_bytes = (uint64_t)st.st_size;
 	}
 	pthread_mutex_init(&n->lock, NULL);
 	if (!(n->multi = curl_multi_init()) || pthread_create(&n->thread, NULL, worker, n) != 0) {

@@ -19,6 +19,7 @@ struct alert_notifier;
 
 struct alert_notifier_options {
 	const char *log_path;	 /* deliveries.log; NULL = none */
+	uint64_t log_max_bytes;	 /* past this the log keeps its newest quarter; 0 = 8 MiB */
 	int64_t timeout_ns;	 /* per attempt; 0 = 10 s */
 	int64_t backoff_ns;	 /* first retry after this; doubles; 0 = 1 s */
 	int64_t backoff_max_ns;	 /* 0 = 5 min */
@@ -59,6 +60,12 @@ void alert_notifier_write_log(struct alert_notifier *n, struct json *j, uint32_t
  * Slack: {"text": ..., "attachments": [...]}; PagerDuty: an Events v2
  * trigger or resolve with dedup_key = rule and group. 0 or CLEW_EINVAL. */
 int alert_format_body(enum alert_target_type t, json_t *p, const char *routing_key, struct buf *out);
+
+/* Cut the delivery log at log_path to its newest keep_bytes at the most,
+ * from a line's start, replacing the file durably (alert_write_durable: a
+ * crash leaves the old log or the new one whole). 0 (a missing file is 0)
+ * or -errno. */
+int alert_notify_log_trim(const char *log_path, size_t keep_bytes);
 
 /* The seqs of deliveries.log that were sent (for a restart), into a
  * malloc'd sorted array (caller frees). 0 or -errno (a missing file is 0

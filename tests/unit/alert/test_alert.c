@@ -524,3 +524,44 @@ TEST(alert_engine_storm_is_one_notification)
 		arena_reset(&a);
 	}
 }
+
+/* deliveries.log past its limit keeps its newest part, whole lines only,
+ * and a restart still finds the newest sent seqs in it. */
+TEST(alert_delivery_log_trim_keeps_newest_lines)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/deliveries-trim.log", test_tmpdir());
+	remove(path);
+	CHECK_INT(alert_notify_log_trim(path, 100), ==, 0); /* no log yet */
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	for (int i = 0; i < 300; i++)
+		fprintf(f, "{\"seq\":%d,\"timeNs\":1,\"status\":\"%s\",\"url\":\"http://127.0.0.1:1/h\"}\n", i,
+			i % 3 ? "sent" : "retrying");
+	fclose(f);
+	CHECK_INT(alert_notify_log_trim(path, 1 << 20), ==, 0); /* under the limit: unchanged */
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	CHECK_INT(alert_notify_read_sent(path, &seqs, &n), ==, 0);
+	CHECK_INT(n, ==, 200);
+	free(seqs);
+
+	CHECK_INT(alert_notify_log_trim(path, 2000), ==, 0);
+	f = fopen(path, "rb");
+	CHECK(f != NULL);
+	char text[4096];
+	size_t len = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[len] = 0;
+	CHECK(len > 1000 && len <= 2000);
+	CHECK(text[0] == '{' && text[len - 1] == '\n');
+	CHECK(strstr(text, "{\"seq\":299,") != NULL);
+	CHECK(strstr(text, "{\"seq\":1,") == NULL);
+	CHECK_INT(alert_notify_read_sent(path, &seqs, &n), ==, 0);
+	CHECK(n > 10);
+	CHECK_INT(seqs[n - 1], ==, 299);
+	for (size_t i = 1; i < n; i++) /* every line whole: no sent seq lost inside the kept part */
+		CHECK_INT(seqs[i] - seqs[i - 1], <=, 2);
+	free(seqs);
+	remove(path);
+}
