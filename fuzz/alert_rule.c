@@ -6,17 +6,12 @@
 
 #include "alert/alert_rules.h"
 #include "base/json.h"
-#include "base/log.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
-	if (!init) {
-		log_set_level(LOG_ERROR);
-		init = 1;
-	}
+	fuzz_quiet_log();
 	char err[512];
 	struct alert_rule r;
 	int rc = alert_rule_parse((const char *)data, size, &r, err, sizeof err);

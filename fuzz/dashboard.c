@@ -10,9 +10,8 @@
 #include "alert/dashboard_store.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "base/log.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 /* The "id" and "version" of a stored document, found by plain search (the
  * store writes them as "id":"..." and "version":N). */
@@ -32,11 +31,7 @@ static int stored_id(const struct buf *doc, char *id, size_t idlen)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
-	if (!init) {
-		log_set_level(LOG_ERROR);
-		init = 1;
-	}
+	fuzz_quiet_log();
 	int rc;
 	char err[256];
 	struct dashboard_store *s = dashboard_store_open(NULL, &rc, err, sizeof err);

@@ -9,19 +9,14 @@
 
 #include "alert/alert_state.h"
 #include "base/json.h"
-#include "base/log.h"
+
+#include "fuzz_util.h"
 
 #define NOW_NS (1796601600LL * 1000000000LL) /* 2026-12-07 */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
-	if (!init) {
-		log_set_level(LOG_ERROR);
-		init = 1;
-	}
+	fuzz_quiet_log();
 	json_error_t je;
 	json_t *o = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
 	if (!o)

@@ -7,17 +7,12 @@
 
 #include "alert/slo.h"
 #include "base/json.h"
-#include "base/log.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
-	if (!init) {
-		log_set_level(LOG_ERROR);
-		init = 1;
-	}
+	fuzz_quiet_log();
 	char err[512];
 	struct slo_def d;
 	if (slo_def_parse((const char *)data, size, &d, err, sizeof err) == 0) {
