@@ -668,10 +668,10 @@ static void count_attrs(struct page *pg, uint32_t i)
 	const struct block_keys_col *kc = &w->kcol;
 	struct pent *vt = w->vtab;
 	uint32_t stamp = pg->stamp;
-	bool bad = pg->bad;
+	bool bad = pg->bad, cand = pg->cand;
 	for (uint32_t j = kc->first[i], end = kc->first[i + 1]; j < end; j++) {
 		uint32_t kid = kc->kid[j];
-		if (pg->cand) { /* speculating: a candidate value? */
+		if (cand) { /* speculating: a candidate value? */
 			if (kc->type[j] == ANY_STRING) { /* the candidates of its value id */
 				for (int32_t g = pg->vhead[kc->val[j]]; g >= 0; g = w->tg[g].vnext)
 					if (w->tg[g].kid == kid)
