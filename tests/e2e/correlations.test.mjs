@@ -3,7 +3,8 @@
 // fault's planted cause first for the right signal and population, two
 // scenarios running at once must each come out for their own population,
 // /api/v1/compare between the fault window and the window before must name
-// the planted attribute first, and the answers must be the same with the
+// the planted attribute first, and the answers (correlations, compare
+// against a baseline and compare by attribute) must be the same with the
 // data in the head, in fresh blocks and after compaction. `clew why` and
 // `clew compare` print the same first rows.
 import assert from 'node:assert/strict';
@@ -70,6 +71,9 @@ async function ask(server, truth) {
 		duration: 'self' });
 	// compare: the accounts service now against before names the new version
 	out.cmp = await compare(server, { q: '{ resource.service.name = "accounts" }', ...FAULT_WINDOW, ...BEFORE });
+	// compare by attribute: two services' server spans in the fault window
+	out.cmpBy = await compare(server, { q: '{ kind = server }', ...FAULT_WINDOW, by: 'resource.service.name',
+		a: 'accounts', b: 'billing' });
 	const first = (j) => j.correlations[0] || {};
 	assert.equal(first(out.shard).key, 'span.db.name', stable(out.shard));
 	assert.equal(first(out.shard).value, truth['slow-shard'].where['db.name']);
@@ -82,6 +86,9 @@ async function ask(server, truth) {
 	assert.equal(out.cmp.attributes[0].value, version);
 	assert.ok(out.cmp.b.errors.rate > out.cmp.a.errors.rate, 'more errors in the fault window');
 	assert.ok(out.cmp.criticalPath.length > 0);
+	assert.equal(out.cmpBy.mode, 'by');
+	assert.ok(out.cmpBy.a.count > 0 && out.cmpBy.b.count > 0, stable(out.cmpBy));
+	assert.ok(out.cmpBy.attributes.length > 0 && out.cmpBy.criticalPath.length > 0, stable(out.cmpBy));
 	for (const j of [out.shard, out.deploy, out.dep]) {
 		assert.ok(j.bad.count > 0 && j.rest.count > 0);
 		for (const c of j.correlations) {
