@@ -78,12 +78,30 @@ bench: $(BENCH_BIN) $(OUT)/clew
 
 # libFuzzer binaries (clang), for running the fuzzers for real:
 #   make fuzz && build/fuzz/fuzz_otlp_proto fuzz/corpus/otlp_proto
-fuzz:
-	@mkdir -p build/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  echo "fuzz_$$n"; \
-	  clang -std=c17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined $$f $(LIB_SRC) \
-	    -o build/fuzz/fuzz_$$n $(LDLIBS) -pthread || exit 1; done
+# The library is compiled once (instrumented, without libFuzzer's main) into
+# build/fuzz/libclew.a and each target links against it. A fuzz run stops
+# at the first undefined behaviour (-fno-sanitize-recover=undefined).
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Isrc -O1 -g -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/fuzz_%)
+
+fuzz: $(FUZZ_BIN)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+.PRECIOUS: build/fuzz/obj/%.o
+
+build/fuzz/libclew.a: $(FUZZ_LIB_OBJ)
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: build/fuzz/obj/fuzz/%.o build/fuzz/libclew.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+-include $(wildcard build/fuzz/obj/*/*.d build/fuzz/obj/*/*/*.d)
 
 # The web UI: npm packages from ui/package-lock.json, bundled by esbuild.
 UI_SRC := $(wildcard ui/src/*.ts ui/src/*/*.ts ui/src/*.css) ui/index.html ui/build.mjs ui/package-lock.json
