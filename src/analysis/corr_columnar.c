@@ -35,6 +35,8 @@ struct corr_col *corr_col_new(const struct exec_query *xq, const struct exec_opt
 	/* candidates enough for the ranking to settle within them; a long
 	 * ranking is left to the figures pass (the sketch adds would cost more) */
 	c->spec_k = limit > CORR_SPEC_MAX_LIMIT ? 0 : limit * 3 < 24 ? 24 : limit * 3;
+	if (co->per_operation) /* its early ranking missed final values on every page tried: no gain */
+		c->spec_k = 0;
 	sketch_init(&c->pop, 0, 0);
 	return c;
 }
