@@ -243,8 +243,7 @@ const char *alert_stream_label_name(const struct alert_stream *s, uint32_t i)
 	return i < s->n_by ? s->label_names[i] : "";
 }
 
-/* A by() value as label text into out (cut to ALERT_STREAM_MAX_LABEL). */
-static size_t value_text(const struct exec_value *v, char *out, size_t cap)
+size_t alert_stream_value_text(const struct exec_value *v, char *out, size_t cap)
 {
 	int n;
 	switch (v->type) {
@@ -510,7 +509,7 @@ int alert_stream_add_grouped(struct alert_stream *s, const struct span_batch *gr
 				const struct exec_value *row = v ? &v[(size_t)k * s->n_fields] : NULL;
 				size_t kl = 0;
 				for (uint32_t f = 0; f < s->n_by; f++) {
-					value_text(&row[f], vals[f], sizeof vals[f]);
+					alert_stream_value_text(&row[f], vals[f], sizeof vals[f]);
 					int w = snprintf(key + kl, sizeof key - kl, "%s%s=%s", f ? "\x1f" : "",
 							 s->label_names[f], vals[f]);
 					if (w > 0)

@@ -17,6 +17,8 @@
 #include "base/arena.h"
 #include "ingest/span.h"
 
+struct exec_value;
+
 #define ALERT_STREAM_DEFAULT_MAX_GROUPS 100000
 #define ALERT_STREAM_SLOTS 6	/* buckets in a window: the range is cut in six */
 #define ALERT_STREAM_RING 8	/* buckets kept per group (the window plus slack) */
@@ -81,6 +83,9 @@ int alert_stream_eval(struct alert_stream *s, int64_t now_ns, alert_group_fn fn,
 const char *alert_stream_filter(const struct alert_stream *s);
 uint32_t alert_stream_n_labels(const struct alert_stream *s);
 const char *alert_stream_label_name(const struct alert_stream *s, uint32_t i);
+/* A by() value as label text into out, cut to cap - 1 (nil as "<nil>"); its
+ * length. SLO groups are named the same way. */
+size_t alert_stream_value_text(const struct exec_value *v, char *out, size_t cap);
 
 struct alert_stream_stats {
 	uint32_t groups;

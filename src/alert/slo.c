@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/alert_stream.h"
 #include "alert/group_index.h"
 #include "base/alloc.h"
 #include "base/arena.h"
@@ -696,29 +697,14 @@ static void note_bad(struct grp *g, const struct span_batch *b, const struct spa
 		copy_text(g->team, sizeof g->team, team->value.u.str);
 }
 
-/* A by value as text into out (cut to cap - 1); false when the span has
- * none. */
+/* A by value as text into out, as alert rules name their groups; false
+ * when the span has none. */
 static bool value_text(const struct exec_value *v, char *out, size_t cap)
 {
-	int n = 0;
-	switch (v->type) {
-	case TQL_T_STRING:
-		copy_text(out, cap, v->u.s);
-		return true;
-	case TQL_T_INT:
-	case TQL_T_DURATION:
-		n = snprintf(out, cap, "%lld", (long long)v->u.i);
-		break;
-	case TQL_T_FLOAT:
-		n = snprintf(out, cap, "%.17g", v->u.f);
-		break;
-	case TQL_T_BOOL:
-		n = snprintf(out, cap, "%s", v->u.b ? "true" : "false");
-		break;
-	default:
+	if (v->type == TQL_T_NIL)
 		return false;
-	}
-	return n >= 0;
+	alert_stream_value_text(v, out, cap);
+	return true;
 }
 
 int slo_counter_add_grouped(struct slo_counter *c, const struct span_batch *grouped, int64_t now_ns)

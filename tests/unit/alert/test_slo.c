@@ -351,6 +351,39 @@ TEST(slo_counts_a_batch_by_account)
 	slo_def_free(&d);
 }
 
+/* An SLO grouped by an intrinsic names its groups as alert rules do
+ * (status: "error", "ok"), rather than dropping those spans from them. */
+TEST(slo_groups_by_an_intrinsic)
+{
+	static const char *by_status = "{\"name\": \"by status\", \"query\": \"{ kind = server }\", "
+	                               "\"objective\": 0.99, \"window\": \"1d\", \"good\": {\"errors\": false}, "
+	                               "\"by\": \"status\"}";
+	struct slo_def d;
+	struct slo_counter *c = counter_for(by_status, &d);
+	CHECK(c);
+	struct arena a;
+	arena_init(&a, 0);
+	struct span_batch b, grouped;
+	int64_t now = NOW;
+	make_batch(&b, &a, 600, now - 30 * S);
+	CHECK_INT(alert_stream_group_traces(&b, &a, &grouped), ==, 0);
+	CHECK_INT(slo_counter_add_grouped(c, &grouped, now), ==, 0);
+	struct slo_counts all, err, ok;
+	CHECK_INT(slo_counter_window(c, NULL, HOUR, now, &all), ==, 0);
+	CHECK_INT(slo_counter_window(c, "error", HOUR, now, &err), ==, 0);
+	CHECK_INT(slo_counter_window(c, "ok", HOUR, now, &ok), ==, 0);
+	struct slo_counts want;
+	expected(600, NULL, false, &want);
+	CHECK_INT(all.total, ==, want.total);
+	CHECK_INT(err.total, ==, want.bad);
+	CHECK_INT(err.bad, ==, want.bad);
+	CHECK_INT(ok.total, ==, want.total - want.bad);
+	CHECK_INT(ok.bad, ==, 0);
+	arena_reset(&a);
+	slo_counter_free(c);
+	slo_def_free(&d);
+}
+
 TEST(slo_snapshot_round_trip_and_corruption)
 {
 	struct slo_def d;
