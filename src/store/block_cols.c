@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "store/block_int.h"
+#include "store/swar.h"
 
 /* The buffers behind a struct block_cols. */
 struct cols_priv {
@@ -472,99 +473,6 @@ void block_key_col_free(struct block_key_col *k)
 	memset(k, 0, sizeof *k);
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Per byte of w: 1 where it is zero, else 0. */
-static inline uint64_t zero_bytes(uint64_t w)
-{
-	uint64_t z = (w | ((w & ~HIGHS) + ~HIGHS)) & HIGHS;
-	return (~z >> 7) & ONES;
-}
-
-/* Bytes of p[0, n) that end a varint (top bit clear), eight at a time:
- * per-byte counters summed by a multiply before they can overflow. */
-static uint64_t varint_ends(const uint8_t *p, size_t n)
-{
-	uint64_t t = 0;
-	size_t i = 0;
-	while (n - i >= 8) {
-		uint64_t acc = 0;
-		size_t stop = n - i >= 8 * 31 ? i + 8 * 31 : n - (n - i) % 8;
-		for (; i < stop; i += 8) {
-			uint64_t w;
-			memcpy(&w, p + i, 8);
-			acc += (~w >> 7) & ONES;
-		}
-		t += (acc * ONES) >> 56;
-	}
-	for (; i < n; i++)
-		t += !(p[i] >> 7);
-	return t;
-}
-
-/* Past the next m varints of [p, end), or NULL when there are fewer. */
-static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end, uint64_t m)
-{
-	if (m == 0)
-		return p;
-	while (end - p >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		uint64_t ends = ~w & HIGHS; /* the top bit of each byte ending a varint */
-		uint64_t t = ((ends >> 7) * ONES) >> 56;
-		if (t >= m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			/* the m-th end in this word: its lowest bits are the first bytes */
-			for (; m > 1; m--)
-				ends &= ends - 1;
-			return p + __builtin_ctzll(ends) / 8 + 1;
-#else
-			break;
-#endif
-		}
-		p += 8;
-		m -= t;
-	}
-	for (; m && p < end; p++)
-		m -= !(*p >> 7);
-	return m ? NULL : p;
-}
-
-static uint32_t count_type(const uint8_t *t, size_t n, uint8_t want)
-{
-	uint64_t c = 0, pat = want * ONES;
-	size_t i = 0;
-	while (n - i >= 8) {
-		uint64_t acc = 0;
-		size_t stop = n - i >= 8 * 31 ? i + 8 * 31 : n - (n - i) % 8;
-		for (; i < stop; i += 8) {
-			uint64_t w;
-			memcpy(&w, t + i, 8);
-			acc += zero_bytes(w ^ pat);
-		}
-		c += (acc * ONES) >> 56;
-	}
-	for (; i < n; i++)
-		c += t[i] == want;
-	return (uint32_t)c;
-}
-
-/* Whether every byte of p[0, n) is below lim (lim <= 0x80). */
-static bool bytes_below(const uint8_t *p, size_t n, unsigned lim)
-{
-	uint64_t add = (0x80u - lim) * ONES, bad = 0;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		bad |= w | (w + add); /* a high bit: >= 0x80, or >= lim */
-	}
-	for (; i < n; i++)
-		bad |= p[i] >= lim ? HIGHS : 0;
-	return !(bad & HIGHS);
-}
-
 /* A typed value stream walked to the values of the key's attributes:
  * pos is the attribute index up to which types were counted, ord the
  * values of this type before pos, at the stream position of value ord. */
@@ -585,11 +493,11 @@ static int key_stream_to(struct cols_ld *l, int col, struct key_stream *s, const
 			return rc;
 		s->open = true;
 	}
-	*ord = s->ord + count_type(typ + s->pos, k - s->pos, t);
+	*ord = s->ord + (uint32_t)swar_count_eq(typ + s->pos, k - s->pos, t);
 	s->ord = *ord + 1;
 	s->pos = k + 1;
 	if (t == ANY_STRING || t == ANY_INT) {
-		const uint8_t *q = skip_varints(s->cur.p, s->cur.end, *ord - s->at);
+		const uint8_t *q = swar_skip_varints(s->cur.p, s->cur.end, *ord - s->at);
 		if (!q)
 			CL_FAIL(l, col);
 		s->cur.p = q;
@@ -674,11 +582,11 @@ static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct 
 	    (rc = cols_sec(l, g + BATTR_KEY, &kc)) < 0)
 		return rc;
 	uint32_t n = c->n_attrs;
-	if (!bytes_below(typ.p, n, ANY_BYTES + 1))
+	if (!swar_bytes_below(typ.p, n, ANY_BYTES + 1))
 		CL_FAIL(l, g + BATTR_TYPE);
 	uint32_t n_keys = c->dict_n[1], n_values = c->dict_n[2];
 	bool bytes = blk_left(&kc) == n; /* every key id one byte */
-	if (bytes && !bytes_below(kc.p, n, n_keys < 0x80 ? n_keys : 0x80))
+	if (bytes && !swar_bytes_below(kc.p, n, n_keys < 0x80 ? n_keys : 0x80))
 		CL_FAIL(l, g + BATTR_KEY);
 	uint32_t span = 0;
 	for (uint32_t k = 0; k < n; k++) {
@@ -783,9 +691,9 @@ static int cols_key(struct cols_ld *l, uint32_t kid, const uint8_t *sel, struct 
 	/* the string stream's framing: one varint per string attribute */
 	if (!ss.open && (rc = cols_sec(l, g + BATTR_STR, &ss.cur)) < 0)
 		return rc;
-	uint64_t strings = ss.ord + count_type(typ.p + ss.pos, n - ss.pos, ANY_STRING);
+	uint64_t strings = ss.ord + (uint32_t)swar_count_eq(typ.p + ss.pos, n - ss.pos, ANY_STRING);
 	size_t left = blk_left(&ss.cur);
-	if (ss.at + varint_ends(ss.cur.p, left) != strings || (left && (ss.cur.end[-1] & 0x80)))
+	if (ss.at + swar_varint_ends(ss.cur.p, left) != strings || (left && (ss.cur.end[-1] & 0x80)))
 		CL_FAIL(l, g + BATTR_STR);
 	return 0;
 }
@@ -869,7 +777,7 @@ static int cols_dur_sel(struct cols_ld *l, const uint8_t *sel)
 		return rc;
 	/* one varint per span: the column's framing checked in full */
 	size_t len = blk_left(&cur);
-	if (varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
+	if (swar_varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
 		CL_FAIL(l, BCOL_DURATION);
 	const uint8_t *p = cur.p;
 	uint32_t at = 0; /* the span whose varint p is at */
@@ -881,7 +789,7 @@ static int cols_dur_sel(struct cols_ld *l, const uint8_t *sel)
 				i += 7; /* eight unselected spans */
 			continue;
 		}
-		if (i > at && !(p = skip_varints(p, cur.end, i - at)))
+		if (i > at && !(p = swar_skip_varints(p, cur.end, i - at)))
 			CL_FAIL(l, BCOL_DURATION);
 		struct blk_cur v = {p, cur.end, 0};
 		c->duration[i] = blk_unzigzag(blk_rd_varint(&v));
@@ -920,7 +828,7 @@ static int cols_ids_sel(struct cols_ld *l, int col, uint64_t limit, const uint8_
 	if ((rc = cols_sec(l, col, &cur)) < 0)
 		return rc;
 	size_t len = blk_left(&cur);
-	if (varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
+	if (swar_varint_ends(cur.p, len) != ns || (len && (cur.end[-1] & 0x80)))
 		CL_FAIL(l, col);
 	const uint8_t *p = cur.p;
 	uint32_t at = 0; /* the span whose varint p is at */
@@ -932,7 +840,7 @@ static int cols_ids_sel(struct cols_ld *l, int col, uint64_t limit, const uint8_
 				i += 7; /* eight unselected spans */
 			continue;
 		}
-		if (i > at && !(p = skip_varints(p, cur.end, i - at)))
+		if (i > at && !(p = swar_skip_varints(p, cur.end, i - at)))
 			CL_FAIL(l, col);
 		struct blk_cur v = {p, cur.end, 0};
 		uint64_t x = blk_rd_varint(&v);

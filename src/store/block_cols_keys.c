@@ -10,9 +10,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "store/block_int.h"
-
-#define KS_ONES 0x0101010101010101ull
-#define KS_HIGHS 0x8080808080808080ull
+#include "store/swar.h"
 
 void block_keys_col_free(struct block_keys_col *k)
 {
@@ -21,96 +19,6 @@ void block_keys_col_free(struct block_keys_col *k)
 	free(k->type);
 	free(k->val);
 	memset(k, 0, sizeof *k);
-}
-
-/* Per byte of w: 1 where it is zero, else 0. */
-static inline uint64_t ks_zero_bytes(uint64_t w)
-{
-	uint64_t z = (w | ((w & ~KS_HIGHS) + ~KS_HIGHS)) & KS_HIGHS;
-	return (~z >> 7) & KS_ONES;
-}
-
-/* The sum of the bytes of w (each at most 8). */
-static inline uint64_t ks_sum(uint64_t w)
-{
-	return (w * KS_ONES) >> 56;
-}
-
-/* Bytes of p[0, n) equal to want, eight at a time. */
-static uint64_t ks_count(const uint8_t *p, size_t n, uint8_t want)
-{
-	uint64_t c = 0, pat = want * KS_ONES;
-	size_t i = 0;
-	while (n - i >= 8) {
-		uint64_t acc = 0;
-		size_t stop = n - i >= 8 * 31 ? i + 8 * 31 : n - (n - i) % 8;
-		for (; i < stop; i += 8) {
-			uint64_t w;
-			memcpy(&w, p + i, 8);
-			acc += ks_zero_bytes(w ^ pat);
-		}
-		c += ks_sum(acc);
-	}
-	for (; i < n; i++)
-		c += p[i] == want;
-	return c;
-}
-
-/* Varints in [p, end) (bytes with the top bit clear). */
-static uint64_t ks_ends(const uint8_t *p, const uint8_t *end)
-{
-	uint64_t t = 0;
-	while (end - p >= 8) {
-		uint64_t acc = 0;
-		for (int k = 0; k < 31 && end - p >= 8; k++, p += 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			acc += (~w >> 7) & KS_ONES;
-		}
-		t += ks_sum(acc);
-	}
-	for (; p < end; p++)
-		t += !(*p >> 7);
-	return t;
-}
-
-/* Past the next m varints of [p, end), or NULL when there are fewer. */
-static const uint8_t *ks_skip(const uint8_t *p, const uint8_t *end, uint64_t m)
-{
-	while (m && end - p >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		uint64_t ends = ~w & KS_HIGHS; /* the top bit of each byte ending a varint */
-		uint64_t t = ks_sum(ends >> 7);
-		if (t >= m) {
-			/* the m-th end in this word: the lowest bits are the first bytes */
-			uint8_t b[8];
-			memcpy(b, p, 8);
-			for (int k = 0; k < 8; k++)
-				if (!(b[k] >> 7) && --m == 0)
-					return p + k + 1;
-		}
-		p += 8;
-		m -= t;
-	}
-	for (; m && p < end; p++)
-		m -= !(*p >> 7);
-	return m ? NULL : p;
-}
-
-/* Whether every byte of p[0, n) is below lim (lim <= 0x80). */
-static bool ks_below(const uint8_t *p, size_t n, unsigned lim)
-{
-	uint64_t add = (0x80u - lim) * KS_ONES, bad = 0;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		bad |= w | (w + add); /* a high bit: >= 0x80, or >= lim */
-	}
-	for (; i < n; i++)
-		bad |= p[i] >= lim ? KS_HIGHS : 0;
-	return !(bad & KS_HIGHS);
 }
 
 /* A value stream of one type: pos is the attribute up to which the types
@@ -175,13 +83,13 @@ static int ks_value(struct ks_walk *w, struct ks_stream *s, const uint8_t *typ, 
 	if (t < ANY_STRING || t > ANY_DOUBLE)
 		return 0;
 	struct ks_stream *x = &s[t];
-	uint64_t ord = x->ord + ks_count(typ + x->pos, j - x->pos, t);
+	uint64_t ord = x->ord + (uint64_t)swar_count_eq(typ + x->pos, j - x->pos, t);
 	x->ord = ord + 1;
 	x->pos = j + 1;
 	switch (t) {
 	case ANY_STRING:
 	case ANY_INT: {
-		const uint8_t *q = ks_skip(x->cur.p, x->cur.end, ord - x->at);
+		const uint8_t *q = swar_skip_varints(x->cur.p, x->cur.end, ord - x->at);
 		if (!q)
 			KS_FAIL(w, col_of[t]);
 		x->cur.p = q;
@@ -268,13 +176,13 @@ static int ks_walk_bytes(struct ks_walk *w, struct blk_cur *cnt, const uint8_t *
 			continue;
 		}
 		if (ps) {
-			if (!(sp = ks_skip(sp, se, ps)))
+			if (!(sp = swar_skip_varints(sp, se, ps)))
 				KS_FAIL(w, BATTR_STR);
 			ns_str += ps;
 			ps = 0;
 		}
 		if (pi) {
-			if (!(ip = ks_skip(ip, ie, pi)))
+			if (!(ip = swar_skip_varints(ip, ie, pi)))
 				KS_FAIL(w, BATTR_INT);
 			ns_int += pi;
 			pi = 0;
@@ -347,10 +255,10 @@ static int ks_walk(struct ks_walk *w, const struct block_cols *c, const uint8_t 
 	static const uint8_t cols[] = {0, BATTR_STR, BATTR_BOOL, BATTR_INT, BATTR_DOUBLE};
 	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++)
 		s[t].cur = (struct blk_cur){w->col[cols[t]].data, w->col[cols[t]].data + w->col[cols[t]].len, 0};
-	if (!ks_below(typ, n, ANY_BYTES + 1))
+	if (!swar_bytes_below(typ, n, ANY_BYTES + 1))
 		KS_FAIL(w, BATTR_TYPE);
 	bool bytes = blk_left(&kc) == n; /* every key id one byte */
-	if (bytes && !ks_below(kc.p, n, n_keys < 0x80 ? n_keys : 0x80))
+	if (bytes && !swar_bytes_below(kc.p, n, n_keys < 0x80 ? n_keys : 0x80))
 		KS_FAIL(w, BATTR_KEY);
 	uint32_t found = 0;
 	uint64_t j = 0;
@@ -411,11 +319,11 @@ check:
 	/* the streams' framing: every value there, nothing after */
 	for (unsigned t = ANY_STRING; t <= ANY_DOUBLE; t++) {
 		struct ks_stream *x = &s[t];
-		uint64_t total = x->ord + ks_count(typ + x->pos, n - x->pos, (uint8_t)t);
+		uint64_t total = x->ord + (uint64_t)swar_count_eq(typ + x->pos, n - x->pos, (uint8_t)t);
 		size_t left = blk_left(&x->cur);
 		bool ok;
 		if (t == ANY_STRING || t == ANY_INT)
-			ok = x->at + ks_ends(x->cur.p, x->cur.end) == total && !(left && (x->cur.end[-1] & 0x80));
+			ok = x->at + swar_varint_ends(x->cur.p, (size_t)(x->cur.end - x->cur.p)) == total && !(left && (x->cur.end[-1] & 0x80));
 		else
 			ok = left == total * (t == ANY_DOUBLE ? 8 : 1);
 		if (!ok)
