@@ -122,7 +122,8 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await page.waitForSelector('text=Calls');
 	await page.waitForSelector('section.panel:has(h3:text("Versions deployed")) table');
 	// recent errors grouped by exception type, as /api/v1/errors answers them
-	await page.waitForSelector('section.panel:has(h3:text("Recent errors")) :is(table.errors, .state)', { timeout: 10000 });
+	// (once loaded: the table, or the empty state; not the loading one)
+	await page.waitForSelector('section.panel:has(h3:text("Recent errors")) :is(table.errors, .state.empty)', { timeout: 10000 });
 	const errs = await getJson(`${base}/api/v1/errors?service=accounts&limit=12&start=${Math.floor(Date.now() / 1000) - 3600}`);
 	assert.equal(errs.status, 200, errs.text);
 	const shownTypes = await page.locator('table.errors tbody tr').evaluateAll((rows) => rows.map((r) => [r.dataset.type, r.dataset.source]));
@@ -167,7 +168,7 @@ test('every page renders real data, fast, with no console errors', { skip, timeo
 	await page.waitForSelector('.corr, .state', { timeout: 10000 });
 	await page.waitForSelector('section.panel:has(h3:text("Slowest operations over time")) :is(.uplot, .chart-empty)', { timeout: 10000 });
 	// the account's errors by type: what /api/v1/errors says for its spans
-	await page.waitForSelector('section.panel:has(h3:text("Errors by type")) :is(table.errors, .state)', { timeout: 10000 });
+	await page.waitForSelector('section.panel:has(h3:text("Errors by type")) :is(table.errors, .state.empty)', { timeout: 10000 });
 	const acctErrs = await getJson(`${base}/api/v1/errors?limit=8&start=${Math.floor(Date.now() / 1000) - 3600}&q=${encodeURIComponent(`{ span.customer.id = "${acct}" }`)}`);
 	assert.equal(acctErrs.status, 200, acctErrs.text);
 	assert.deepEqual(await page.locator('section.panel:has(h3:text("Errors by type")) table.errors tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.type)),
