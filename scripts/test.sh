@@ -80,7 +80,7 @@ run_e2e() { # run_e2e LABEL BINARY
 	note "end-to-end tests ($label)"
 	out=$(cd tests/e2e && CLEW_BIN="$PWD/../../$bin" node --test --test-concurrency=1 --test-force-exit --test-reporter=tap 2>&1)
 	echo "$out" | grep -E '^(not ok|# (tests|pass|fail|skipped))' | head -n 60
-	echo "$out" | grep -E -A 30 '^not ok' | head -n 120
+	echo "$out" | grep -E -A 30 '^ *not ok' | head -n 160 # nested subtests too
 	p=$(echo "$out" | grep -E '^# pass [0-9]+' | tail -1 | awk '{print $3}')
 	f=$(echo "$out" | grep -E '^# fail [0-9]+' | tail -1 | awk '{print $3}')
 	if [ -z "$p" ]; then echo "e2e ($label): runner did not finish"; p=0; f=1; fi
