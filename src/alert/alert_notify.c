@@ -199,41 +199,64 @@ int alert_format_body(enum alert_target_type t, json_t *p, const char *routing_k
 
 /* ---- log ---- */
 
-int alert_notify_log_trim(const char *path, size_t keep_bytes)
+/* The last max_bytes (at most) of the file at path from the start of a
+ * line, NUL-terminated, into *text (malloc'd; NULL when empty); the file's
+ * size into *size. 0, or -errno (-ENOENT when there is no file). */
+static int read_tail_lines(const char *path, size_t max_bytes, char **text, size_t *len, uint64_t *size)
 {
+	*text = NULL;
+	*len = 0;
+	*size = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	int rc = 0;
-	char *text = NULL;
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size < 0 || (uint64_t)size <= keep_bytes) {
-		rc = size < 0 ? -errno : 0;
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0) {
+		rc = end < 0 ? -errno : 0;
 		goto out;
 	}
-	off_t from = size - (off_t)keep_bytes;
-	text = try_malloc(keep_bytes + 1);
-	if (!text) {
+	*size = (uint64_t)end;
+	off_t from = (uint64_t)end > max_bytes ? end - (off_t)max_bytes : 0;
+	char *buf = try_malloc((size_t)(end - from) + 1);
+	if (!buf) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	ssize_t got = pread(fd, text, keep_bytes, from);
+	ssize_t got = pread(fd, buf, (size_t)(end - from), from);
 	if (got < 0) {
 		rc = -errno;
+		free(buf);
 		goto out;
 	}
+	buf[got] = 0;
 	/* the first line is cut unless the byte before it ends a line */
 	char before = '\n';
-	if (pread(fd, &before, 1, from - 1) != 1)
+	if (from > 0 && pread(fd, &before, 1, from - 1) != 1)
 		before = 0;
 	size_t skip = 0;
 	if (before != '\n') {
-		char *nl = memchr(text, '\n', (size_t)got);
-		skip = nl ? (size_t)(nl + 1 - text) : (size_t)got;
+		char *nl = memchr(buf, '\n', (size_t)got);
+		skip = nl ? (size_t)(nl + 1 - buf) : (size_t)got;
 	}
-	rc = alert_write_durable(path, text + skip, (size_t)got - skip);
+	memmove(buf, buf + skip, (size_t)got - skip + 1);
+	*text = buf;
+	*len = (size_t)got - skip;
 out:
 	close(fd);
+	return rc;
+}
+
+int alert_notify_log_trim(const char *path, size_t keep_bytes)
+{
+	char *text;
+	size_t len;
+	uint64_t size;
+	int rc = read_tail_lines(path, keep_bytes, &text, &len, &size);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && size > keep_bytes)
+		rc = alert_write_durable(path, text, len);
 	free(text);
 	return rc;
 }
@@ -322,25 +345,12 @@ static void log_delivery(struct alert_notifier *n, const struct item *it, const 
  * only is read; a line that does not parse (torn by a crash) is skipped. */
 static void load_log_tail(struct alert_notifier *n, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *text;
+	size_t len;
+	uint64_t size;
+	if (read_tail_lines(path, (size_t)LOG_RING * 2048, &text, &len, &size) < 0 || !text)
 		return;
-	off_t size = lseek(fd, 0, SEEK_END);
-	size_t want = (size_t)LOG_RING * 2048;
-	off_t from = size > (off_t)want ? size - (off_t)want : 0;
-	char *text = size > 0 ? malloc((size_t)(size - from) + 1) : NULL;
-	ssize_t got = text ? pread(fd, text, (size_t)(size - from), from) : -1;
-	close(fd);
-	if (got <= 0) {
-		free(text);
-		return;
-	}
-	text[got] = 0;
 	char *line = text;
-	if (from > 0) { /* the first line is cut: start after it */
-		line = strchr(text, '\n');
-		line = line ? line + 1 : text + got;
-	}
 	while (*line) {
 		char *nl = strchr(line, '\n');
 		if (nl)

@@ -691,25 +691,6 @@ static bool block_pruned(const struct scan *s, const struct block_info *bi)
 	return (s->o.end_ns && bi->min_start_ns > s->o.end_ns) || (s->o.start_ns && bi->max_end_ns < s->o.start_ns);
 }
 
-/* The page of blk whose trace id range holds id, or UINT32_MAX. */
-static uint32_t page_of_trace(const struct block *blk, const uint8_t id[16])
-{
-	uint32_t lo = 0, hi = block_pages(blk);
-	if (hi == 0)
-		return UINT32_MAX;
-	while (hi - lo > 1) { /* the last page whose first id <= id */
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(block_page(blk, mid)->first_trace_id, id, 16) <= 0)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	const struct block_page_info *pi = block_page(blk, lo);
-	if (memcmp(id, pi->first_trace_id, 16) < 0 || memcmp(id, pi->last_trace_id, 16) > 0)
-		return UINT32_MAX;
-	return lo;
-}
-
 /* Search mode: may trace id still get into the result? Under no lock. */
 static bool may_want(struct scan *s, const uint8_t id[16])
 {
@@ -867,7 +848,7 @@ static int earlier_part_evaluated(struct worker *w, const uint8_t id[16], int64_
 		if (ob->block == self || !ob->info.spans || block_pruned(s, &ob->info) ||
 		    ob->info.min_start_ns > start || block_may_contain(ob->block, id) <= 0)
 			continue;
-		uint32_t p = page_of_trace(ob->block, id);
+		uint32_t p = block_page_of_trace(ob->block, id);
 		if (p == UINT32_MAX || page_out_of_range(s, block_page(ob->block, p)))
 			continue;
 		struct span_batch pb;

@@ -166,6 +166,9 @@ int block_may_contain(const struct block *b, const uint8_t trace_id[16]);
  * 0, CLEW_ENOTFOUND, CLEW_ECORRUPT (logged with file and offset),
  * CLEW_ENOMEM, -errno. Thread-safe. */
 int block_get_trace(struct block *b, const uint8_t trace_id[16], struct span_batch *out);
+/* The page whose trace id range holds trace_id (the one its spans would
+ * be in), or UINT32_MAX. */
+uint32_t block_page_of_trace(const struct block *b, const uint8_t trace_id[16]);
 
 /* Pages, for scans and compaction. */
 uint32_t block_pages(const struct block *b);

@@ -1183,6 +1183,23 @@ static void log_corrupt(int rc, const char *err)
 		log_warn("%s", err);
 }
 
+uint32_t block_page_of_trace(const struct block *b, const uint8_t trace_id[16])
+{
+	uint32_t lo = 0, hi = b->info.pages; /* the last page whose first id <= trace_id */
+	if (hi == 0)
+		return UINT32_MAX;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (memcmp(b->pages[mid].first_trace_id, trace_id, 16) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (memcmp(trace_id, b->pages[lo].first_trace_id, 16) < 0 || memcmp(trace_id, b->pages[lo].last_trace_id, 16) > 0)
+		return UINT32_MAX;
+	return lo;
+}
+
 int block_get_trace(struct block *b, const uint8_t trace_id[16], struct span_batch *out)
 {
 	char err[512] = "";
@@ -1191,16 +1208,8 @@ int block_get_trace(struct block *b, const uint8_t trace_id[16], struct span_bat
 	int rc;
 	if (!block_may_contain(b, trace_id))
 		return CLEW_ENOTFOUND;
-	uint32_t lo = 0, hi = b->info.pages; /* the last page whose first id <= trace_id */
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(b->pages[mid].first_trace_id, trace_id, 16) <= 0)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	uint32_t p = lo;
-	if (memcmp(trace_id, b->pages[p].first_trace_id, 16) < 0 || memcmp(trace_id, b->pages[p].last_trace_id, 16) > 0)
+	uint32_t p = block_page_of_trace(b, trace_id);
+	if (p == UINT32_MAX)
 		return CLEW_ENOTFOUND;
 	if ((rc = sec_load(b, (size_t)p * b->ncols + BCOL_TRACE_ID, 1, &ids, err, sizeof err)) < 0) {
 		log_corrupt(rc, err);
