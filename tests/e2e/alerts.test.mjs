@@ -6,11 +6,10 @@
 // rules, silences, catalog, alert states and delivery log kept. Prints the
 // delay from the start of the fault to the first notification.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { test } from 'node:test';
 
-import { getJson, request, sleep } from './lib/http.mjs';
+import { gen as startGen, receiver, send, until, webhookAccount } from './lib/alerting.mjs';
+import { getJson, sleep } from './lib/http.mjs';
 import { CLEW_BIN, skipReason, startClew } from './lib/server.mjs';
 
 const SANITIZER = !!process.env.CLEW_E2E_SANITIZER || /asan/.test(CLEW_BIN);
@@ -19,92 +18,14 @@ const SLOW = 'acct-000003'; // fires and notifies
 const SILENCED = 'acct-000005'; // fires, silenced: nobody is told
 const PUBLIC_URL = 'http://clew.example:3200';
 
-// A webhook receiver: records every POST (time, parsed body); `answers`
-// gives the status of the n-th request (then 200).
-function receiver(answers = []) {
-	const got = [];
-	let n = 0;
-	const srv = http.createServer((req, res) => {
-		const chunks = [];
-		req.on('data', (c) => chunks.push(c));
-		req.on('end', () => {
-			const status = n < answers.length ? answers[n] : 200;
-			n++;
-			let body;
-			try {
-				body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-			} catch {
-				body = { unparsable: Buffer.concat(chunks).toString('utf8') };
-			}
-			got.push({ at: Date.now(), status, body });
-			res.writeHead(status, { 'content-type': 'text/plain' });
-			res.end(status === 200 ? 'ok' : 'try later');
-		});
-	});
-	return new Promise((resolve) => {
-		srv.listen(0, '127.0.0.1', () => resolve({ srv, got, url: `http://127.0.0.1:${srv.address().port}/hook` }));
-	});
-}
-
-// `clew gen` in the background; resolves its fault lines as they come.
-function gen(target, args) {
-	const child = spawn(CLEW_BIN, ['gen', '--target', target, '--rate', RATE, '--accounts', '20', '--seed', '3',
-		...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-	const faults = [];
-	let buf = '';
-	child.stderr.setEncoding('utf8');
-	child.stderr.on('data', (c) => {
-		buf += c;
-		let nl;
-		while ((nl = buf.indexOf('\n')) >= 0) {
-			const line = buf.slice(0, nl);
-			buf = buf.slice(nl + 1);
-			if (line.startsWith('{"fault"')) faults.push(JSON.parse(line));
-		}
-	});
-	const exited = new Promise((resolve) => child.on('exit', resolve));
-	return {
-		faults, exited,
-		stop() {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			return exited;
-		},
-	};
-}
-
-async function send(server, method, path, body) {
-	const r = await request(server.url('http', path), {
-		method,
-		headers: { 'content-type': 'application/json' },
-		body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-	});
-	const text = r.body.toString('utf8');
-	let json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, json, text };
-}
-
-async function until(what, fn, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(200);
-	}
-}
-
-const acct = (n) => n.body.labels && n.body.labels['span.customer.id'];
+const gen = (target, args) => startGen(target, args, { rate: RATE, seed: 3 });
+const acct = webhookAccount;
 const ok = (r) => r.filter((n) => n.status === 200);
 
 test('alerts: per-account rule fires, retries, silences, survives kill -9 and resolves',
 	{ skip: skipReason, timeout: 180000 }, async () => {
 	const a = await receiver();
-	const b = await receiver([500]);
+	const b = await receiver({ answers: [500] });
 	const server = await startClew({ args: ['--public-url', PUBLIC_URL] });
 	let g;
 	try {

@@ -7,10 +7,9 @@
 // second one, and once the fault is over each receiver gets exactly one
 // resolved notification. No other account is notified.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { test } from 'node:test';
 
+import { gen as startGen, receiver, until, webhookAccount } from './lib/alerting.mjs';
 import { getJson, request, sleep } from './lib/http.mjs';
 import { CLEW_BIN, skipReason, startClew } from './lib/server.mjs';
 
@@ -18,47 +17,8 @@ const SANITIZER = !!process.env.CLEW_E2E_SANITIZER || /asan/.test(CLEW_BIN);
 const RATE = SANITIZER ? '800' : '2000';
 const SLOW = 'acct-000004';
 
-// A receiver recording each POST; listens on port (0: any free one).
-function receiver(port = 0) {
-	const got = [];
-	const srv = http.createServer((req, res) => {
-		const chunks = [];
-		req.on('data', (c) => chunks.push(c));
-		req.on('end', () => {
-			got.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-			res.writeHead(200, { 'content-type': 'text/plain' });
-			res.end('ok');
-		});
-	});
-	return new Promise((resolve, reject) => {
-		srv.on('error', reject);
-		srv.listen(port, '127.0.0.1', () => resolve({ srv, got, port: srv.address().port, url: `http://127.0.0.1:${srv.address().port}/hook` }));
-	});
-}
-
-function gen(target, args) {
-	const child = spawn(CLEW_BIN, ['gen', '--target', target, '--rate', RATE, '--accounts', '20', '--seed', '9', ...args],
-		{ stdio: ['ignore', 'ignore', 'ignore'] });
-	const exited = new Promise((resolve) => child.on('exit', resolve));
-	return {
-		stop() {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			return exited;
-		},
-	};
-}
-
-async function until(what, fn, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(200);
-	}
-}
-
-const acct = (n) => n.body.labels && n.body.labels['span.customer.id'];
+const gen = (target, args) => startGen(target, args, { rate: RATE, seed: 9 });
+const acct = webhookAccount;
 
 test('alerts: a notification owed to a dead receiver survives kill -9; nothing delivered is sent twice',
 	{ skip: skipReason, timeout: 150000 }, async () => {
@@ -98,7 +58,7 @@ test('alerts: a notification owed to a dead receiver survives kill -9; nothing d
 		await server.restart({ crash: true });
 
 		// the receiver comes back; what was owed to it arrives after the restart
-		dead = await receiver(deadPort);
+		dead = await receiver({ port: deadPort });
 		g = gen(server.url('otlpHttp'), ['--duration', '60s', '--fault', `custom:account=${SLOW},add=2s,start=1ms,duration=6s`]);
 		const owed = await until('the owed firing at the revived receiver', () => dead.got.find((n) => n.body.status === 'firing'), 30000);
 		assert.equal(acct(owed), SLOW);

@@ -13,11 +13,11 @@
 // the default interval, for and range measures the delay from the fault's
 // start to its notification with the defaults (under 30 s).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { test } from 'node:test';
 
-import { getJson, request, sleep } from './lib/http.mjs';
+import { gen as startGen, receiver, send, until as untilEvery, webhookAccount } from './lib/alerting.mjs';
+import { getJson } from './lib/http.mjs';
 import { CLEW_BIN, skipReason, startClew } from './lib/server.mjs';
 
 const SANITIZER = !!process.env.CLEW_E2E_SANITIZER || /asan/.test(CLEW_BIN);
@@ -30,33 +30,6 @@ const SECOND = 'acct-000007';
 const SLOW_MS = 7000;
 const ROUTING_KEY = 'R0UT1NGK3Y';
 
-// A receiver on 127.0.0.1 recording each POST when it arrives (at) and
-// when it was answered (doneAt), answering after delayMs.
-function receiver(delayMs = 0) {
-	const got = [];
-	const srv = http.createServer((req, res) => {
-		const chunks = [];
-		req.on('data', (c) => chunks.push(c));
-		req.on('end', () => {
-			const rec = { at: Date.now(), doneAt: 0, body: null };
-			try {
-				rec.body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-			} catch {
-				rec.body = { unparsable: Buffer.concat(chunks).toString('utf8') };
-			}
-			got.push(rec);
-			setTimeout(() => {
-				rec.doneAt = Date.now();
-				res.writeHead(200, { 'content-type': 'text/plain' });
-				res.end('ok');
-			}, delayMs);
-		});
-	});
-	return new Promise((resolve) => {
-		srv.listen(0, '127.0.0.1', () => resolve({ srv, got, url: `http://127.0.0.1:${srv.address().port}/hook` }));
-	});
-}
-
 // A URL nothing listens on: a port that was free a moment ago.
 function downUrl() {
 	return new Promise((resolve) => {
@@ -68,54 +41,9 @@ function downUrl() {
 	});
 }
 
-function gen(target, args) {
-	const child = spawn(CLEW_BIN, ['gen', '--target', target, '--rate', RATE, '--accounts', '20', '--seed', '5', ...args],
-		{ stdio: ['ignore', 'ignore', 'pipe'] });
-	const faults = [];
-	let buf = '';
-	child.stderr.setEncoding('utf8');
-	child.stderr.on('data', (c) => {
-		buf += c;
-		let nl;
-		while ((nl = buf.indexOf('\n')) >= 0) {
-			const line = buf.slice(0, nl);
-			buf = buf.slice(nl + 1);
-			if (line.startsWith('{"fault"')) faults.push(JSON.parse(line));
-		}
-	});
-	const exited = new Promise((resolve) => child.on('exit', resolve));
-	return {
-		faults,
-		edge: (acct, state) => {
-			const f = faults.find((x) => x.state === state && x.who['customer.id'] === acct);
-			return f ? Date.parse(f.at) : NaN;
-		},
-		stop() {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			return exited;
-		},
-	};
-}
-
-async function send(server, method, path, body) {
-	const r = await request(server.url('http', path), {
-		method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-	});
-	const text = r.body.toString('utf8');
-	return { status: r.status, json: text ? JSON.parse(text) : undefined, text };
-}
-
-async function until(what, fn, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(100);
-	}
-}
-
-const webhookAcct = (n) => n.body.labels && n.body.labels['span.customer.id'];
+const gen = (target, args) => startGen(target, args, { rate: RATE, seed: 5 });
+const until = (what, fn, timeoutMs) => untilEvery(what, fn, timeoutMs, 100);
+const webhookAcct = webhookAccount;
 const slackAcct = (n) => (/span\.customer\.id=(acct-\d+)/.exec(n.body.text || '') || [])[1];
 const pdAcct = (n) => (/span\.customer\.id=(acct-\d+)/.exec(n.body.dedup_key || '') || [])[1];
 
@@ -124,7 +52,7 @@ test('alert delivery: three formats, a slow and a dead receiver delay nobody, re
 	const hook = await receiver();
 	const slack = await receiver();
 	const pd = await receiver();
-	const slow = await receiver(SLOW_MS);
+	const slow = await receiver({ delayMs: SLOW_MS });
 	const dflt = await receiver();
 	const down = await downUrl();
 	const server = await startClew({ args: ['--public-url', 'http://clew.example:3200'] });

@@ -9,11 +9,10 @@
 // channel gets its own account's only; the critical-only receiver gets
 // nothing and the other fixed one everything.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { test } from 'node:test';
 
-import { getJson, request, sleep } from './lib/http.mjs';
+import { gen, receiver, send, until, webhookAccount } from './lib/alerting.mjs';
+import { getJson, sleep } from './lib/http.mjs';
 import { CLEW_BIN, skipReason, startClew } from './lib/server.mjs';
 
 const SANITIZER = !!process.env.CLEW_E2E_SANITIZER || /asan/.test(CLEW_BIN);
@@ -21,39 +20,7 @@ const RATE = SANITIZER ? '800' : '2000';
 const OWNED = 'acct-000002'; // has an owner's channel
 const UNOWNED = 'acct-000006'; // in the catalog without a channel
 
-function receiver() {
-	const got = [];
-	const srv = http.createServer((req, res) => {
-		const chunks = [];
-		req.on('data', (c) => chunks.push(c));
-		req.on('end', () => {
-			got.push({ path: req.url, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-			res.end('ok');
-		});
-	});
-	return new Promise((resolve) => {
-		srv.listen(0, '127.0.0.1', () => resolve({ srv, got, base: `http://127.0.0.1:${srv.address().port}` }));
-	});
-}
-
-async function send(server, method, path, body) {
-	const r = await request(server.url('http', path), {
-		method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-	});
-	return { status: r.status, text: r.body.toString('utf8') };
-}
-
-async function until(what, fn, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(200);
-	}
-}
-
-const acct = (n) => n.body.labels && n.body.labels['span.customer.id'];
+const acct = webhookAccount;
 
 test('alert routing: to the owning team, to the account owner, by severity', { skip: skipReason, timeout: 120000 }, async () => {
 	const team = await receiver();
@@ -63,9 +30,8 @@ test('alert routing: to the owning team, to the account owner, by severity', { s
 	const server = await startClew();
 	let child;
 	try {
-		child = spawn(CLEW_BIN, ['gen', '--target', server.url('otlpHttp'), '--rate', RATE, '--accounts', '20', '--seed', '4',
-			'--duration', '60s', '--fault', `custom:account=${OWNED},add=2s,start=8s,duration=10m`,
-			'--fault', `custom:account=${UNOWNED},add=2s,start=8s,duration=10m`], { stdio: ['ignore', 'ignore', 'ignore'] });
+		child = gen(server.url('otlpHttp'), ['--duration', '60s', '--fault', `custom:account=${OWNED},add=2s,start=8s,duration=10m`,
+			'--fault', `custom:account=${UNOWNED},add=2s,start=8s,duration=10m`], { rate: RATE, seed: 4 });
 		// every service the traffic has (once their number holds for two
 		// seconds, before the faults start), with its team's channel
 		let seen = [];
@@ -112,10 +78,7 @@ test('alert routing: to the owning team, to the account owner, by severity', { s
 		const problems = await server.stopClean();
 		assert.deepEqual(problems, []);
 	} finally {
-		if (child && child.exitCode === null) {
-			child.kill('SIGTERM');
-			await new Promise((res) => child.on('exit', res));
-		}
+		await child?.stop();
 		for (const x of [team, owner, warn, crit]) x.srv.close();
 		await server.cleanup();
 	}

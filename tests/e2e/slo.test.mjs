@@ -8,10 +8,10 @@
 // and the firing alert without a second notification.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import { receiver, send, until } from './lib/alerting.mjs';
 import { request, sleep } from './lib/http.mjs';
 import { randomSpanId, randomTraceId } from './lib/otlpgen.mjs';
 import { skipReason, startClew } from './lib/server.mjs';
@@ -19,54 +19,6 @@ import { skipReason, startClew } from './lib/server.mjs';
 const PUBLIC_URL = 'http://clew.example:3200';
 const BAD = 'acct-bad';
 const GOOD = 'acct-good';
-
-function receiver() {
-	const got = [];
-	const srv = http.createServer((req, res) => {
-		const chunks = [];
-		req.on('data', (c) => chunks.push(c));
-		req.on('end', () => {
-			let body;
-			try {
-				body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-			} catch {
-				body = { unparsable: Buffer.concat(chunks).toString('utf8') };
-			}
-			got.push({ at: Date.now(), body });
-			res.writeHead(200, { 'content-type': 'text/plain' });
-			res.end('ok');
-		});
-	});
-	return new Promise((resolve) => {
-		srv.listen(0, '127.0.0.1', () => resolve({ srv, got, url: `http://127.0.0.1:${srv.address().port}/hook` }));
-	});
-}
-
-async function send(server, method, p, body) {
-	const r = await request(server.url('http', p), {
-		method,
-		headers: { 'content-type': 'application/json' },
-		body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-	});
-	const text = r.body.toString('utf8');
-	let json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, json, text };
-}
-
-async function until(what, fn, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(250);
-	}
-}
 
 // n server spans of service checkout for account acct, one per trace, with
 // start times spread over the last minute (the 5m windows must still hold
