@@ -2,6 +2,7 @@
  * fake clock (for, hysteresis, re-notify, silences), streaming aggregates
  * against a direct computation, payload formats and persistence. */
 #include "../../testlib.h"
+#include "billing_batch.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -207,14 +208,7 @@ TEST(alert_state_silence_and_expiry)
  * for account "slow". */
 static void make_batch(struct span_batch *b, struct arena *a, uint32_t n, int64_t t0)
 {
-	span_batch_init(b, a);
-	struct resource *res = span_batch_add_resource(b);
-	res->attrs.items = arena_array(a, 1, sizeof(struct attr));
-	res->attrs.items[0].key = SLICE_LIT("service.name");
-	res->attrs.items[0].value.type = ANY_STRING;
-	res->attrs.items[0].value.u.str = SLICE_LIT("billing");
-	res->attrs.n = 1;
-	span_batch_add_scope(b, 0);
+	billing_batch_init(b, a);
 	static const char *accts[] = {"acme", "globex", "slow"};
 	for (uint32_t i = 0; i < n; i++) {
 		struct span *s = span_batch_add_span(b, 0);
@@ -429,14 +423,7 @@ TEST(alert_engine_fires_persists_and_restarts)
 /* n accounts "a0".."a<n-1>" of service billing, every span 900 ms. */
 static void storm_batch(struct span_batch *b, struct arena *a, uint32_t n, int64_t t0)
 {
-	span_batch_init(b, a);
-	struct resource *res = span_batch_add_resource(b);
-	res->attrs.items = arena_array(a, 1, sizeof(struct attr));
-	res->attrs.items[0].key = SLICE_LIT("service.name");
-	res->attrs.items[0].value.type = ANY_STRING;
-	res->attrs.items[0].value.u.str = SLICE_LIT("billing");
-	res->attrs.n = 1;
-	span_batch_add_scope(b, 0);
+	billing_batch_init(b, a);
 	for (uint32_t i = 0; i < n; i++) {
 		struct span *s = span_batch_add_span(b, 0);
 		memset(s->trace_id, 0, 16);

@@ -3,6 +3,7 @@
  * methods, status codes, validation messages, catalog entries) and a
  * restart without traffic, which must not resolve what fires. */
 #include "../../testlib.h"
+#include "billing_batch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -166,14 +167,7 @@ out:
 /* Spans of account "slow" (0.9 s) for the restart test. */
 static void slow_batch(struct span_batch *b, struct arena *a, int64_t t0)
 {
-	span_batch_init(b, a);
-	struct resource *res = span_batch_add_resource(b);
-	res->attrs.items = arena_array(a, 1, sizeof(struct attr));
-	res->attrs.items[0].key = SLICE_LIT("service.name");
-	res->attrs.items[0].value.type = ANY_STRING;
-	res->attrs.items[0].value.u.str = SLICE_LIT("billing");
-	res->attrs.n = 1;
-	span_batch_add_scope(b, 0);
+	billing_batch_init(b, a);
 	for (uint32_t i = 0; i < 20; i++) {
 		struct span *s = span_batch_add_span(b, 0);
 		memset(s->trace_id, 0, 16);

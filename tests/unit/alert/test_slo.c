@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../testlib.h"
+#include "billing_batch.h"
 #include "alert/alert_engine.h"
 #include "alert/alert_stream.h"
 #include "alert/slo.h"
@@ -250,14 +251,7 @@ TEST(slo_window_edges)
  * span of acme an error, globex's slow. */
 static void make_batch(struct span_batch *b, struct arena *a, uint32_t n, int64_t t0)
 {
-	span_batch_init(b, a);
-	struct resource *res = span_batch_add_resource(b);
-	res->attrs.items = arena_array(a, 1, sizeof(struct attr));
-	res->attrs.items[0].key = SLICE_LIT("service.name");
-	res->attrs.items[0].value.type = ANY_STRING;
-	res->attrs.items[0].value.u.str = SLICE_LIT("billing");
-	res->attrs.n = 1;
-	span_batch_add_scope(b, 0);
+	billing_batch_init(b, a);
 	static const char *accts[] = {"acme", "globex", "initech"};
 	for (uint32_t i = 0; i < n; i++) {
 		struct span *s = span_batch_add_span(b, 0);
