@@ -1225,6 +1225,11 @@ void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint
 	}
 }
 
+const int64_t *excol_field_durations(const struct excol_worker *w, const struct excol_field *f)
+{
+	return f->f == XF_DURATION ? w->cols.duration : NULL;
+}
+
 uint32_t excol_field_codes(const struct excol_worker *w, const struct excol_field *f, uint32_t j, uint32_t *codes)
 {
 	const struct block_cols *c = &w->cols;

@@ -73,6 +73,11 @@ int excol_fields_prepare_sel(struct excol_worker *w, struct excol_field *const *
 void excol_field_value(struct excol_worker *w, const struct excol_field *f, uint32_t j, uint32_t i,
 		       struct exec_value *out);
 
+/* The durations of the last prepared page when f is the duration
+ * intrinsic (the same values excol_field_value gives, one per span, valid
+ * for the prepared spans), NULL for any other field. */
+const int64_t *excol_field_durations(const struct excol_worker *w, const struct excol_field *f);
+
 /* Codes standing for field j's values on the last prepared page, one per
  * span into codes[cols.spans]: spans with equal codes have equal
  * excol_field_value, so a caller may resolve each code once per page.

@@ -385,6 +385,7 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 	bool value_fn = fn != TQL_M_RATE && fn != TQL_M_COUNT_OVER_TIME;
 	struct exec_value v;
 	uint32_t g, m = 0;
+	const int64_t *dur = has_value ? excol_field_durations(cw->xw, cr->f[r->n_by]) : NULL;
 	if (cw->cap_add < n_sel) {
 		free(cw->add_g);
 		free(cw->add_ts);
@@ -404,7 +405,9 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 		if (ts < r->start_ns || ts >= r->end_ns)
 			continue;
 		double value = 0;
-		if (has_value) {
+		if (dur) {
+			value = (double)dur[i];
+		} else if (has_value) {
 			excol_field_value(cw->xw, cr->f[r->n_by], r->n_by, i, &v);
 			value = to_number(&v);
 			if (value_fn && isnan(value))

@@ -22,7 +22,10 @@ struct group {
 	uint64_t hash;
 	struct tql_value *key; /* n_key values; strings in the set's arena */
 	double *acc;	       /* n_steps * stride accumulators */
-	struct sketch **sk;    /* quantile: n_steps, NULL until a value comes */
+	union {		       /* quantile (sk_at): NULL until a value comes */
+		struct sketch **sk; /* n_steps > 1: one per step */
+		struct sketch *sk1; /* n_steps == 1: the sketch itself */
+	};
 };
 
 struct series_set {
@@ -34,6 +37,11 @@ struct series_set {
 	uint32_t n_groups, cap_groups;
 	uint32_t *table; /* group index + 1, 0 = empty */
 	uint32_t table_mask;
+	double sk_mult; /* quantile: the sketches' key multiplier (sketch_key_mult) */
+	/* series_add_groups' per-span sketch slots and bucket keys */
+	struct sketch **(*add_slot);
+	int32_t *add_key;
+	size_t cap_add;
 	struct arena arena; /* names, group keys and their strings */
 	size_t bytes;
 	bool finished;
@@ -64,6 +72,16 @@ static int charge(struct series_set *s, size_t n)
 			 s->cfg.max_bytes >> 20);
 		return CLEW_ELIMIT;
 	}
+	return 0;
+}
+
+/* charge the change of a sketch's bytes from before to now (a collapse may
+ * shrink it). */
+static int recharge(struct series_set *s, size_t before, size_t now)
+{
+	if (now >= before)
+		return charge(s, now - before);
+	s->bytes -= before - now;
 	return 0;
 }
 
@@ -115,6 +133,7 @@ struct series_set *series_set_new(const struct series_config *cfg, int *rc)
 	}
 	s->cfg.by_names = s->names;
 	if (cfg->fn == TQL_M_QUANTILE_OVER_TIME) {
+		s->sk_mult = probe.mult;
 		if (!(s->qs = arena_memdup(&s->arena, cfg->quantiles, cfg->n_quantiles * sizeof *s->qs)))
 			goto fail;
 		s->cfg.quantiles = s->qs;
@@ -127,6 +146,12 @@ struct series_set *series_set_new(const struct series_config *cfg, int *rc)
 fail:
 	series_set_free(s);
 	return NULL;
+}
+
+/* The slot of g's sketch at step (quantile sets). */
+static inline struct sketch **sk_at(const struct series_set *s, struct group *g, uint32_t step)
+{
+	return s->n_steps == 1 ? &g->sk1 : &g->sk[step];
 }
 
 static void free_results(struct series_set *s)
@@ -146,18 +171,22 @@ void series_set_free(struct series_set *s)
 		return;
 	for (uint32_t i = 0; i < s->n_groups; i++) {
 		struct group *g = &s->groups[i];
-		if (g->sk) {
+		if (s->stride == 0 && (s->n_steps == 1 || g->sk)) {
 			for (uint32_t j = 0; j < s->n_steps; j++) {
-				if (g->sk[j]) {
-					sketch_free(g->sk[j]);
-					free(g->sk[j]);
+				struct sketch *sk = *sk_at(s, g, j);
+				if (sk) {
+					sketch_free(sk);
+					free(sk);
 				}
 			}
-			free(g->sk);
+			if (s->n_steps > 1)
+				free(g->sk);
 		}
 		free(g->acc);
 	}
 	free(s->groups);
+	free(s->add_slot);
+	free(s->add_key);
 	free(s->table);
 	free_results(s);
 	arena_reset(&s->arena);
@@ -316,7 +345,7 @@ static struct group *group_new(struct series_set *s, const struct tql_value *key
 		if (!(g.acc = try_malloc((size_t)s->n_steps * s->stride * sizeof *g.acc)))
 			goto nomem;
 		acc_init(s, g.acc);
-	} else if (!(g.sk = try_calloc(s->n_steps, sizeof *g.sk))) {
+	} else if (s->n_steps > 1 && !(g.sk = try_calloc(s->n_steps, sizeof *g.sk))) {
 		goto nomem;
 	}
 	s->groups[s->n_groups] = g;
@@ -358,22 +387,20 @@ static double hist_bucket(double v)
 
 static int sketch_step_add(struct series_set *s, struct group *g, uint32_t step, double v)
 {
-	struct sketch *sk = g->sk[step];
+	struct sketch **slot = sk_at(s, g, step), *sk = *slot;
 	int rc;
 	if (!sk) {
 		if (!(sk = try_malloc(sizeof *sk)))
 			return CLEW_ENOMEM;
 		sketch_init(sk, s->cfg.sketch_alpha, 0); /* alpha checked at set creation */
-		g->sk[step] = sk;
+		*slot = sk;
 		if ((rc = charge(s, sizeof *sk)) < 0)
 			return rc;
 	}
-	uint32_t len = sk->len;
+	size_t bytes = sketch_bytes(sk);
 	if ((rc = sketch_add(sk, v)) < 0)
 		return rc;
-	if (sk->len != len)
-		return charge(s, (size_t)(sk->len - len) * sizeof *sk->counts);
-	return 0;
+	return recharge(s, bytes, sketch_bytes(sk));
 }
 
 /* Account value for group g at step (checks done by the caller). */
@@ -405,7 +432,7 @@ static inline int group_acc(struct series_set *s, struct group *g, uint32_t step
 			*a = value;
 		return 0;
 	case TQL_M_QUANTILE_OVER_TIME: {
-		struct sketch *sk = g->sk[step];
+		struct sketch *sk = *sk_at(s, g, step);
 		/* the common case inline: the sketch exists and the bucket too */
 		if (__builtin_expect(sk != NULL && value > 2.2250738585072014e-308 && value < 1.7976931348623157e308, 1)) {
 			int32_t k = sketch_key(sk, value);
@@ -499,55 +526,98 @@ int series_add_group(struct series_set *s, uint32_t gi, int64_t ts_ns, double va
 	return group_acc(s, &s->groups[gi], step, value);
 }
 
-/* The step of ts_ns, or UINT32_MAX outside [start, end). */
-static inline uint32_t step_of(const struct series_set *s, int64_t ts_ns)
-{
-	if (ts_ns < s->cfg.start_ns || ts_ns >= s->cfg.end_ns)
-		return UINT32_MAX;
-	return (uint32_t)((uint64_t)(ts_ns - s->cfg.start_ns) / (uint64_t)s->cfg.step_ns);
-}
+#define PF_DIST 12 /* spans between the prefetch stages of add_quantiles */
 
-/* The sketch span j would go to, if it exists (a plain load: the caller
- * prefetched the group and its sketch pointers before). */
-static inline struct sketch *peek_sketch(const struct series_set *s, const uint32_t *gi, const int64_t *ts, uint32_t j)
+/* The spans of a page into a quantile set: each span's sketch slot and
+ * bucket key are worked out first (one division per distinct start time,
+ * none with one step), then the adds run with the slot, the sketch and the
+ * bucket of the spans PF_DIST, 2 PF_DIST and 3 PF_DIST ahead prefetched:
+ * with many series each of them is a cache miss. A span whose sketch or
+ * bucket does not exist yet, or whose value is not a positive finite
+ * number, takes series_add_group. */
+static int add_quantiles(struct series_set *s, const uint32_t *gi, const int64_t *ts, const double *v, uint32_t n)
 {
-	uint32_t step = step_of(s, ts[j]);
-	if (gi[j] >= s->n_groups || step == UINT32_MAX)
-		return NULL;
-	return s->groups[gi[j]].sk[step];
+	if (s->cap_add < n) {
+		free(s->add_slot);
+		free(s->add_key);
+		s->cap_add = 0;
+		s->add_slot = try_malloc((size_t)n * sizeof *s->add_slot);
+		s->add_key = try_malloc((size_t)n * sizeof *s->add_key);
+		if (!s->add_slot || !s->add_key)
+			return CLEW_ENOMEM;
+		s->cap_add = n;
+	}
+	struct sketch ***slot = s->add_slot;
+	int32_t *key = s->add_key;
+	int64_t start = s->cfg.start_ns, end = s->cfg.end_ns, last_ts = start;
+	uint32_t last_step = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		if (gi[j] >= s->n_groups)
+			return CLEW_EINVAL;
+		slot[j] = NULL;
+		if (ts[j] < start || ts[j] >= end)
+			continue;
+		uint32_t step = 0;
+		if (s->n_steps > 1) {
+			if (ts[j] != last_ts) {
+				last_ts = ts[j];
+				last_step = (uint32_t)((uint64_t)(ts[j] - start) / (uint64_t)s->cfg.step_ns);
+			}
+			step = last_step;
+		}
+		slot[j] = sk_at(s, &s->groups[gi[j]], step);
+		double x = v[j];
+		key[j] = x > 2.2250738585072014e-308 && x < 1.7976931348623157e308 ? sketch_key_mult(s->sk_mult, x)
+										   : INT32_MIN;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		if (j + 3 * PF_DIST < n && slot[j + 3 * PF_DIST])
+			__builtin_prefetch(slot[j + 3 * PF_DIST]);
+		if (j + 2 * PF_DIST < n && slot[j + 2 * PF_DIST]) {
+			const struct sketch *sk = *slot[j + 2 * PF_DIST];
+			if (sk)
+				__builtin_prefetch(sk);
+		}
+		if (j + PF_DIST < n && slot[j + PF_DIST]) {
+			const struct sketch *sk = *slot[j + PF_DIST];
+			if (sk) {
+				uint32_t i = (uint32_t)key[j + PF_DIST] - (uint32_t)sk->offset;
+				if (i < sk->len)
+					__builtin_prefetch(&sk->counts[i], 1);
+			}
+		}
+		if (!slot[j])
+			continue;
+		struct sketch *sk = *slot[j];
+		double x = v[j];
+		if (sk && key[j] != INT32_MIN) {
+			uint32_t i = (uint32_t)key[j] - (uint32_t)sk->offset;
+			if (i < sk->len) {
+				sk->count++;
+				sk->sum += x;
+				if (!(x >= sk->min))
+					sk->min = x;
+				if (!(x <= sk->max))
+					sk->max = x;
+				sk->counts[i]++;
+				sk->bucketed++;
+				continue;
+			}
+		}
+		int rc = series_add_group(s, gi[j], ts[j], x);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
-
-#define PF_DIST 16 /* spans between the prefetch stages */
 
 int series_add_groups(struct series_set *s, const uint32_t *gi, const int64_t *ts, const double *v, uint32_t n)
 {
 	if (s->finished)
 		return CLEW_ESTATE;
-	bool q = s->cfg.fn == TQL_M_QUANTILE_OVER_TIME;
+	if (s->cfg.fn == TQL_M_QUANTILE_OVER_TIME)
+		return add_quantiles(s, gi, ts, v, n);
 	for (uint32_t j = 0; j < n; j++) {
-		/* four stages ahead: the group, its sketch pointers, the sketch,
-		 * the bucket */
-		if (q && j + 4 * PF_DIST < n && gi[j + 4 * PF_DIST] < s->n_groups)
-			__builtin_prefetch(&s->groups[gi[j + 4 * PF_DIST]]);
-		if (q && j + 3 * PF_DIST < n && gi[j + 3 * PF_DIST] < s->n_groups) {
-			uint32_t step = step_of(s, ts[j + 3 * PF_DIST]);
-			if (step != UINT32_MAX)
-				__builtin_prefetch(&s->groups[gi[j + 3 * PF_DIST]].sk[step]);
-		}
-		if (q && j + 2 * PF_DIST < n) {
-			const struct sketch *sk = peek_sketch(s, gi, ts, j + 2 * PF_DIST);
-			if (sk)
-				__builtin_prefetch(sk);
-		}
-		if (q && j + PF_DIST < n) {
-			const struct sketch *sk = peek_sketch(s, gi, ts, j + PF_DIST);
-			double x = v[j + PF_DIST];
-			if (sk && sk->counts && x > 2.2250738585072014e-308 && x < 1.7976931348623157e308) {
-				uint32_t i = (uint32_t)sketch_key(sk, x) - (uint32_t)sk->offset;
-				if (i < sk->len)
-					__builtin_prefetch(&sk->counts[i], 1);
-			}
-		}
 		int rc = series_add_group(s, gi[j], ts[j], v[j]);
 		if (rc < 0)
 			return rc;
@@ -606,27 +676,28 @@ static int merge_sets(struct series_set *dst, struct series_set *src, bool move)
 					d[0] = v[0];
 				break;
 			case TQL_M_QUANTILE_OVER_TIME: {
-				struct sketch *ss = sg->sk[t];
+				struct sketch **sslot = sk_at(src, sg, t), *ss = *sslot;
+				struct sketch **dslot = sk_at(dst, g, t);
 				if (!ss || ss->count == 0)
 					break;
-				if (!g->sk[t] && move) {
-					g->sk[t] = ss;
-					sg->sk[t] = NULL;
+				if (!*dslot && move) {
+					*dslot = ss;
+					*sslot = NULL;
 					if ((rc = charge(dst, sketch_bytes(ss))) < 0)
 						return rc;
 					break;
 				}
-				if (!g->sk[t]) {
-					if (!(g->sk[t] = try_malloc(sizeof *g->sk[t])))
+				if (!*dslot) {
+					if (!(*dslot = try_malloc(sizeof **dslot)))
 						return CLEW_ENOMEM;
-					sketch_init(g->sk[t], a->sketch_alpha, 0);
-					if ((rc = charge(dst, sizeof *g->sk[t])) < 0)
+					sketch_init(*dslot, a->sketch_alpha, 0);
+					if ((rc = charge(dst, sizeof **dslot)) < 0)
 						return rc;
 				}
-				uint32_t len = g->sk[t]->len;
-				if ((rc = sketch_merge(g->sk[t], ss)) < 0)
+				size_t bytes = sketch_bytes(*dslot);
+				if ((rc = sketch_merge(*dslot, ss)) < 0)
 					return rc;
-				if ((rc = charge(dst, (size_t)(g->sk[t]->len - len) * sizeof(uint64_t))) < 0)
+				if ((rc = recharge(dst, bytes, sketch_bytes(*dslot))) < 0)
 					return rc;
 				break;
 			}
@@ -744,9 +815,11 @@ int series_finish(struct series_set *s)
 				case TQL_M_AVG_OVER_TIME:
 					val[t] = g->acc[2 * t + 1] ? g->acc[2 * t] / g->acc[2 * t + 1] * scale : NAN;
 					break;
-				case TQL_M_QUANTILE_OVER_TIME:
-					val[t] = g->sk[t] ? sketch_quantile(g->sk[t], s->qs[p]) * scale : NAN;
+				case TQL_M_QUANTILE_OVER_TIME: {
+					const struct sketch *sk = *sk_at(s, (struct group *)g, t);
+					val[t] = sk ? sketch_quantile(sk, s->qs[p]) * scale : NAN;
 					break;
+				}
 				default: /* sum, min, max: NaN stays NaN */
 					val[t] = g->acc[t] * scale;
 					break;

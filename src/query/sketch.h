@@ -48,9 +48,10 @@ void sketch_free(struct sketch *s);
 /* The growing path of sketch_add (out of line). */
 int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n);
 
-/* The bucket key of a positive normal double v. Exposed for tests and for
- * sketch_add; see docs/metrics.md for the mapping. */
-static inline int32_t sketch_key(const struct sketch *s, double v)
+/* The bucket key of a positive normal double v for a sketch whose mult is
+ * mult (every sketch of one alpha shares it). See docs/metrics.md for the
+ * mapping. */
+static inline int32_t sketch_key_mult(double mult, double v)
 {
 	uint64_t b;
 	memcpy(&b, &v, sizeof b);
@@ -62,7 +63,14 @@ static inline int32_t sketch_key(const struct sketch *s, double v)
 	/* approx log2 within an octave: a cubic through (0,0) and (1,1) */
 	double f = (double)e + ((6.0 / 35.0 * t - 3.0 / 5.0) * t + 10.0 / 7.0) * t;
 	/* floor by truncation of a positive number: keys stay far below 2^30 */
-	return (int32_t)((int64_t)(f * s->mult + 1073741824.0) - 1073741824);
+	return (int32_t)((int64_t)(f * mult + 1073741824.0) - 1073741824);
+}
+
+/* The bucket key of a positive normal double v in s. Exposed for tests and
+ * for sketch_add. */
+static inline int32_t sketch_key(const struct sketch *s, double v)
+{
+	return sketch_key_mult(s->mult, v);
 }
 
 /* Add one value. NaN and infinities are ignored. Returns 0, or CLEW_ENOMEM

@@ -791,11 +791,10 @@ static int cols_dur_sel(struct cols_ld *l, const uint8_t *sel)
 		}
 		if (i > at && !(p = swar_skip_varints(p, cur.end, i - at)))
 			CL_FAIL(l, BCOL_DURATION);
-		struct blk_cur v = {p, cur.end, 0};
-		c->duration[i] = blk_unzigzag(blk_rd_varint(&v));
-		if (v.err)
+		uint64_t x;
+		if (!(p = swar_read_varint(p, cur.end, &x)))
 			CL_FAIL(l, BCOL_DURATION);
-		p = v.p;
+		c->duration[i] = blk_unzigzag(x);
 		at = i + 1;
 	}
 	return 0;
@@ -842,12 +841,10 @@ static int cols_ids_sel(struct cols_ld *l, int col, uint64_t limit, const uint8_
 		}
 		if (i > at && !(p = swar_skip_varints(p, cur.end, i - at)))
 			CL_FAIL(l, col);
-		struct blk_cur v = {p, cur.end, 0};
-		uint64_t x = blk_rd_varint(&v);
-		if (v.err || x >= limit)
+		uint64_t x;
+		if (!(p = swar_read_varint(p, cur.end, &x)) || x >= limit)
 			CL_FAIL(l, col);
 		out[i] = (uint32_t)x;
-		p = v.p;
 		at = i + 1;
 	}
 	return 0;

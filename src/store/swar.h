@@ -94,6 +94,41 @@ static inline const uint8_t *swar_skip_varints(const uint8_t *p, const uint8_t *
 	return m ? NULL : p;
 }
 
+/* The varint at p into *v: past it, or NULL when it does not end before
+ * end or runs past ten bytes. One eight-byte load when it fits in one: its
+ * seven-bit groups are packed together in three steps. */
+static inline const uint8_t *swar_read_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t ends = ~w & SWAR_HIGHS;
+		if (ends) {
+			unsigned len = (unsigned)__builtin_ctzll(ends) / 8 + 1;
+			uint64_t x = w & 0x7f7f7f7f7f7f7f7full;
+			if (len < 8)
+				x &= (1ull << (8 * len)) - 1;
+			x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
+			x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
+			x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+			*v = x;
+			return p + len;
+		}
+	}
+#endif
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 70 && p < end; shift += 7) {
+		uint8_t b = *p++;
+		x |= shift < 64 ? (uint64_t)(b & 0x7f) << shift : 0;
+		if (!(b & 0x80)) {
+			*v = x;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 /* Whether every byte of p[0, n) is below lim (lim <= 0x80). */
 static inline bool swar_bytes_below(const uint8_t *p, size_t n, unsigned lim)
 {

@@ -1,7 +1,7 @@
 /* Unit tests of series_add_groups: a batch of adds with prefetching gives
  * the same series, down to the bits of every sample, as series_add_group
- * span by span (quantiles over many groups and steps, times outside the
- * range, NaN values, sketches growing), and refuses a bad handle and a
+ * span by span (quantiles over many groups and steps or one step, times
+ * outside the range, NaN, negative and infinite values, sketches growing), and refuses a bad handle and a
  * finished set as series_add_group does. */
 #include "../../testlib.h"
 
@@ -14,7 +14,7 @@
 
 #define SEC 1000000000LL
 
-static struct series_set *new_set(enum tql_metric_fn fn)
+static struct series_set *new_set_step(enum tql_metric_fn fn, int64_t step_ns)
 {
 	static struct slice names[1];
 	names[0] = slice_cstr("span.customer.id");
@@ -23,7 +23,7 @@ static struct series_set *new_set(enum tql_metric_fn fn)
 		.fn = fn,
 		.start_ns = 100 * SEC,
 		.end_ns = 160 * SEC,
-		.step_ns = 10 * SEC,
+		.step_ns = step_ns,
 		.by_names = names,
 		.n_by = 1,
 		.quantiles = qs,
@@ -32,6 +32,11 @@ static struct series_set *new_set(enum tql_metric_fn fn)
 	};
 	int rc;
 	return series_set_new(&cfg, &rc);
+}
+
+static struct series_set *new_set(enum tql_metric_fn fn)
+{
+	return new_set_step(fn, 10 * SEC);
 }
 
 static bool same_sets(struct series_set *x, struct series_set *y)
@@ -56,8 +61,12 @@ TEST(series_add_groups_matches_one_by_one)
 	static uint32_t g[N];
 	static int64_t ts[N];
 	static double v[N];
-	for (int f = 0; f < 3; f++) {
-		struct series_set *x = new_set(fns[f]), *y = new_set(fns[f]);
+	for (int f = 0; f < 4; f++) {
+		/* the last round: a quantile set of one step (its sketches kept
+		 * in the groups themselves) */
+		int64_t step = f == 3 ? 60 * SEC : 10 * SEC;
+		enum tql_metric_fn fn = fns[f % 3];
+		struct series_set *x = new_set_step(fn, step), *y = new_set_step(fn, step);
 		CHECK(x && y);
 		if (!x || !y)
 			return;
@@ -79,6 +88,8 @@ TEST(series_add_groups_matches_one_by_one)
 				v[j] = (double)((rng >> 8) % 5000000) * (round + 1); /* wider each round */
 				if (j % 97 == 3)
 					v[j] = NAN;
+				if (j % 89 == 5)
+					v[j] = j % 3 ? -(double)j : INFINITY; /* the zero bucket; ignored */
 			}
 			uint32_t gx[N];
 			for (uint32_t j = 0; j < N; j++)
