@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "query/sketch.h"
+#include "query/sketch_pool.h"
 
 struct group {
 	uint64_t hash;
@@ -38,6 +39,7 @@ struct series_set {
 	uint32_t *table; /* group index + 1, 0 = empty */
 	uint32_t table_mask;
 	double sk_mult; /* quantile: the sketches' key multiplier (sketch_key_mult) */
+	struct sketch_pool *pool; /* quantile: the sketches and their buckets */
 	/* series_add_groups' per-span sketch slots and bucket keys */
 	struct sketch **(*add_slot);
 	int32_t *add_key;
@@ -134,6 +136,8 @@ struct series_set *series_set_new(const struct series_config *cfg, int *rc)
 	s->cfg.by_names = s->names;
 	if (cfg->fn == TQL_M_QUANTILE_OVER_TIME) {
 		s->sk_mult = probe.mult;
+		if (!(s->pool = sketch_pool_new()))
+			goto fail;
 		if (!(s->qs = arena_memdup(&s->arena, cfg->quantiles, cfg->n_quantiles * sizeof *s->qs)))
 			goto fail;
 		s->cfg.quantiles = s->qs;
@@ -171,19 +175,11 @@ void series_set_free(struct series_set *s)
 		return;
 	for (uint32_t i = 0; i < s->n_groups; i++) {
 		struct group *g = &s->groups[i];
-		if (s->stride == 0 && (s->n_steps == 1 || g->sk)) {
-			for (uint32_t j = 0; j < s->n_steps; j++) {
-				struct sketch *sk = *sk_at(s, g, j);
-				if (sk) {
-					sketch_free(sk);
-					free(sk);
-				}
-			}
-			if (s->n_steps > 1)
-				free(g->sk);
-		}
+		if (s->stride == 0 && s->n_steps > 1)
+			free(g->sk); /* the sketches themselves are in the pool */
 		free(g->acc);
 	}
+	sketch_pool_free(s->pool);
 	free(s->groups);
 	free(s->add_slot);
 	free(s->add_key);
@@ -385,14 +381,22 @@ static double hist_bucket(double v)
 	return m == 0.5 ? v : ldexp(1, e);
 }
 
+/* An empty sketch of the set, in its pool. */
+static struct sketch *new_sketch(struct series_set *s)
+{
+	struct sketch *sk = sketch_pool_alloc(s->pool, sizeof *sk);
+	if (sk)
+		sketch_init_pool(sk, s->cfg.sketch_alpha, 0, s->pool); /* alpha checked at set creation */
+	return sk;
+}
+
 static int sketch_step_add(struct series_set *s, struct group *g, uint32_t step, double v)
 {
 	struct sketch **slot = sk_at(s, g, step), *sk = *slot;
 	int rc;
 	if (!sk) {
-		if (!(sk = try_malloc(sizeof *sk)))
+		if (!(sk = new_sketch(s)))
 			return CLEW_ENOMEM;
-		sketch_init(sk, s->cfg.sketch_alpha, 0); /* alpha checked at set creation */
 		*slot = sk;
 		if ((rc = charge(s, sizeof *sk)) < 0)
 			return rc;
@@ -437,7 +441,7 @@ static inline int group_acc(struct series_set *s, struct group *g, uint32_t step
 		if (__builtin_expect(sk != NULL && value > 2.2250738585072014e-308 && value < 1.7976931348623157e308, 1)) {
 			int32_t k = sketch_key(sk, value);
 			uint32_t i = (uint32_t)k - (uint32_t)sk->offset;
-			if (__builtin_expect(i < sk->len, 1)) {
+			if (__builtin_expect(i < sk->len && sk->counts[i] != UINT32_MAX, 1)) {
 				sk->count++;
 				sk->sum += value;
 				if (!(value >= sk->min))
@@ -592,7 +596,7 @@ static int add_quantiles(struct series_set *s, const uint32_t *gi, const int64_t
 		double x = v[j];
 		if (sk && key[j] != INT32_MIN) {
 			uint32_t i = (uint32_t)key[j] - (uint32_t)sk->offset;
-			if (i < sk->len) {
+			if (i < sk->len && sk->counts[i] != UINT32_MAX) {
 				sk->count++;
 				sk->sum += x;
 				if (!(x >= sk->min))
@@ -649,6 +653,8 @@ static int merge_sets(struct series_set *dst, struct series_set *src, bool move)
 	    a->n_by != b->n_by || a->n_quantiles != b->n_quantiles || a->value_is_duration != b->value_is_duration ||
 	    a->sketch_alpha != b->sketch_alpha)
 		return CLEW_EINVAL;
+	if (move && a->fn == TQL_M_QUANTILE_OVER_TIME)
+		sketch_pool_adopt(dst->pool, src->pool); /* the sketches moved over live on in dst */
 	for (uint32_t i = 0; i < src->n_groups; i++) {
 		struct group *sg = &src->groups[i];
 		struct group *g = group_find(dst, sg->key, sg->hash);
@@ -683,14 +689,14 @@ static int merge_sets(struct series_set *dst, struct series_set *src, bool move)
 				if (!*dslot && move) {
 					*dslot = ss;
 					*sslot = NULL;
+					ss->pool = dst->pool;
 					if ((rc = charge(dst, sketch_bytes(ss))) < 0)
 						return rc;
 					break;
 				}
 				if (!*dslot) {
-					if (!(*dslot = try_malloc(sizeof **dslot)))
+					if (!(*dslot = new_sketch(dst)))
 						return CLEW_ENOMEM;
-					sketch_init(*dslot, a->sketch_alpha, 0);
 					if ((rc = charge(dst, sizeof **dslot)) < 0)
 						return rc;
 				}

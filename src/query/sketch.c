@@ -17,11 +17,12 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "query/sketch_pool.h"
 
 #define SKETCH_INITIAL_SLOTS 16
 #define SKETCH_MAX_SLOPE 0.7 /* max of d ln(v) / d f, see above */
 
-int sketch_init(struct sketch *s, double alpha, uint32_t max_buckets)
+int sketch_init_pool(struct sketch *s, double alpha, uint32_t max_buckets, struct sketch_pool *pool)
 {
 	if (alpha == 0)
 		alpha = SKETCH_DEFAULT_ALPHA;
@@ -37,13 +38,45 @@ int sketch_init(struct sketch *s, double alpha, uint32_t max_buckets)
 	s->max_buckets = max_buckets;
 	s->min = NAN;
 	s->max = NAN;
+	s->pool = pool;
 	return 0;
+}
+
+int sketch_init(struct sketch *s, double alpha, uint32_t max_buckets)
+{
+	return sketch_init_pool(s, alpha, max_buckets, NULL);
+}
+
+/* n zeroed slots from the sketch's pool or the heap. */
+static uint32_t *counts_new(const struct sketch *s, uint32_t n)
+{
+	if (!s->pool)
+		return try_calloc(n, sizeof(uint32_t));
+	uint32_t *c = sketch_pool_alloc(s->pool, (size_t)n * sizeof *c);
+	if (c)
+		memset(c, 0, (size_t)n * sizeof *c);
+	return c;
+}
+
+static void counts_release(const struct sketch *s, uint32_t *c, uint32_t n)
+{
+	if (s->pool)
+		sketch_pool_release(s->pool, c, (size_t)n * sizeof *c);
+	else
+		free(c);
 }
 
 void sketch_free(struct sketch *s)
 {
-	free(s->counts);
+	if (s->counts)
+		counts_release(s, s->counts, s->len);
+	if (s->pool)
+		sketch_pool_release(s->pool, s->carry, s->n_carry * sizeof *s->carry);
+	else
+		free(s->carry);
 	s->counts = NULL;
+	s->carry = NULL;
+	s->n_carry = 0;
 	s->offset = 0;
 	s->len = 0;
 	s->collapsed = false;
@@ -55,73 +88,158 @@ void sketch_free(struct sketch *s)
 	s->max = NAN;
 }
 
+/* The carry entry of key, or NULL. */
+static struct sketch_carry *carry_of(const struct sketch *s, int32_t key)
+{
+	for (uint32_t k = 0; k < s->n_carry; k++)
+		if (s->carry[k].key == key)
+			return &s->carry[k];
+	return NULL;
+}
+
+uint64_t sketch_slot(const struct sketch *s, uint32_t i)
+{
+	uint64_t n = s->counts[i];
+	if (s->n_carry) {
+		const struct sketch_carry *c = carry_of(s, (int32_t)((int64_t)s->offset + i));
+		if (c)
+			n += c->hi << 32;
+	}
+	return n;
+}
+
+/* The carry entries with room for one more, from the pool or the heap. */
+static struct sketch_carry *carry_grow(struct sketch *s)
+{
+	size_t n = s->n_carry;
+	if (!s->pool)
+		return try_realloc(s->carry, (n + 1) * sizeof *s->carry);
+	struct sketch_carry *nc = sketch_pool_alloc(s->pool, (n + 1) * sizeof *nc);
+	if (nc && n) {
+		memcpy(nc, s->carry, n * sizeof *nc);
+		sketch_pool_release(s->pool, s->carry, n * sizeof *nc);
+	}
+	return nc;
+}
+
+/* n more in slot i (< len). CLEW_ENOMEM (nothing added) when the high bits
+ * needed an entry that could not be made. */
+static int slot_add(struct sketch *s, uint32_t i, uint64_t n)
+{
+	uint64_t lo = (uint64_t)s->counts[i] + (n & UINT32_MAX);
+	uint64_t hi = (n >> 32) + (lo >> 32);
+	if (hi) {
+		int32_t key = (int32_t)((int64_t)s->offset + i);
+		struct sketch_carry *c = carry_of(s, key);
+		if (!c) {
+			struct sketch_carry *nc = carry_grow(s);
+			if (!nc)
+				return CLEW_ENOMEM;
+			s->carry = nc;
+			c = &nc[s->n_carry++];
+			*c = (struct sketch_carry){.key = key};
+		}
+		c->hi += hi;
+	}
+	s->counts[i] = (uint32_t)lo;
+	return 0;
+}
+
+/* The smallest power of two >= n (n <= 2^20). */
+static uint32_t pow2_at_least(uint32_t n)
+{
+	return n <= 1 ? 1 : 1u << (32 - __builtin_clz(n - 1));
+}
+
 int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n)
 {
+	uint32_t at = (uint32_t)key - (uint32_t)s->offset;
+	int rc;
+	if (at < s->len) { /* the low 32 bits of the bucket are full */
+		if ((rc = slot_add(s, at, n)) < 0)
+			return rc;
+		s->bucketed += n;
+		return 0;
+	}
 	int64_t max = s->max_buckets, nlo, nhi;
-	/* the range of keys in use (slack slots at either end may be empty) */
+	/* the range of keys in use (the slots at either end may be empty) */
 	uint32_t ulo = 0, uhi = s->len;
 	while (ulo < s->len && !s->counts[ulo])
 		ulo++;
 	while (uhi > ulo && !s->counts[uhi - 1])
 		uhi--;
+	for (uint32_t k = 0; k < s->n_carry; k++) { /* a bucket of exactly n * 2^32 */
+		uint32_t i = (uint32_t)s->carry[k].key - (uint32_t)s->offset;
+		if (ulo == uhi) {
+			ulo = i;
+			uhi = i + 1;
+		} else if (i < ulo) {
+			ulo = i;
+		} else if (i >= uhi) {
+			uhi = i + 1;
+		}
+	}
 	if (ulo == uhi) {
 		nlo = (int64_t)key - SKETCH_INITIAL_SLOTS / 2;
 		nhi = nlo + SKETCH_INITIAL_SLOTS - 1;
 	} else {
 		int64_t olo = (int64_t)s->offset + ulo, ohi = (int64_t)s->offset + uhi - 1;
-		int64_t slack = s->len / 4 > SKETCH_INITIAL_SLOTS / 2 ? s->len / 4 : SKETCH_INITIAL_SLOTS / 2;
 		nlo = key < olo ? key : olo;
 		nhi = key > ohi ? key : ohi;
-		if (nhi - nlo + 1 <= max) {
+		int64_t need = nhi - nlo + 1;
+		if (need <= max) {
+			/* a quarter more for the keys still to come on that side,
+			 * rounded up to a power of two */
+			int64_t len = pow2_at_least((uint32_t)(need + need / 4 < max ? need + need / 4 : max));
+			if (len > max)
+				len = max;
 			if (key > ohi)
-				nhi = nhi + slack < nlo + max - 1 ? nhi + slack : nlo + max - 1;
+				nhi = nlo + len - 1;
 			else
-				nlo = nlo - slack > nhi - max + 1 ? nlo - slack : nhi - max + 1;
+				nlo = nhi - len + 1;
 		} else {
 			nlo = nhi - max + 1; /* collapse: keep the highest keys */
 		}
 	}
 	uint32_t new_len = (uint32_t)(nhi - nlo + 1);
 	if (nlo == s->offset && new_len == s->len) { /* a full window that stays */
-		s->counts[0] += n;
+		if ((rc = slot_add(s, 0, n)) < 0)
+			return rc;
 		s->bucketed += n;
 		s->collapsed = true;
 		return 0;
 	}
-	uint64_t *nc;
-	if (s->counts && ulo < uhi && new_len >= s->len && nlo <= (int64_t)s->offset + ulo) {
-		/* nothing collapses: grow in place where the allocator can,
-		 * move the buckets in use, clear the rest */
-		if (!(nc = try_realloc(s->counts, (size_t)new_len * sizeof *nc)))
-			return CLEW_ENOMEM;
-		uint32_t at = (uint32_t)((int64_t)s->offset + ulo - nlo), used = uhi - ulo;
-		memmove(nc + at, nc + ulo, (size_t)used * sizeof *nc);
-		memset(nc, 0, (size_t)at * sizeof *nc);
-		memset(nc + at + used, 0, (size_t)(new_len - at - used) * sizeof *nc);
-		goto placed;
-	}
-	if (!(nc = try_calloc(new_len, sizeof *nc)))
+	uint32_t *nc = counts_new(s, new_len);
+	if (!nc)
 		return CLEW_ENOMEM;
-	for (uint32_t i = ulo; i < uhi; i++) {
-		int64_t k = (int64_t)s->offset + i;
-		if (k < nlo) {
-			nc[0] += s->counts[i];
-			s->collapsed |= s->counts[i] != 0;
-		} else {
-			nc[k - nlo] += s->counts[i];
-		}
-	}
-	free(s->counts);
-placed:
+	/* the buckets below the new window fold into its lowest one */
+	uint64_t fold = 0;
+	uint32_t keep = ulo;
+	for (; keep < uhi && (int64_t)s->offset + keep < nlo; keep++)
+		fold += sketch_slot(s, keep);
+	if (keep < uhi)
+		memcpy(nc + ((int64_t)s->offset + keep - nlo), s->counts + keep, (size_t)(uhi - keep) * sizeof *nc);
+	for (uint32_t k = 0; k < s->n_carry;) /* folded keys keep no carry of their own */
+		if (s->carry[k].key < nlo)
+			s->carry[k] = s->carry[--s->n_carry];
+		else
+			k++;
+	if (s->counts)
+		counts_release(s, s->counts, s->len);
 	s->counts = nc;
 	s->offset = (int32_t)nlo;
 	s->len = new_len;
-	if (key < nlo) {
-		nc[0] += n;
+	if (fold) {
 		s->collapsed = true;
-	} else {
-		nc[key - nlo] += n;
+		if ((rc = slot_add(s, 0, fold)) < 0) {
+			s->bucketed -= fold;
+			return rc;
+		}
 	}
+	if (key < nlo)
+		s->collapsed = true;
+	if ((rc = slot_add(s, key < nlo ? 0 : (uint32_t)(key - nlo), n)) < 0)
+		return rc;
 	s->bucketed += n;
 	return 0;
 }
@@ -129,8 +247,8 @@ placed:
 static inline int add_key(struct sketch *s, int32_t key, uint64_t n)
 {
 	uint32_t i = (uint32_t)key - (uint32_t)s->offset;
-	if (i < s->len) {
-		s->counts[i] += n;
+	if (i < s->len && (uint64_t)s->counts[i] + n <= UINT32_MAX) {
+		s->counts[i] += (uint32_t)n;
 		s->bucketed += n;
 		return 0;
 	}
@@ -145,9 +263,10 @@ int sketch_merge(struct sketch *dst, const struct sketch *src)
 		return 0;
 	/* from the highest key down, so a collapsing dst settles its window once */
 	for (uint32_t i = src->len; i-- > 0;) {
-		if (!src->counts[i])
+		uint64_t n = src->n_carry ? sketch_slot(src, i) : src->counts[i];
+		if (!n)
 			continue;
-		int rc = add_key(dst, (int32_t)((int64_t)src->offset + i), src->counts[i]);
+		int rc = add_key(dst, (int32_t)((int64_t)src->offset + i), n);
 		if (rc < 0)
 			return rc;
 	}
@@ -233,12 +352,12 @@ double sketch_quantile(const struct sketch *s, double q)
 				if (!((double)(total - above) > rank))
 					break;
 				b = i;
-				above += s->counts[i];
+				above += s->n_carry ? sketch_slot(s, i) : s->counts[i];
 			}
 			v = bucket_value(s, (int32_t)((int64_t)s->offset + b));
 		} else {
 			for (uint32_t i = 0; i < s->len; i++) {
-				cum += s->counts[i];
+				cum += s->n_carry ? sketch_slot(s, i) : s->counts[i];
 				if ((double)cum > rank) {
 					v = bucket_value(s, (int32_t)((int64_t)s->offset + i));
 					break;
@@ -255,5 +374,5 @@ double sketch_quantile(const struct sketch *s, double q)
 
 size_t sketch_bytes(const struct sketch *s)
 {
-	return sizeof *s + (size_t)s->len * sizeof *s->counts;
+	return sizeof *s + (size_t)s->len * sizeof *s->counts + (size_t)s->n_carry * sizeof *s->carry;
 }

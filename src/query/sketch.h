@@ -3,7 +3,8 @@
  * bounds are at most a factor gamma = (1+alpha)/(1-alpha) apart, so the
  * value reported for a bucket is within relative error alpha of every value
  * in it; values <= 0 are counted in a zero bucket. The buckets are a dense
- * array that grows on demand up to a cap; past the cap the lowest buckets
+ * array of 32-bit counts (the rare bucket past that keeps its high bits
+ * aside) that grows on demand, by powers of two, up to a cap; past the cap the lowest buckets
  * are collapsed into one, so memory is bounded and high quantiles stay
  * exact to alpha. count, sum, min and max are kept exactly. The error bound
  * and its proof are in docs/metrics.md. */
@@ -22,18 +23,31 @@
 #define SKETCH_MIN_BUCKETS 16
 #define SKETCH_MAX_BUCKETS (1u << 20)
 
+struct sketch_pool;
+
+/* The high bits of a bucket past 2^32 - 1 values. */
+struct sketch_carry {
+	int32_t key;
+	uint64_t hi; /* the bucket holds counts[i] + hi * 2^32 */
+};
+
 struct sketch {
-	double mult;	      /* bucket key = floor(approx_log2(v) * mult) */
-	double alpha;	      /* the relative accuracy asked for */
-	uint64_t *counts;     /* counts[i] is the bucket of key offset + i */
+	/* what an add touches, in one cache line */
+	uint32_t *counts;     /* counts[i]: the low 32 bits of the bucket of key offset + i */
 	int32_t offset;	      /* key of counts[0] */
-	uint32_t len;	      /* slots in counts */
-	uint32_t max_buckets; /* cap on len; past it the lowest keys collapse */
-	bool collapsed;	      /* some values were folded into counts[0] */
+	uint32_t len;	      /* slots in counts: a power of two, or max_buckets */
 	uint64_t count;	      /* every value added (zero bucket included) */
-	uint64_t zero_count;  /* values <= 0 and positive subnormals */
-	uint64_t bucketed;    /* the sum of counts[]: every bucket add adds to it too */
+	uint64_t bucketed;    /* the sum of the buckets: every bucket add adds to it too */
 	double sum, min, max; /* exact; min/max are NaN while count == 0 */
+	/* the rest */
+	double mult;		    /* bucket key = floor(approx_log2(v) * mult) */
+	double alpha;		    /* the relative accuracy asked for */
+	struct sketch_carry *carry; /* n_carry buckets past 2^32 - 1, any order */
+	uint32_t n_carry;
+	uint32_t max_buckets;	  /* cap on len; past it the lowest keys collapse */
+	uint64_t zero_count;	  /* values <= 0 and positive subnormals */
+	struct sketch_pool *pool; /* where counts comes from; NULL: malloc */
+	bool collapsed;		  /* some values were folded into counts[0] */
 };
 
 /* An empty sketch with relative accuracy alpha (0 means the default 1%) and
@@ -42,10 +56,15 @@ struct sketch {
  * outside [16, 2^20]. */
 int sketch_init(struct sketch *s, double alpha, uint32_t max_buckets);
 
+/* sketch_init whose buckets come from pool (see sketch_pool.h): the pool
+ * must outlive the sketch, and sketch_free gives them back to it. */
+int sketch_init_pool(struct sketch *s, double alpha, uint32_t max_buckets, struct sketch_pool *pool);
+
 /* Release the buckets; the sketch is empty again with the same settings. */
 void sketch_free(struct sketch *s);
 
-/* The growing path of sketch_add (out of line). */
+/* The path of sketch_add (out of line) for a key outside the buckets or a
+ * bucket whose low 32 bits are full: n more values at key. */
 int sketch_add_slow(struct sketch *s, int32_t key, uint64_t n);
 
 /* The bucket key of a positive normal double v for a sketch whose mult is
@@ -92,13 +111,16 @@ static inline int sketch_add(struct sketch *s, double v)
 	}
 	int32_t k = sketch_key(s, v);
 	uint32_t i = (uint32_t)k - (uint32_t)s->offset;
-	if (__builtin_expect(i < s->len, 1)) {
+	if (__builtin_expect(i < s->len && s->counts[i] != UINT32_MAX, 1)) {
 		s->counts[i]++;
 		s->bucketed++;
 		return 0;
 	}
 	return sketch_add_slow(s, k, 1);
 }
+
+/* The count of slot i (< len) of s. */
+uint64_t sketch_slot(const struct sketch *s, uint32_t i);
 
 /* Add every value of src into dst. Both must have the same alpha; dst keeps
  * its own bucket cap. Returns 0, CLEW_EINVAL for different alphas, or
