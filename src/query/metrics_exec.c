@@ -194,6 +194,10 @@ struct colworker {
 	uint32_t *cnt, *first; /* count per code in one step, and its first span */
 	uint32_t *touched;
 	size_t cap_map;
+	/* the page's codes new to gmap: their labels and groups (col_resolve) */
+	struct tql_value *new_by;
+	uint32_t *new_g;
+	size_t cap_new;
 	uint32_t epoch;
 	/* the page's adds, applied together (series_add_groups) */
 	uint32_t *add_g;
@@ -335,6 +339,63 @@ static int col_counts(struct colrun *cr, struct colworker *cw, const uint8_t *se
 	return rc;
 }
 
+/* Whether span i of the page is accounted (in range, a number when the
+ * query takes values), as col_page decides. */
+static bool col_counted(struct colrun *cr, struct colworker *cw, uint32_t i, int64_t ts, const int64_t *dur)
+{
+	struct run *r = cr->r;
+	if (ts < r->start_ns || ts >= r->end_ns)
+		return false;
+	enum tql_metric_fn fn = cr->cfg->fn;
+	if (dur || r->n_fields == r->n_by || fn == TQL_M_RATE || fn == TQL_M_COUNT_OVER_TIME)
+		return true;
+	struct exec_value v;
+	excol_field_value(cw->xw, cr->f[r->n_by], r->n_by, i, &v);
+	return !isnan(to_number(&v));
+}
+
+/* The groups of the codes of the page's accounted spans not yet in gmap,
+ * looked up together (series_group_many), so the adds that follow find
+ * every coded span's group in gmap. */
+static int col_resolve(struct colrun *cr, struct colworker *cw, const uint8_t *sel, const uint32_t *codes,
+		       bool one_step, int64_t ts1, const int64_t *dur)
+{
+	const struct block_cols *c = excol_cols(cw->xw);
+	uint32_t n_new = 0;
+	for (uint32_t i = 0; i < c->spans; i++) {
+		uint32_t code = codes[i];
+		if (!sel[i] || code == UINT32_MAX || (uint32_t)(cw->gmap[code] >> 32) == cw->epoch ||
+		    !col_counted(cr, cw, i, one_step ? ts1 : c->start[i], dur))
+			continue;
+		cw->gmap[code] = (uint64_t)cw->epoch << 32 | UINT32_MAX; /* set below */
+		cw->touched[n_new] = code;
+		cw->first[n_new++] = i;
+	}
+	if (!n_new)
+		return 0;
+	if (cw->cap_new < n_new) {
+		free(cw->new_by);
+		free(cw->new_g);
+		cw->cap_new = 0;
+		cw->new_by = try_malloc((size_t)n_new * sizeof *cw->new_by);
+		cw->new_g = try_malloc((size_t)n_new * sizeof *cw->new_g);
+		if (!cw->new_by || !cw->new_g)
+			return col_fail(cw, CLEW_ENOMEM, "out of memory for the series");
+		cw->cap_new = n_new;
+	}
+	struct exec_value v;
+	for (uint32_t k = 0; k < n_new; k++) {
+		excol_field_value(cw->xw, cr->f[0], 0, cw->first[k], &v);
+		to_tql_value(&v, &cw->new_by[k]);
+	}
+	int rc = series_group_many(cw->set, cw->new_by, n_new, cw->new_g);
+	if (rc < 0)
+		return col_fail(cw, rc, rc == CLEW_ELIMIT ? series_error(cw->set) : "out of memory for the series");
+	for (uint32_t k = 0; k < n_new; k++)
+		cw->gmap[cw->touched[k]] = (uint64_t)cw->epoch << 32 | cw->new_g[k];
+	return 0;
+}
+
 static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 {
 	struct colrun *cr = ctx;
@@ -398,6 +459,8 @@ static int col_page(void *ctx, uint32_t wi, struct block *blk, uint32_t p)
 			return col_fail(cw, CLEW_ENOMEM, "out of memory for the series");
 		cw->cap_add = n_sel;
 	}
+	if (codes && (rc = col_resolve(cr, cw, sel, codes, one_step, pi->min_start_ns, dur)) < 0)
+		return rc;
 	for (uint32_t i = 0; i < c->spans && m < n_sel; i++) {
 		if (!sel[i])
 			continue;
@@ -467,6 +530,8 @@ static void col_finish(struct colrun *cr, struct run *r)
 		free(cw->cnt);
 		free(cw->first);
 		free(cw->touched);
+		free(cw->new_by);
+		free(cw->new_g);
 		free(cw->add_g);
 		free(cw->add_ts);
 		free(cw->add_v);

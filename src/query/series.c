@@ -44,6 +44,8 @@ struct series_set {
 	struct sketch **(*add_slot);
 	int32_t *add_key;
 	size_t cap_add;
+	uint64_t *add_hash; /* series_group_many's hashes */
+	size_t cap_hash;
 	struct arena arena; /* names, group keys and their strings */
 	size_t bytes;
 	bool finished;
@@ -183,6 +185,7 @@ void series_set_free(struct series_set *s)
 	free(s->groups);
 	free(s->add_slot);
 	free(s->add_key);
+	free(s->add_hash);
 	free(s->table);
 	free_results(s);
 	arena_reset(&s->arena);
@@ -513,6 +516,56 @@ int series_group(struct series_set *s, const struct tql_value *by, uint32_t *gi)
 	if (!g && !(g = group_new(s, key, h, &rc)))
 		return rc;
 	*gi = (uint32_t)(g - s->groups);
+	return 0;
+}
+
+#define GF_DIST 8 /* tuples between the prefetch stages of series_group_many */
+
+int series_group_many(struct series_set *s, const struct tql_value *by, uint32_t n, uint32_t *gi)
+{
+	if (s->finished)
+		return CLEW_ESTATE;
+	if (s->cfg.fn == TQL_M_HISTOGRAM_OVER_TIME)
+		return CLEW_EUNSUPPORTED;
+	if (s->cap_hash < n) {
+		free(s->add_hash);
+		s->cap_hash = 0;
+		if (!(s->add_hash = try_malloc((size_t)n * sizeof *s->add_hash)))
+			return CLEW_ENOMEM;
+		s->cap_hash = n;
+	}
+	uint32_t n_by = s->cfg.n_by;
+	struct tql_value key[SERIES_MAX_BY + 1];
+	for (uint32_t k = 0; k < n; k++) {
+		make_key(s, by + (size_t)k * n_by, 0, key);
+		s->add_hash[k] = hash_key(key, s->n_key);
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		/* three stages ahead: the table slot, the group, its key */
+		if (s->table && k + 3 * GF_DIST < n)
+			__builtin_prefetch(&s->table[(uint32_t)s->add_hash[k + 3 * GF_DIST] & s->table_mask]);
+		if (s->table && k + 2 * GF_DIST < n) {
+			uint32_t t = s->table[(uint32_t)s->add_hash[k + 2 * GF_DIST] & s->table_mask];
+			if (t)
+				__builtin_prefetch(&s->groups[t - 1]);
+		}
+		if (s->table && k + GF_DIST < n) {
+			uint32_t t = s->table[(uint32_t)s->add_hash[k + GF_DIST] & s->table_mask];
+			if (t && s->n_key && s->groups[t - 1].hash == s->add_hash[k + GF_DIST]) {
+				const struct tql_value *kv = s->groups[t - 1].key;
+				__builtin_prefetch(kv);
+				if (kv[0].type == TQL_T_STRING)
+					__builtin_prefetch(kv[0].u.s.p);
+			}
+		}
+		make_key(s, by + (size_t)k * n_by, 0, key);
+		uint64_t h = s->add_hash[k];
+		struct group *g = group_find(s, key, h);
+		int rc = 0;
+		if (!g && !(g = group_new(s, key, h, &rc)))
+			return rc;
+		gi[k] = (uint32_t)(g - s->groups);
+	}
 	return 0;
 }
 

@@ -77,6 +77,12 @@ int series_add(struct series_set *s, const struct tql_value *by, int64_t ts_ns, 
  * (in range, value not NaN), or results differ. */
 int series_group(struct series_set *s, const struct tql_value *by, uint32_t *g /* out */);
 
+/* series_group for n label tuples at once (by[k * cfg.n_by ...] is the k-th)
+ * into g[n]: the hash-table slots, groups and keys of the tuples a few
+ * ahead are prefetched, for the thousands of distinct labels of one page.
+ * Stops at the first error; the same returns. */
+int series_group_many(struct series_set *s, const struct tql_value *by, uint32_t n, uint32_t *g /* out */);
+
 /* series_add for a span of group handle g: the same result, without
  * hashing the labels. Returns 0, CLEW_ELIMIT past max_bytes, CLEW_ENOMEM,
  * CLEW_EINVAL for a bad handle. */

@@ -1,8 +1,10 @@
 /* Unit tests of series_add_groups: a batch of adds with prefetching gives
  * the same series, down to the bits of every sample, as series_add_group
  * span by span (quantiles over many groups and steps or one step, times
- * outside the range, NaN, negative and infinite values, sketches growing), and refuses a bad handle and a
- * finished set as series_add_group does. */
+ * outside the range, NaN, negative and infinite values, sketches growing),
+ * and refuses a bad handle and a finished set as series_add_group does;
+ * series_group_many gives the groups series_group gives one at a time, and
+ * its errors. */
 #include "../../testlib.h"
 
 #include <math.h>
@@ -118,4 +120,54 @@ TEST(series_add_groups_matches_one_by_one)
 	CHECK_INT(series_finish(s), ==, 0);
 	CHECK_INT(series_add_groups(s, bad, t3, v3, 1), ==, CLEW_ESTATE);
 	series_set_free(s);
+}
+
+TEST(series_group_many_matches_one_by_one)
+{
+	enum { N = 3000 };
+	static struct tql_value by[N];
+	static char ids[N][16];
+	static uint32_t gm[N];
+	struct series_set *x = new_set(TQL_M_QUANTILE_OVER_TIME), *y = new_set(TQL_M_QUANTILE_OVER_TIME);
+	CHECK(x && y);
+	if (!x || !y)
+		return;
+	uint64_t rng = 11;
+	for (int round = 0; round < 3; round++) {
+		for (uint32_t k = 0; k < N; k++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t id = (uint32_t)(rng >> 40) % (1000 * (round + 1)); /* repeats, then new ones */
+			if (k % 50 == 7) {
+				by[k] = (struct tql_value){.type = TQL_T_INT, .u.i = id}; /* an int, not the string */
+				continue;
+			}
+			int len = snprintf(ids[k], sizeof ids[k], "acct-%u", id);
+			by[k] = (struct tql_value){.type = TQL_T_STRING, .u.s = slice_make(ids[k], (size_t)len)};
+		}
+		CHECK_INT(series_group_many(x, by, N, gm), ==, 0);
+		for (uint32_t k = 0; k < N; k++) {
+			uint32_t g;
+			CHECK_INT(series_group(y, &by[k], &g), ==, 0);
+			CHECK_INT(g, ==, gm[k]); /* the same groups, created in the same order */
+		}
+		CHECK_INT(series_groups(x), ==, series_groups(y));
+	}
+	CHECK_INT(series_group_many(x, by, 0, gm), ==, 0);
+	series_set_free(y);
+	/* past the series limit: the error, as series_group gives it */
+	struct series_config cfg = {
+		.fn = TQL_M_COUNT_OVER_TIME, .start_ns = 0, .end_ns = SEC, .step_ns = SEC,
+		.by_names = (struct slice[]){slice_cstr("span.customer.id")}, .n_by = 1, .max_series = 100,
+	};
+	int rc;
+	struct series_set *l = series_set_new(&cfg, &rc);
+	CHECK(l != NULL);
+	if (l) {
+		CHECK_INT(series_group_many(l, by, N, gm), ==, CLEW_ELIMIT);
+		CHECK_INT(series_groups(l), ==, 100);
+		series_set_free(l);
+	}
+	CHECK_INT(series_finish(x), ==, 0);
+	CHECK_INT(series_group_many(x, by, 1, gm), ==, CLEW_ESTATE);
+	series_set_free(x);
 }
