@@ -536,19 +536,20 @@ static int cols_ded(struct cols_ld *l, unsigned slot, const uint8_t *sel, struct
 	uint64_t nv = l->c->dict_n[2];
 	if ((rc = key_col_reserve(o, ns)) < 0 || (rc = cols_sec(l, col, &cur)) < 0)
 		return rc;
+	const uint8_t *p = cur.p;
 	for (uint32_t i = 0; i < ns; i++) {
 		uint64_t v;
-		if (cur.p < cur.end && *cur.p < 0x80)
-			v = *cur.p++;
-		else
-			v = blk_rd_varint(&cur);
-		if (cur.err || v > nv)
+		if (p < cur.end && *p < 0x80)
+			v = *p++;
+		else if (!(p = swar_read_varint(p, cur.end, &v)))
+			CL_FAIL(l, col);
+		if (v > nv)
 			CL_FAIL(l, col);
 		bool has = v && (!sel || sel[i]);
 		o->type[i] = has ? ANY_STRING : BLOCK_KEY_NONE;
 		o->val[i] = has ? v - 1 : 0;
 	}
-	if (cur.p != cur.end)
+	if (p != cur.end)
 		CL_FAIL(l, col);
 	return 0;
 }
