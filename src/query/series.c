@@ -441,21 +441,9 @@ static inline int group_acc(struct series_set *s, struct group *g, uint32_t step
 	case TQL_M_QUANTILE_OVER_TIME: {
 		struct sketch *sk = *sk_at(s, g, step);
 		/* the common case inline: the sketch exists and the bucket too */
-		if (__builtin_expect(sk != NULL && value > 2.2250738585072014e-308 && value < 1.7976931348623157e308, 1)) {
-			int32_t k = sketch_key(sk, value);
-			uint32_t i = (uint32_t)k - (uint32_t)sk->offset;
-			if (__builtin_expect(i < sk->len && sk->counts[i] != UINT32_MAX, 1)) {
-				sk->count++;
-				sk->sum += value;
-				if (!(value >= sk->min))
-					sk->min = value;
-				if (!(value <= sk->max))
-					sk->max = value;
-				sk->counts[i]++;
-				sk->bucketed++;
-				return 0;
-			}
-		}
+		if (__builtin_expect(sk != NULL && value > 2.2250738585072014e-308 && value < 1.7976931348623157e308, 1) &&
+		    __builtin_expect(sketch_add_keyed(sk, value, sketch_key(sk, value)), 1))
+			return 0;
 		return sketch_step_add(s, g, step, value);
 	}
 	default:
@@ -647,20 +635,8 @@ static int add_quantiles(struct series_set *s, const uint32_t *gi, const int64_t
 			continue;
 		struct sketch *sk = *slot[j];
 		double x = v[j];
-		if (sk && key[j] != INT32_MIN) {
-			uint32_t i = (uint32_t)key[j] - (uint32_t)sk->offset;
-			if (i < sk->len && sk->counts[i] != UINT32_MAX) {
-				sk->count++;
-				sk->sum += x;
-				if (!(x >= sk->min))
-					sk->min = x;
-				if (!(x <= sk->max))
-					sk->max = x;
-				sk->counts[i]++;
-				sk->bucketed++;
-				continue;
-			}
-		}
+		if (sk && key[j] != INT32_MIN && sketch_add_keyed(sk, x, key[j]))
+			continue;
 		int rc = series_add_group(s, gi[j], ts[j], x);
 		if (rc < 0)
 			return rc;

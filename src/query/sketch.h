@@ -92,6 +92,31 @@ static inline int32_t sketch_key(const struct sketch *s, double v)
 	return sketch_key_mult(s->mult, v);
 }
 
+/* count, sum, min and max of one more value v. */
+static inline void sketch_note(struct sketch *s, double v)
+{
+	s->count++;
+	s->sum += v;
+	if (!(v >= s->min))
+		s->min = v;
+	if (!(v <= s->max))
+		s->max = v;
+}
+
+/* sketch_add of a positive finite v whose bucket key is key, when that
+ * bucket is in the array and not full: true. Otherwise false, and nothing
+ * is done (take sketch_add). */
+static inline bool sketch_add_keyed(struct sketch *s, double v, int32_t key)
+{
+	uint32_t i = (uint32_t)key - (uint32_t)s->offset;
+	if (!(i < s->len && s->counts[i] != UINT32_MAX))
+		return false;
+	sketch_note(s, v);
+	s->counts[i]++;
+	s->bucketed++;
+	return true;
+}
+
 /* Add one value. NaN and infinities are ignored. Returns 0, or CLEW_ENOMEM
  * when the bucket array could not grow (the value is then counted in
  * count/sum/min/max but not in any bucket). */
@@ -99,23 +124,15 @@ static inline int sketch_add(struct sketch *s, double v)
 {
 	if (__builtin_expect(!(v - v == 0.0), 0)) /* NaN or infinite */
 		return 0;
-	s->count++;
-	s->sum += v;
-	if (!(v >= s->min))
-		s->min = v;
-	if (!(v <= s->max))
-		s->max = v;
 	if (__builtin_expect(!(v >= 2.2250738585072014e-308), 0)) { /* DBL_MIN */
+		sketch_note(s, v);
 		s->zero_count++;
 		return 0;
 	}
 	int32_t k = sketch_key(s, v);
-	uint32_t i = (uint32_t)k - (uint32_t)s->offset;
-	if (__builtin_expect(i < s->len && s->counts[i] != UINT32_MAX, 1)) {
-		s->counts[i]++;
-		s->bucketed++;
+	if (__builtin_expect(sketch_add_keyed(s, v, k), 1))
 		return 0;
-	}
+	sketch_note(s, v);
 	return sketch_add_slow(s, k, 1);
 }
 
