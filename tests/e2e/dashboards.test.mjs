@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
-import { getJson, request } from './lib/http.mjs';
+import { getJson, jsonOrUndefined, request } from './lib/http.mjs';
 import { CLEW_BIN, skipReason, startClew, sleep } from './lib/server.mjs';
 
 let server;
@@ -28,9 +28,7 @@ async function send(method, p, body, headers = {}) {
 	const text = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body);
 	const r = await request(base + p, { method, body: text, headers: { 'content-type': 'application/json', ...headers } });
 	const s = r.body.toString('utf8');
-	let json;
-	try { json = JSON.parse(s); } catch { json = undefined; }
-	return { status: r.status, json, text: s };
+	return { status: r.status, json: jsonOrUndefined(s), text: s };
 }
 
 function expectError(r, status, field, msgPart) {

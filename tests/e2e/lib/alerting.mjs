@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 
-import { request, sleep } from './http.mjs';
+import { jsonOrUndefined, request, sleep } from './http.mjs';
 import { CLEW_BIN } from './server.mjs';
 
 // A webhook receiver on 127.0.0.1 recording each request: when it arrived
@@ -83,13 +83,7 @@ export async function send(server, method, path, body) {
 		body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
 	});
 	const text = r.body.toString('utf8');
-	let json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, json, text };
+	return { status: r.status, json: jsonOrUndefined(text), text };
 }
 
 // fn's first truthy answer, asked every stepMs; throws after timeoutMs.

@@ -25,17 +25,20 @@ export function request(url, opts = {}) {
 	});
 }
 
+// text parsed as JSON, or undefined when it is not JSON.
+export function jsonOrUndefined(text) {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
 // GET url and parse JSON; returns { status, headers, json, text }.
 export async function getJson(url, headers = {}) {
 	const r = await request(url, { headers: { accept: 'application/json', ...headers } });
 	const text = r.body.toString('utf8');
-	let json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, headers: r.headers, json, text, body: r.body };
+	return { status: r.status, headers: r.headers, json: jsonOrUndefined(text), text, body: r.body };
 }
 
 export function sleep(ms) {
